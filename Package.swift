@@ -1,0 +1,98 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "idcard-ocr",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "idcard-ocr", targets: ["idcard-ocr"]),
+        /// Swift producers enqueue jobs and read results through this library.
+        .library(name: "IDCardQueue", targets: ["IDCardQueue"]),
+        .library(name: "IDCardRecognition", targets: ["IDCardRecognition"]),
+        .library(name: "IDCardWorker", targets: ["IDCardWorker"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .target(
+            name: "IDCardQueue",
+            dependencies: [
+                "CHiredis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "IDCardRecognition",
+            dependencies: [
+                "IDCardQueue",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "IDCardWorker",
+            dependencies: [
+                "IDCardQueue",
+                "IDCardRecognition",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "idcard-ocr",
+            dependencies: [
+                "IDCardQueue",
+                "IDCardRecognition",
+                "IDCardWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        /// Test support only: a Redis launcher and a fake of the paid 1429-1 API.
+        /// Never linked into the worker, so no user can pick the fake as a provider.
+        .target(
+            name: "IDCardTestSupport",
+            dependencies: [
+                "IDCardQueue",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "showapi-fake",
+            dependencies: [
+                "IDCardTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "IDCardOCRTests",
+            dependencies: [
+                "IDCardQueue",
+                "IDCardRecognition",
+                "IDCardWorker",
+                "IDCardTestSupport",
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,4 @@
+#ifndef IDCARD_OCR_CHIREDIS_SHIM_H
+#define IDCARD_OCR_CHIREDIS_SHIM_H
+#include <hiredis/hiredis.h>
+#endif

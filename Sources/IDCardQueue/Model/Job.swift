@@ -1,0 +1,83 @@
+import Foundation
+
+/// One recognition job as the contract defines it (contract §2).
+public struct Job: Sendable, Equatable {
+    /// Where the image comes from.
+    public enum Image: Sendable, Equatable {
+        /// Base64 text, already stripped of a `data:` prefix and of line breaks.
+        case base64(String)
+        case url(String)
+    }
+
+    /// Which side of the card the image shows.
+    public enum Side: String, Sendable, Codable {
+        case portrait = "1"
+        case emblem = "2"
+        case detect = ""
+    }
+
+    public var id: String
+    public var image: Image
+    public var side: Side
+    public var needQuality: Bool
+    /// A list the worker `LPUSH`es the result onto when the job ends.
+    public var replyTo: String?
+    /// Opaque producer data, copied into the result.
+    public var meta: JSONValue?
+    /// Unix milliseconds, echoed into the result as received.
+    public var enqueuedAt: JSONValue?
+
+    public init(
+        id: String, image: Image, side: Side = .detect, needQuality: Bool = false,
+        replyTo: String? = nil, meta: JSONValue? = nil, enqueuedAt: Int64? = Timestamp.nowMilliseconds()
+    ) {
+        self.id = id
+        self.image = image
+        self.side = side
+        self.needQuality = needQuality
+        self.replyTo = replyTo
+        self.meta = meta
+        self.enqueuedAt = enqueuedAt.map { .int($0) }
+    }
+
+    /// Limits the contract sets on producers' fields.
+    public static let maxIDLength = 128
+    public static let maxMetaBytes = 4096
+    public static let maxReplyToLength = 512
+
+    /// True for 1–128 characters of `A-Za-z0-9._:-`.
+    public static func isValidID(_ id: String) -> Bool {
+        let bytes = id.utf8
+        return (1...maxIDLength).contains(bytes.count) && bytes.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-"):
+                true
+            default: false
+            }
+        }
+    }
+
+    /// `enqueuedAt` as Unix milliseconds, when the producer gave a number.
+    public var enqueuedAtMilliseconds: Int64? {
+        switch enqueuedAt {
+        case .int(let value): value
+        case .double(let value) where value.isFinite: Int64(value)
+        default: nil
+        }
+    }
+
+    /// The job as one list element, the way producers write it.
+    public func encoded() -> Data {
+        var fields: [String: JSONValue] = ["id": .string(id), "type": .string(side.rawValue)]
+        switch image {
+        case .base64(let text): fields["imgData"] = .string(text)
+        case .url(let url): fields["imgUrl"] = .string(url)
+        }
+        if needQuality { fields["needQuality"] = .string("1") }
+        if let replyTo { fields["replyTo"] = .string(replyTo) }
+        if let meta { fields["meta"] = meta }
+        if let enqueuedAt { fields["enqueuedAt"] = enqueuedAt }
+        return JSONValue.object(fields).encoded()
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+
+/// The outcome of one job, stored at `P:{Q}:result:<id>` and pushed to `replyTo` (contract §3).
+public struct JobResult: Sendable, Equatable, Codable {
+    public enum Status: String, Sendable, Codable {
+        case succeeded
+        case failed
+    }
+
+    public var id: String
+    public var status: Status
+    /// Which recognizer answered; absent when the job failed before any recognizer saw it.
+    public var provider: String?
+    public var attempts: Int
+    public var enqueuedAt: JSONValue?
+    public var finishedAt: String
+    public var durationMs: Int
+    /// The fields read, in the shape of the 1429-1 API's `showapi_res_body`.
+    public var body: JSONValue?
+    public var checks: ResultChecks?
+    /// Fields that were not read but derived (from the ID number); an extension of the contract.
+    public var derived: [String]?
+    public var error: JobError?
+    public var meta: JSONValue?
+
+    public init(
+        id: String, status: Status, provider: String? = nil, attempts: Int, enqueuedAt: JSONValue? = nil,
+        finishedAt: String = Timestamp.iso8601(), durationMs: Int, body: JSONValue? = nil, checks: ResultChecks? = nil,
+        derived: [String]? = nil, error: JobError? = nil, meta: JSONValue? = nil
+    ) {
+        self.id = id
+        self.status = status
+        self.provider = provider
+        self.attempts = attempts
+        self.enqueuedAt = enqueuedAt
+        self.finishedAt = finishedAt
+        self.durationMs = durationMs
+        self.body = body
+        self.checks = checks
+        self.derived = derived
+        self.error = error
+        self.meta = meta
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, provider, attempts, enqueuedAt, finishedAt, durationMs, body, checks, derived, error, meta
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(status, forKey: .status)
+        try container.encodeIfPresent(provider, forKey: .provider)
+        try container.encode(attempts, forKey: .attempts)
+        try container.encodeIfPresent(enqueuedAt, forKey: .enqueuedAt)
+        try container.encode(finishedAt, forKey: .finishedAt)
+        try container.encode(durationMs, forKey: .durationMs)
+        try container.encodeIfPresent(body, forKey: .body)
+        try container.encodeIfPresent(checks, forKey: .checks)
+        try container.encodeIfPresent(derived, forKey: .derived)
+        try container.encode(error, forKey: .error)  // the contract shows "error": null on success
+        try container.encodeIfPresent(meta, forKey: .meta)
+    }
+
+    public func encoded() -> Data { JSONCoding.encode(self) }
+
+    public static func decode(_ data: Data) throws -> JobResult {
+        try JSONDecoder().decode(JobResult.self, from: data)
+    }
+}
+
+/// Consistency checks on what was read (contract §3). A check that could not be made is absent.
+public struct ResultChecks: Sendable, Equatable, Codable {
+    public var idNoChecksum: Bool?
+    public var birthdayMatchesIdNo: Bool?
+    public var sexMatchesIdNo: Bool?
+    public var validityPeriodPlausible: Bool?
+
+    public init(idNoChecksum: Bool? = nil, birthdayMatchesIdNo: Bool? = nil, sexMatchesIdNo: Bool? = nil, validityPeriodPlausible: Bool? = nil) {
+        self.idNoChecksum = idNoChecksum
+        self.birthdayMatchesIdNo = birthdayMatchesIdNo
+        self.sexMatchesIdNo = sexMatchesIdNo
+        self.validityPeriodPlausible = validityPeriodPlausible
+    }
+}

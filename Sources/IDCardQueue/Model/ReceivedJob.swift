@@ -1,0 +1,115 @@
+import Foundation
+
+/// A list element as a worker took it: the raw bytes, and the JSON object when there was one.
+///
+/// Validation is split from parsing so a job that fails validation still yields what is needed
+/// to report the failure: its id (for the result key) and its `replyTo`.
+public struct ReceivedJob: Sendable {
+    /// The element exactly as it was in the list; releasing or dead-lettering uses these bytes.
+    public let element: Data
+    public let fields: [String: JSONValue]?
+
+    public init(element: Data) {
+        self.element = element
+        self.fields = JSONValue.parse(element)?.objectValue
+    }
+
+    /// The id when it is a valid one, so a failed result can be stored under it.
+    public var id: String? {
+        guard let value = fields?["id"] else { return nil }
+        let id: String? = switch value {
+        case .string(let text): text
+        case .int(let number): String(number)
+        default: nil
+        }
+        return id.flatMap { Job.isValidID($0) ? $0 : nil }
+    }
+
+    public var replyTo: String? {
+        guard let key = fields?["replyTo"]?.stringValue, !key.isEmpty, key.utf8.count <= Job.maxReplyToLength else { return nil }
+        return key
+    }
+
+    /// Validates every field (contract §2). Image bytes are checked later, by the recognizer's intake.
+    public func job() throws(JobError) -> Job {
+        guard let fields else {
+            throw JobError(.invalidJob, JSONValue.parse(element) == nil ? "the element is not JSON" : "the element is not a JSON object")
+        }
+        guard fields["id"] != nil else { throw JobError(.invalidJob, "id is missing") }
+        guard let id else { throw JobError(.invalidJob, "id must be 1-128 characters of A-Za-z0-9._:-") }
+
+        let image: Job.Image
+        switch (nonEmpty(fields["imgData"]), nonEmpty(fields["imgUrl"])) {
+        case (.some, .some): throw JobError(.invalidJob, "give imgData or imgUrl, not both")
+        case (.none, .none): throw JobError(.invalidJob, "imgData or imgUrl is required")
+        case (.some(let data), .none):
+            guard case .string(let text) = data else { throw JobError(.invalidJob, "imgData must be a base64 string") }
+            image = .base64(Self.strippedBase64(text))
+        case (.none, .some(let url)):
+            guard case .string(let text) = url else { throw JobError(.invalidJob, "imgUrl must be a string") }
+            image = .url(text)
+        }
+
+        let side: Job.Side
+        switch fields["type"] {
+        case nil, .null: side = .detect
+        case .some(let value):
+            let text = value.intValue.map(String.init) ?? value.stringValue
+            guard let text, let parsed = Job.Side(rawValue: text) else { throw JobError(.invalidJob, "type must be \"1\", \"2\" or \"\"") }
+            side = parsed
+        }
+
+        let needQuality: Bool
+        switch fields["needQuality"] {
+        case nil, .null: needQuality = false
+        case .bool(let flag): needQuality = flag
+        case .some(let value):
+            switch value.intValue ?? (value.stringValue == "" ? 0 : nil) {
+            case 0: needQuality = false
+            case 1: needQuality = true
+            default: throw JobError(.invalidJob, "needQuality must be \"1\" or \"0\"")
+            }
+        }
+
+        if let value = fields["replyTo"], value != .null, replyTo == nil {
+            throw JobError(.invalidJob, "replyTo must be a non-empty Redis key of at most \(Job.maxReplyToLength) bytes")
+        }
+
+        var meta: JSONValue?
+        if let value = fields["meta"], value != .null {
+            guard case .object = value else { throw JobError(.invalidJob, "meta must be a JSON object") }
+            guard value.encoded().count <= Job.maxMetaBytes else { throw JobError(.invalidJob, "meta is larger than 4 KiB") }
+            meta = value
+        }
+
+        var enqueuedAt: JSONValue?
+        if let value = fields["enqueuedAt"], value != .null {
+            switch value {
+            case .int, .double: enqueuedAt = value
+            case .string(let text) where Int64(text) != nil: enqueuedAt = .int(Int64(text)!)
+            default: throw JobError(.invalidJob, "enqueuedAt must be a number of Unix milliseconds")
+            }
+        }
+
+        var job = Job(id: id, image: image, side: side, needQuality: needQuality, replyTo: replyTo, meta: meta, enqueuedAt: nil)
+        job.enqueuedAt = enqueuedAt
+        return job
+    }
+
+    private func nonEmpty(_ value: JSONValue?) -> JSONValue? {
+        switch value {
+        case nil, .null, .string(""): nil
+        default: value
+        }
+    }
+
+    /// Drops a `data:image/...;base64,` prefix and any white space producers wrapped lines with.
+    static func strippedBase64(_ text: String) -> String {
+        var body = Substring(text)
+        if body.hasPrefix("data:"), let comma = body.firstIndex(of: ",") {
+            body = body[body.index(after: comma)...]
+        }
+        guard body.utf8.contains(where: { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else { return String(body) }
+        return String(body.filter { !$0.isWhitespace })
+    }
+}

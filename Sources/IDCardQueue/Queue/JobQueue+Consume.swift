@@ -1,0 +1,51 @@
+import Foundation
+
+/// A worker's first steps with a job: take it, then pass the gate before paying for a call.
+extension JobQueue {
+    /// Moves the oldest pending job into this worker's processing list (`BLMOVE`), waiting up to
+    /// `timeoutSeconds` for one. The job is never only in memory: if the process dies now, the
+    /// reaper finds it in the processing list.
+    public func take(worker: String, timeoutSeconds: Double) async throws -> ReceivedJob? {
+        let reply = try await blockingRedis.send(
+            "BLMOVE", .string(keys.pending), .string(keys.processing(worker)), "RIGHT", "LEFT",
+            .string(String(format: "%.3f", timeoutSeconds))
+        )
+        return reply.data.map(ReceivedJob.init(element:))
+    }
+
+    /// What the gate decided for a job about to be recognised.
+    public enum GateDecision: Sendable, Equatable {
+        /// The id already has a succeeded result (given): do not pay again.
+        case alreadySucceeded(Data)
+        /// The same image bytes were recognised recently; this is that recognition.
+        case cachedRecognition(Data)
+        /// Call the recognizer after waiting this long: the job's reserved slot in the fleet's rate.
+        case proceed(after: Duration)
+    }
+
+    /// One round trip before a paid call: dedupe by id and by image bytes, then reserve a rate slot.
+    /// - Parameters:
+    ///   - rateInterval: the fleet's spacing between calls (1 / rate limit); `nil` for no limit.
+    /// - Returns: the decision and the attempts this job had already made.
+    public func gate(jobID: String, imageSHA256: String?, rateInterval: Duration?) async throws -> (GateDecision, attemptsMade: Int) {
+        let intervalMicros = rateInterval.map { Int($0 / .microseconds(1)) } ?? 0
+        let reply = try await redis.run(
+            QueueScripts.gate,
+            keys: [keys.result(jobID), keys.image(imageSHA256 ?? "none"), keys.rate, keys.attempts],
+            arguments: [.string(jobID), .int(intervalMicros), imageSHA256 == nil ? "0" : "1"]
+        )
+        guard let parts = reply.array, parts.count == 3, let verdict = parts[0].string, let attempts = parts[2].int else {
+            throw RedisError.unexpectedReply("gate returned \(reply)")
+        }
+        switch verdict {
+        case "done": return (.alreadySucceeded(parts[1].data ?? Data()), attempts)
+        case "cached": return (.cachedRecognition(parts[1].data ?? Data()), attempts)
+        default: return (.proceed(after: .microseconds(parts[1].int ?? 0)), attempts)
+        }
+    }
+
+    /// Makes every worker of the fleet wait `duration` before its next call (after an HTTP 429 or -1009).
+    public func coolDown(for duration: Duration) async throws {
+        _ = try await redis.run(QueueScripts.coolDown, keys: [keys.rate], arguments: [.int(Int(duration / .microseconds(1)))])
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+
+/// The fleet's housekeeping, run by every worker beside its jobs.
+extension JobQueue {
+    /// Records that `worker` is alive. Returns `true` when it had been dropped from the registry
+    /// (first beat, or reaped after missing beats).
+    @discardableResult
+    public func heartbeat(worker: String) async throws -> Bool {
+        try await redis.run(QueueScripts.heartbeat, keys: [keys.workers], arguments: [.string(worker)]).int == 1
+    }
+
+    /// Returns the jobs of dead workers to `pending`. Jobs that were with a dying worker
+    /// `maxLosses` times are set aside in `worker`'s own processing list and returned, for the
+    /// caller to dead-letter as `worker_lost`.
+    public func reap(
+        worker: String, heartbeatTimeout: Double = JobQueue.defaultHeartbeatTimeout, maxLosses: Int = 3
+    ) async throws -> (workersReaped: Int, setAside: [ReceivedJob]) {
+        let reply = try await redis.run(
+            QueueScripts.reap, keys: [keys.workers, keys.pending, keys.processing(worker)],
+            arguments: [
+                .string(keys.processingPrefix), .int(Int(heartbeatTimeout * 1000)), .string(keys.lostPrefix),
+                .int(maxLosses), .int(7 * 24 * 3600), .string(worker),
+            ]
+        )
+        guard let parts = reply.array, let count = parts.first?.int else {
+            throw RedisError.unexpectedReply("reap returned \(reply)")
+        }
+        return (count, parts.dropFirst().compactMap(\.data).map(ReceivedJob.init(element:)))
+    }
+
+    /// Moves up to `limit` retries whose time has come back to `pending`. Returns how many moved.
+    @discardableResult
+    public func promoteDueRetries(limit: Int = 500) async throws -> Int {
+        try await redis.run(
+            QueueScripts.promote, keys: [keys.delayed, keys.pending],
+            arguments: [.int(limit), .int(Self.delayedMemberPrefixLength)]
+        ).int ?? 0
+    }
+
+    /// Leaves the fleet on a clean shutdown: anything still held goes back to `pending`.
+    public func deregister(worker: String) async throws {
+        _ = try await redis.run(
+            QueueScripts.retire, keys: [keys.workers, keys.processing(worker), keys.pending], arguments: [.string(worker)]
+        )
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// What producers and operators do: enqueue, read results, look at depths.
+extension JobQueue {
+    /// How long a worker may miss heartbeats before it counts as dead (seconds).
+    public static let defaultHeartbeatTimeout: Double = 15
+
+    /// Pushes a job onto `pending` (`LPUSH`, so jobs are taken in order).
+    public func enqueue(_ job: Job) async throws {
+        _ = try await redis.send("LPUSH", .string(keys.pending), .data(job.encoded()))
+    }
+
+    /// Pushes many jobs in one command.
+    public func enqueue(_ jobs: [Job]) async throws {
+        guard !jobs.isEmpty else { return }
+        _ = try await redis.send(["LPUSH", .string(keys.pending)] + jobs.map { .data($0.encoded()) })
+    }
+
+    /// The stored result JSON of a job, exactly as the worker wrote it; `nil` when there is none (yet).
+    public func resultData(id: String) async throws -> Data? {
+        try await redis.send("GET", .string(keys.result(id))).data
+    }
+
+    public func result(id: String) async throws -> JobResult? {
+        try await resultData(id: id).map(JobResult.decode)
+    }
+
+    /// Waits up to `timeoutSeconds` for one message on a `replyTo` list; `nil` on timeout.
+    public func waitForReply(on list: String, timeoutSeconds: Double) async throws -> Data? {
+        let reply = try await blockingRedis.send("BRPOP", .string(list), .string(String(format: "%.3f", timeoutSeconds)))
+        return reply.array.flatMap { $0.count == 2 ? $0[1].data : nil }
+    }
+
+    /// Depths of every state in one round trip.
+    public func stats(heartbeatTimeout: Double = JobQueue.defaultHeartbeatTimeout) async throws -> QueueStats {
+        let reply = try await redis.run(
+            QueueScripts.stats, keys: [keys.pending, keys.delayed, keys.dead, keys.workers],
+            arguments: [.string(keys.processingPrefix), .int(Int(heartbeatTimeout * 1000))]
+        )
+        guard let values = reply.array?.compactMap(\.int), values.count == 5 else {
+            throw RedisError.unexpectedReply("stats returned \(reply)")
+        }
+        return QueueStats(
+            queue: keys.queue, pending: values[0], processing: values[1], delayed: values[2], dead: values[3], workers: values[4]
+        )
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// One argument of a Redis command: text or raw bytes, sent binary-safe.
+public enum RedisArgument: Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    case string(String)
+    case data(Data)
+
+    public init(stringLiteral value: String) { self = .string(value) }
+
+    public static func int(_ value: Int) -> RedisArgument { .string(String(value)) }
+
+    var byteCount: Int {
+        switch self {
+        case .string(let text): text.utf8.count
+        case .data(let data): data.count
+        }
+    }
+
+    func append(to buffer: inout [UInt8]) {
+        switch self {
+        case .string(let text): buffer.append(contentsOf: text.utf8)
+        case .data(let data): buffer.append(contentsOf: data)
+        }
+    }
+
+    /// Only ever the command name: arguments may carry personal data or secrets.
+    public var description: String {
+        switch self {
+        case .string(let text): text.count <= 16 ? text : "<\(text.utf8.count) bytes>"
+        case .data(let data): "<\(data.count) bytes>"
+        }
+    }
+}

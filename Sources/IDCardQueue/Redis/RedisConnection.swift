@@ -1,0 +1,153 @@
+import CHiredis
+import Foundation
+import NIOConcurrencyHelpers
+
+/// One hiredis connection guarded by a lock.
+///
+/// hiredis is blocking C: every method here blocks its thread, so callers run them on a
+/// thread pool (see ``RedisClient``), never on Swift's cooperative pool. This is the only
+/// `@unchecked Sendable` type of the project: the lock makes the raw `redisContext` safe to share.
+final class RedisConnection: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var context: UnsafeMutablePointer<redisContext>?
+    private let configuration: RedisConfiguration
+    /// Socket read timeout; blocking commands (BLMOVE) need one longer than their own timeout.
+    private let readTimeoutSeconds: Double
+
+    init(configuration: RedisConfiguration, readTimeoutSeconds: Double) {
+        self.configuration = configuration
+        self.readTimeoutSeconds = readTimeoutSeconds
+    }
+
+    deinit {
+        if let context { redisFree(context) }
+    }
+
+    /// Sends one command and waits for its reply, connecting first when needed.
+    /// A broken connection is dropped, so the next call reconnects.
+    /// Throws only ``RedisError``.
+    func send(_ arguments: [RedisArgument]) throws -> RedisValue {
+        try lock.withLock {
+            let context = try connectedContext()
+            guard let raw = Self.withArgv(arguments, { argc, argv, lengths in redisCommandArgv(context, argc, argv, lengths) }) else {
+                let message = Self.errorString(context)
+                dropContext()
+                throw RedisError.connection(message)
+            }
+            let reply = raw.assumingMemoryBound(to: redisReply.self)
+            defer { freeReplyObject(raw) }
+            return Self.value(of: reply)
+        }
+    }
+
+    /// Closes the socket; the next ``send(_:)`` reconnects.
+    func close() {
+        lock.withLock { dropContext() }
+    }
+
+    private func dropContext() {
+        if let context { redisFree(context) }
+        context = nil
+    }
+
+    private func connectedContext() throws(RedisError) -> UnsafeMutablePointer<redisContext> {
+        if let context { return context }
+        let connectTimeout = Self.timeval(seconds: configuration.timeoutSeconds)
+        guard let fresh = redisConnectWithTimeout(configuration.host, Int32(configuration.port), connectTimeout) else {
+            throw .connection("cannot allocate a hiredis context")
+        }
+        if fresh.pointee.err != 0 {
+            let message = Self.errorString(fresh)
+            redisFree(fresh)
+            throw .connection("\(configuration.host):\(configuration.port): \(message)")
+        }
+        redisSetTimeout(fresh, Self.timeval(seconds: readTimeoutSeconds))
+        redisEnableKeepAlive(fresh)
+        context = fresh
+        do {
+            if let password = configuration.password {
+                let auth: [RedisArgument] = configuration.username.map { ["AUTH", .string($0), .string(password)] } ?? ["AUTH", .string(password)]
+                try expectOK(auth, on: fresh)
+            }
+            if configuration.database != 0 {
+                try expectOK(["SELECT", .string(String(configuration.database))], on: fresh)
+            }
+        } catch {
+            dropContext()
+            throw error
+        }
+        return fresh
+    }
+
+    private func expectOK(_ arguments: [RedisArgument], on context: UnsafeMutablePointer<redisContext>) throws(RedisError) {
+        guard let raw = Self.withArgv(arguments, { redisCommandArgv(context, $0, $1, $2) }) else {
+            throw .connection(Self.errorString(context))
+        }
+        defer { freeReplyObject(raw) }
+        if case .error(let message) = Self.value(of: raw.assumingMemoryBound(to: redisReply.self)) {
+            // Never echo the command: it carries the password.
+            throw .server("\(arguments.first?.description ?? "command") failed: \(message)")
+        }
+    }
+
+    /// Lays every argument out in one buffer and hands hiredis pointers into it: one copy per call.
+    private static func withArgv<R>(
+        _ arguments: [RedisArgument],
+        _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
+    ) -> R {
+        var storage = [UInt8]()
+        storage.reserveCapacity(arguments.reduce(0) { $0 + $1.byteCount })
+        var offsets = [Int]()
+        var lengths = [Int]()
+        offsets.reserveCapacity(arguments.count)
+        lengths.reserveCapacity(arguments.count)
+        for argument in arguments {
+            offsets.append(storage.count)
+            argument.append(to: &storage)
+            lengths.append(storage.count - offsets.last!)
+        }
+        if storage.isEmpty { storage.append(0) }
+        return storage.withUnsafeBufferPointer { bytes in
+            let base = UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var pointers: [UnsafePointer<CChar>?] = offsets.map { base + $0 }
+            return pointers.withUnsafeMutableBufferPointer { argv in
+                lengths.withUnsafeBufferPointer { body(Int32(arguments.count), argv.baseAddress!, $0.baseAddress!) }
+            }
+        }
+    }
+
+    private static func value(of reply: UnsafeMutablePointer<redisReply>) -> RedisValue {
+        let r = reply.pointee
+        switch r.type {
+        case REDIS_REPLY_STRING:
+            return .bulk(r.str.map { Data(bytes: $0, count: r.len) } ?? Data())
+        case REDIS_REPLY_STATUS:
+            return .status(r.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: r.len), as: UTF8.self) } ?? "")
+        case REDIS_REPLY_ERROR:
+            return .error(r.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: r.len), as: UTF8.self) } ?? "")
+        case REDIS_REPLY_INTEGER:
+            return .integer(Int(r.integer))
+        case REDIS_REPLY_ARRAY:
+            var values = [RedisValue]()
+            values.reserveCapacity(r.elements)
+            for index in 0..<r.elements {
+                if let element = r.element[index] { values.append(value(of: element)) } else { values.append(.null) }
+            }
+            return .array(values)
+        default:
+            return .null
+        }
+    }
+
+    private static func errorString(_ context: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: context.pointee.errstr) { raw in
+            let text = String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            return text.isEmpty ? "connection lost" : text
+        }
+    }
+
+    private static func timeval(seconds: Double) -> Foundation.timeval {
+        let whole = Int(seconds)
+        return Foundation.timeval(tv_sec: whole, tv_usec: Int(((seconds - Double(whole)) * 1_000_000).rounded()))
+    }
+}

@@ -1,0 +1,66 @@
+import Crypto
+import Foundation
+import IDCardQueue
+
+/// An image checked before any paid call: decoded, within the size limit, carrying a known signature.
+public enum PreparedImage: Sendable, Equatable {
+    /// Bytes from `imgData`, with the base64 text they came in (sent on as is) and their SHA-256.
+    case bytes(Data, base64: String, sha256: String)
+    /// An `http(s)` URL for the recognizer to fetch.
+    case url(String)
+
+    public var sha256: String? {
+        if case .bytes(_, _, let digest) = self { return digest }
+        return nil
+    }
+}
+
+/// Limits applied at intake.
+public struct IntakeLimits: Sendable {
+    /// Largest image accepted, in bytes (contract default 4 MiB).
+    public var maxImageBytes: Int
+
+    public init(maxImageBytes: Int = 4 * 1024 * 1024) {
+        self.maxImageBytes = maxImageBytes
+    }
+}
+
+extension PreparedImage {
+    /// Checks a job's image without a network call: `invalid_job` for bad base64,
+    /// `image_too_large`, `image_unreadable` for bytes that are no JPEG/PNG/BMP/WebP,
+    /// `url_forbidden` for a URL that is not http(s).
+    public init(_ image: Job.Image, limits: IntakeLimits = IntakeLimits()) throws(JobError) {
+        switch image {
+        case .url(let text):
+            guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", url.host != nil else {
+                throw JobError(.urlForbidden, "imgUrl must be an http or https URL")
+            }
+            self = .url(text)
+        case .base64(let text):
+            // Four base64 characters carry three bytes: reject oversized images before decoding them.
+            if text.utf8.count / 4 * 3 > limits.maxImageBytes + 3 {
+                throw JobError(.imageTooLarge, "the image is larger than \(limits.maxImageBytes) bytes")
+            }
+            guard let bytes = Self.decodeBase64(text) else {
+                throw JobError(.invalidJob, "imgData is not valid base64")
+            }
+            guard bytes.count <= limits.maxImageBytes else {
+                throw JobError(.imageTooLarge, "the image is larger than \(limits.maxImageBytes) bytes")
+            }
+            guard ImageFormat(sniffing: bytes) != nil else {
+                throw JobError(.imageUnreadable, "the bytes are not a JPEG, PNG, BMP or WebP image")
+            }
+            let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+            self = .bytes(bytes, base64: text, sha256: digest)
+        }
+    }
+
+    /// Standard-alphabet base64; missing `=` padding is tolerated.
+    static func decodeBase64(_ text: String) -> Data? {
+        guard !text.isEmpty else { return nil }
+        let remainder = text.utf8.count % 4
+        if remainder == 1 { return nil }
+        let padded = remainder == 0 ? text : text + String(repeating: "=", count: 4 - remainder)
+        return Data(base64Encoded: padded)
+    }
+}

@@ -1,0 +1,71 @@
+import AsyncHTTPClient
+import Foundation
+import IDCardQueue
+import NIOCore
+import NIOHTTP1
+
+/// The paid 1429-1 ID-card API of ShowAPI (万维易源).
+public struct ShowAPIRecognizer: Recognizer {
+    public let provider = "showapi"
+    public let configuration: ShowAPIConfiguration
+    private let httpClient: HTTPClient
+
+    /// - Parameter httpClient: shared by the process; its connection pool keeps calls on warm connections.
+    public init(configuration: ShowAPIConfiguration, httpClient: HTTPClient) {
+        self.configuration = configuration
+        self.httpClient = httpClient
+    }
+
+    public func recognize(_ request: RecognitionRequest) async throws -> Recognition {
+        var http = HTTPClientRequest(url: endpoint)
+        http.method = .POST
+        http.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        http.headers.add(name: "Accept", value: "application/json")
+        http.body = .bytes(ByteBuffer(bytes: formBody(for: request)))
+
+        let response: HTTPClientResponse
+        let bytes: ByteBuffer
+        do {
+            response = try await httpClient.execute(http, timeout: .milliseconds(Int64(configuration.readTimeout * 1000)))
+            bytes = try await response.body.collect(upTo: configuration.maxResponseBytes)
+        } catch let error as CancellationError {
+            throw error
+        } catch is NIOTooManyBytesError {
+            throw RecognitionFailure.unavailable("the 1429-1 answer is larger than \(configuration.maxResponseBytes) bytes")
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            throw RecognitionFailure.unavailable("1429-1 request failed: \(Self.describe(error))")
+        }
+        return try ShowAPIResponse.interpret(status: response.status.code, body: Data(bytes.readableBytesView), request: request)
+    }
+
+    /// `url?appKey=...`, keeping any query the configured URL already has.
+    private var endpoint: String {
+        let separator = configuration.url.contains("?") ? "&" : "?"
+        return configuration.url + separator + "appKey=" + FormEncoding.escape(configuration.appKey)
+    }
+
+    private func formBody(for request: RecognitionRequest) -> [UInt8] {
+        var form = FormEncoding()
+        switch request.image {
+        case .bytes(_, let base64, _): form.append("imgData", base64)
+        case .url(let url): form.append("imgUrl", url)
+        }
+        if request.side != .detect { form.append("type", request.side.rawValue) }
+        if request.needQuality { form.append("needQuality", "1") }
+        return form.bytes
+    }
+
+    /// The error's kind without its text: AsyncHTTPClient's messages may echo the URL and so the appKey.
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout: return "connect timeout"
+            case .readTimeout, .deadlineExceeded: return "timeout waiting for the answer"
+            case .remoteConnectionClosed: return "the server closed the connection"
+            default: return "HTTP client error"
+            }
+        }
+        return String(describing: type(of: error))
+    }
+}

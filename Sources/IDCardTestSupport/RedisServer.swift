@@ -1,0 +1,79 @@
+import Foundation
+import IDCardQueue
+
+/// A real `redis-server` on a free loopback port, for tests and benchmarks.
+public final class RedisServer: Sendable {
+    public let port: Int
+    public let directory: URL
+    private let process: Process
+    private let extraArguments: [String]
+
+    public var url: String { "redis://127.0.0.1:\(port)/0" }
+    public var configuration: RedisConfiguration { RedisConfiguration(host: "127.0.0.1", port: port) }
+
+    /// Starts a server and waits until it answers PING.
+    /// - Parameter arguments: extra `redis-server` arguments, e.g. `["--appendonly", "yes"]`.
+    public init(arguments: [String] = [], port: Int? = nil, directory: URL? = nil) throws {
+        self.port = try port ?? FreePort.pick()
+        self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("idocr-test-redis-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
+        extraArguments = arguments
+        process = try Self.launch(port: self.port, directory: self.directory, arguments: arguments)
+        try Self.waitUntilReady(port: self.port)
+    }
+
+    private static func launch(port: Int, directory: URL, arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+        process.currentDirectoryURL = directory
+        process.arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--dir", directory.path, "--daemonize", "no",
+                             "--logfile", directory.appendingPathComponent("redis.log").path] + arguments
+        try process.run()
+        return process
+    }
+
+    private static func waitUntilReady(port: Int) throws {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if ping(port: port) { return }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        throw TestSupportError("redis-server on port \(port) did not start; is it installed (apt-get install redis-server)?")
+    }
+
+    /// A raw PING over a socket: no client of ours involved.
+    static func ping(port: Int) -> Bool {
+        let answer = try? FreePort.exchange(port: port, send: "PING\r\n", expectPrefix: "+PONG")
+        return answer == true
+    }
+
+    public func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Kills the server the hard way (SIGKILL), as a crash would.
+    public func kill() {
+        if process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    /// Starts a new server on the same port and directory (after ``kill()``), keeping AOF data.
+    public func restart() throws -> RedisServer {
+        try RedisServer(arguments: extraArguments, port: port, directory: directory)
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+}
+
+public struct TestSupportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

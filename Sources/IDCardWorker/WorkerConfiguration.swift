@@ -1,0 +1,151 @@
+import Foundation
+
+/// Everything a worker process is told, with the contract's defaults (contract §6).
+///
+/// Every field has an environment variable (documented in the README) and a CLI flag.
+/// Fields marked *extension* are not in the contract; their defaults keep the contract's behaviour.
+public struct WorkerConfiguration: Sendable {
+    /// `IDOCR_REDIS_URL`: `redis://[user:password@]host:port/db`.
+    public var redisURL = "redis://127.0.0.1:6379/0"
+    /// `IDOCR_KEY_PREFIX`: `P` of the keys.
+    public var keyPrefix = "idocr"
+    /// `IDOCR_QUEUE`: `Q` of the keys.
+    public var queue = "idcard"
+    /// `IDOCR_PROVIDER`: `showapi` or `rapidocr`.
+    public var provider = "rapidocr"
+    /// `SHOWAPI_URL`
+    public var showAPIURL = "https://route.showapi.com/1429-1"
+    /// `SHOWAPI_APP_KEY`, or the contents of the file `SHOWAPI_APP_KEY_FILE` names.
+    public var showAPIAppKey: String?
+    /// `RAPIDOCR_URL`
+    public var rapidOCRURL = "http://127.0.0.1:9003/ocr"
+    /// `IDOCR_CONCURRENCY`: jobs in flight in this process.
+    public var concurrency = 16
+    /// `IDOCR_RATE_LIMIT`: recognizer calls per second for the whole fleet on this queue; 0 = none.
+    public var rateLimit: Double = 0
+    /// `IDOCR_MAX_ATTEMPTS`
+    public var maxAttempts = 5
+    /// `IDOCR_RESULT_TTL`: seconds a result (and a remembered recognition) lives.
+    public var resultTTL = 604_800
+    /// `IDOCR_SHUTDOWN_GRACE`: seconds in-flight jobs get after SIGTERM/SIGINT.
+    public var shutdownGrace: Double = 25
+    /// `IDOCR_METRICS_PORT`: `/metrics`, `/healthz`, `/readyz`; 0 = off.
+    public var metricsPort = 9464
+    /// `IDOCR_ALLOW_PRIVATE_URLS`: let imgUrl reach loopback and private addresses (development only).
+    public var allowPrivateURLs = false
+
+    /// *Extension* `IDOCR_RETRY_BASE`: seconds; the backoff before attempt n is random in [0, min(cap, base·2ⁿ⁻¹)].
+    public var retryBase: Double = 1
+    /// *Extension* `IDOCR_RETRY_CAP`: seconds; the longest backoff.
+    public var retryCap: Double = 300
+    /// *Extension* `IDOCR_DEDUPE_IMAGES`: reuse the recognition of identical image bytes (SHA-256) within the result TTL.
+    public var dedupeImages = true
+    /// *Extension* `IDOCR_MAX_IMAGE_BYTES`
+    public var maxImageBytes = 4 * 1024 * 1024
+    /// *Extension* `IDOCR_HEARTBEAT_TIMEOUT`: seconds without a heartbeat before a worker's jobs are recovered.
+    public var heartbeatTimeout: Double = 15
+    /// *Extension* `IDOCR_RATE_COOLDOWN`: seconds the fleet holds off after the API answers "rate limited".
+    public var rateCoolDown: Double = 1
+    /// *Extension* `IDOCR_WORKER_ID`: this process's name in Redis; default host-pid-random.
+    public var workerID = WorkerConfiguration.defaultWorkerID()
+
+    public init() {}
+
+    /// Reads the environment over the defaults.
+    public init(environment: [String: String]) throws(ConfigurationError) {
+        let reader = EnvironmentReader(environment: environment)
+        redisURL = reader.string("IDOCR_REDIS_URL") ?? redisURL
+        keyPrefix = reader.string("IDOCR_KEY_PREFIX") ?? keyPrefix
+        queue = reader.string("IDOCR_QUEUE") ?? queue
+        provider = reader.string("IDOCR_PROVIDER") ?? provider
+        showAPIURL = reader.string("SHOWAPI_URL") ?? showAPIURL
+        showAPIAppKey = reader.string("SHOWAPI_APP_KEY")
+        if showAPIAppKey == nil, let path = reader.string("SHOWAPI_APP_KEY_FILE") {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ConfigurationError("SHOWAPI_APP_KEY_FILE: cannot read \(path)")
+            }
+            showAPIAppKey = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        rapidOCRURL = reader.string("RAPIDOCR_URL") ?? rapidOCRURL
+        concurrency = try reader.int("IDOCR_CONCURRENCY") ?? concurrency
+        rateLimit = try reader.double("IDOCR_RATE_LIMIT") ?? rateLimit
+        maxAttempts = try reader.int("IDOCR_MAX_ATTEMPTS") ?? maxAttempts
+        resultTTL = try reader.int("IDOCR_RESULT_TTL") ?? resultTTL
+        shutdownGrace = try reader.double("IDOCR_SHUTDOWN_GRACE") ?? shutdownGrace
+        metricsPort = try reader.int("IDOCR_METRICS_PORT") ?? metricsPort
+        allowPrivateURLs = try reader.bool("IDOCR_ALLOW_PRIVATE_URLS") ?? allowPrivateURLs
+        retryBase = try reader.double("IDOCR_RETRY_BASE") ?? retryBase
+        retryCap = try reader.double("IDOCR_RETRY_CAP") ?? retryCap
+        dedupeImages = try reader.bool("IDOCR_DEDUPE_IMAGES") ?? dedupeImages
+        maxImageBytes = try reader.int("IDOCR_MAX_IMAGE_BYTES") ?? maxImageBytes
+        heartbeatTimeout = try reader.double("IDOCR_HEARTBEAT_TIMEOUT") ?? heartbeatTimeout
+        rateCoolDown = try reader.double("IDOCR_RATE_COOLDOWN") ?? rateCoolDown
+        workerID = reader.string("IDOCR_WORKER_ID") ?? workerID
+    }
+
+    /// Rejects values that cannot work, saying which setting to fix.
+    public func validate() throws(ConfigurationError) {
+        guard concurrency >= 1 && concurrency <= 10_000 else { throw ConfigurationError("IDOCR_CONCURRENCY must be 1...10000") }
+        guard rateLimit >= 0 else { throw ConfigurationError("IDOCR_RATE_LIMIT must be 0 (none) or a positive number of calls per second") }
+        guard maxAttempts >= 1 else { throw ConfigurationError("IDOCR_MAX_ATTEMPTS must be at least 1") }
+        guard resultTTL >= 1 else { throw ConfigurationError("IDOCR_RESULT_TTL must be at least 1 second") }
+        guard shutdownGrace >= 0 else { throw ConfigurationError("IDOCR_SHUTDOWN_GRACE must not be negative") }
+        guard (0...65535).contains(metricsPort) else { throw ConfigurationError("IDOCR_METRICS_PORT must be 0...65535") }
+        guard retryBase > 0, retryCap >= retryBase else { throw ConfigurationError("IDOCR_RETRY_BASE must be > 0 and IDOCR_RETRY_CAP at least as large") }
+        guard heartbeatTimeout >= 3 else { throw ConfigurationError("IDOCR_HEARTBEAT_TIMEOUT must be at least 3 seconds") }
+        guard Self.isValidKeyPart(keyPrefix), Self.isValidKeyPart(queue) else {
+            throw ConfigurationError("IDOCR_KEY_PREFIX and IDOCR_QUEUE must be non-empty and free of {, } and spaces")
+        }
+        guard Self.isValidKeyPart(workerID) else { throw ConfigurationError("IDOCR_WORKER_ID must be free of {, } and spaces") }
+    }
+
+    /// The spacing between calls the fleet's rate limit asks for.
+    public var rateInterval: Duration? {
+        rateLimit > 0 ? .microseconds(Int64((1_000_000 / rateLimit).rounded())) : nil
+    }
+
+    static func isValidKeyPart(_ text: String) -> Bool {
+        !text.isEmpty && !text.contains(where: { $0 == "{" || $0 == "}" || $0.isWhitespace })
+    }
+
+    static func defaultWorkerID() -> String {
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "worker"
+        let suffix = String(UInt32.random(in: .min ... .max), radix: 36)
+        return "\(host)-\(ProcessInfo.processInfo.processIdentifier)-\(suffix)"
+    }
+}
+
+/// A setting that cannot be used; the message names the variable.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+struct EnvironmentReader {
+    let environment: [String: String]
+
+    func string(_ name: String) -> String? {
+        environment[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    func int(_ name: String) throws(ConfigurationError) -> Int? {
+        guard let text = string(name) else { return nil }
+        guard let value = Int(text) else { throw ConfigurationError("\(name) must be a whole number, not \(text)") }
+        return value
+    }
+
+    func double(_ name: String) throws(ConfigurationError) -> Double? {
+        guard let text = string(name) else { return nil }
+        guard let value = Double(text), value.isFinite else { throw ConfigurationError("\(name) must be a number, not \(text)") }
+        return value
+    }
+
+    func bool(_ name: String) throws(ConfigurationError) -> Bool? {
+        guard let text = string(name)?.lowercased() else { return nil }
+        switch text {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigurationError("\(name) must be 1 or 0, not \(text)")
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Metrics
+import Synchronization
+
+/// Whether this worker should take jobs, as `/readyz` and `idocr_worker_ready` report it.
+///
+/// Ready means: Redis answers, and the recognizer's account is not refused. While the account is
+/// refused the worker is paused: it takes no job until the next probe is due, then tries one.
+public final class WorkerHealth: Sendable {
+    struct State {
+        var redisReachable = true
+        var pausedReason: String?
+        var failedProbes = 0
+        var nextProbe: ContinuousClock.Instant?
+    }
+
+    private let state = Mutex(State())
+    private let readyGauge: Gauge
+    private let probePolicy: RetryPolicy
+
+    public init(probePolicy: RetryPolicy = RetryPolicy(base: .seconds(2), cap: .seconds(120))) {
+        self.probePolicy = probePolicy
+        self.readyGauge = Gauge(label: "idocr_worker_ready")
+        readyGauge.record(1)
+    }
+
+    public var isReady: Bool {
+        state.withLock { $0.redisReachable && $0.pausedReason == nil }
+    }
+
+    /// Why jobs are not being taken, when they are not.
+    public var pausedReason: String? { state.withLock(\.pausedReason) }
+
+    /// When the paused worker may try its next job; `nil` while not paused.
+    var nextProbe: ContinuousClock.Instant? { state.withLock(\.nextProbe) }
+
+    func redisReachable(_ reachable: Bool) {
+        update { $0.redisReachable = reachable }
+    }
+
+    /// The account or configuration was refused: stop taking jobs until a probe gets through.
+    /// - Returns: how long until the next probe.
+    @discardableResult
+    func pause(reason: String) -> Duration {
+        var wait = Duration.zero
+        update { state in
+            state.failedProbes += 1
+            state.pausedReason = reason
+            wait = probePolicy.ceiling(afterAttempt: state.failedProbes)
+            state.nextProbe = .now + wait
+        }
+        return wait
+    }
+
+    /// A recognizer answered without an account problem.
+    /// - Returns: true when this ended a pause.
+    @discardableResult
+    func recognizerAnswered() -> Bool {
+        var resumed = false
+        update { state in
+            resumed = state.pausedReason != nil
+            state.pausedReason = nil
+            state.failedProbes = 0
+            state.nextProbe = nil
+        }
+        return resumed
+    }
+
+    private func update(_ change: (inout State) -> Void) {
+        let ready = state.withLock { state in
+            change(&state)
+            return state.redisReachable && state.pausedReason == nil
+        }
+        readyGauge.record(ready ? 1 : 0)
+    }
+}

@@ -1,0 +1,53 @@
+import Metrics
+
+/// The contract's metrics (contract §8), through swift-metrics; the executable picks the backend.
+struct WorkerMetrics: Sendable {
+    enum JobOutcome: String, CaseIterable {
+        case succeeded, failed, retried, deduplicated
+    }
+
+    let queue: String
+    let provider: String
+    let jobDuration: Timer
+    let queueLatency: Timer
+    let ocrDuration: Timer
+    let rateLimitWait: Timer
+    private let jobs: [String: Counter]
+    private let queueLengths: [String: Gauge]
+
+    init(queue: String, provider: String) {
+        self.queue = queue
+        self.provider = provider
+        jobDuration = Timer(label: "idocr_job_duration_seconds", dimensions: [("queue", queue)])
+        queueLatency = Timer(label: "idocr_queue_latency_seconds", dimensions: [("queue", queue)])
+        ocrDuration = Timer(label: "idocr_ocr_request_duration_seconds", dimensions: [("provider", provider)])
+        rateLimitWait = Timer(label: "idocr_rate_limit_wait_seconds", dimensions: [("queue", queue)])
+        jobs = Dictionary(uniqueKeysWithValues: JobOutcome.allCases.map {
+            ($0.rawValue, Counter(label: "idocr_jobs_total", dimensions: [("queue", queue), ("outcome", $0.rawValue)]))
+        })
+        queueLengths = Dictionary(uniqueKeysWithValues: ["pending", "processing", "delayed", "dead"].map {
+            ($0, Gauge(label: "idocr_queue_length", dimensions: [("queue", queue), ("state", $0)]))
+        })
+    }
+
+    func count(_ outcome: JobOutcome) {
+        jobs[outcome.rawValue]?.increment()
+    }
+
+    /// `outcome` is `ok` or a contract error code (`account` for account and configuration refusals).
+    func ocrRequest(outcome: String, duration: Duration) {
+        Counter(label: "idocr_ocr_requests_total", dimensions: [("provider", provider), ("outcome", outcome)]).increment()
+        ocrDuration.record(duration: duration)
+    }
+
+    func queueLength(_ state: String, _ value: Int) {
+        queueLengths[state]?.record(value)
+    }
+}
+
+extension Timer {
+    func record(duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

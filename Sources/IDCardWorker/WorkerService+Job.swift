@@ -1,0 +1,193 @@
+import Foundation
+import IDCardQueue
+import IDCardRecognition
+import Logging
+
+/// One job's path: intake → gate → recognize → finish. Every exit ends in exactly one queue step.
+extension WorkerService {
+    func process(_ received: ReceivedJob, takenAt: ContinuousClock.Instant) async {
+        var logger = self.logger
+        if let id = received.id { logger[metadataKey: "job"] = "\(id)" }
+
+        let job: Job
+        let image: PreparedImage
+        do throws(JobError) {
+            job = try received.job()
+            image = try PreparedImage(job.image, limits: intakeLimits)
+        } catch {
+            await failForGood(received, error: error, attempts: 1, provider: nil, takenAt: takenAt, logger: logger)
+            return
+        }
+        if let enqueuedAt = job.enqueuedAtMilliseconds {
+            let waited = Timestamp.nowMilliseconds() - enqueuedAt
+            if waited >= 0 { metrics.queueLatency.recordMilliseconds(waited) }
+        }
+
+        let decision: JobQueue.GateDecision
+        let attemptsMade: Int
+        do {
+            let imageKey = configuration.dedupeImages ? image.sha256 : nil
+            (decision, attemptsMade) = try await persistently("gate") {
+                try await self.queue.gate(jobID: job.id, imageSHA256: imageKey, rateInterval: self.configuration.rateInterval)
+            }
+        } catch {
+            if !(error is CancellationError) { logger.error("gate failed; giving the job back", metadata: ["error": "\(error)"]) }
+            await giveBack(received, logger: logger)
+            return
+        }
+        let attempt = attemptsMade + 1
+        logger[metadataKey: "attempt"] = "\(attempt)"
+
+        switch decision {
+        case .alreadySucceeded:
+            await end(JobQueue.Completion(job: received, worker: workerID, result: nil, resultTTLSeconds: configuration.resultTTL), logger: logger)
+            record(.deduplicated, takenAt: takenAt, logger: logger)
+            return
+        case .cachedRecognition(let data):
+            if let recognition = try? JSONDecoder().decode(Recognition.self, from: data) {
+                await succeed(received, job: job, recognition: recognition, attempt: attempt, imageSHA256: nil, outcome: .deduplicated, takenAt: takenAt, logger: logger)
+                return
+            }
+            logger.warning("a remembered recognition could not be read; recognizing again")
+        case .proceed(let wait):
+            if wait > .zero {
+                metrics.rateLimitWait.record(duration: wait)
+                do {
+                    try await Task.sleep(for: wait)
+                } catch {
+                    await giveBack(received, logger: logger)
+                    return
+                }
+            }
+        }
+
+        let started = ContinuousClock.now
+        do {
+            let recognition = try await recognizer.recognize(RecognitionRequest(image: image, side: job.side, needQuality: job.needQuality))
+            metrics.ocrRequest(outcome: "ok", duration: .now - started)
+            noteRecognizerAnswered(logger: logger)
+            let imageKey = configuration.dedupeImages ? image.sha256 : nil
+            await succeed(received, job: job, recognition: recognition, attempt: attempt, imageSHA256: imageKey, outcome: .succeeded, takenAt: takenAt, logger: logger)
+        } catch let failure as RecognitionFailure {
+            metrics.ocrRequest(outcome: failure.code?.rawValue ?? "account", duration: .now - started)
+            await handle(failure, received: received, job: job, attempt: attempt, takenAt: takenAt, logger: logger)
+        } catch {
+            // Cancelled at the end of the shutdown grace: nothing was recognised, the job goes back.
+            await giveBack(received, logger: logger)
+        }
+    }
+
+    private func handle(_ failure: RecognitionFailure, received: ReceivedJob, job: Job, attempt: Int, takenAt: ContinuousClock.Instant, logger: Logger) async {
+        switch failure {
+        case .rejected(let error):
+            noteRecognizerAnswered(logger: logger)
+            await failForGood(received, error: error, attempts: attempt, provider: recognizer.provider, takenAt: takenAt, logger: logger)
+        case .unavailable, .rateLimited:
+            var delay = retryPolicy.delay(afterAttempt: attempt)
+            if case .rateLimited = failure {
+                noteRecognizerAnswered(logger: logger)
+                let coolDown = Duration.milliseconds(Int64(configuration.rateCoolDown * 1000))
+                delay = max(delay, coolDown)
+                do {
+                    try await persistently("cool down") { try await self.queue.coolDown(for: coolDown) }
+                } catch {
+                    logger.warning("could not set the fleet's cool-down", metadata: ["error": "\(error)"])
+                }
+            }
+            guard attempt < configuration.maxAttempts else {
+                let error = JobError(.attemptsExhausted, "gave up after \(attempt) attempts; last cause: \(failure)")
+                await failForGood(received, error: error, attempts: attempt, provider: recognizer.provider, takenAt: takenAt, logger: logger)
+                return
+            }
+            let retryDelay = delay
+            do {
+                try await persistently("schedule retry", keepTryingAfterCancel: .seconds(5)) {
+                    try await self.queue.scheduleRetry(received, id: job.id, worker: self.workerID, after: retryDelay, attemptsMade: attempt)
+                }
+                metrics.count(.retried)
+                logger.info("job will be retried", metadata: [
+                    "outcome": "retried", "code": "\(failure.code?.rawValue ?? "")", "retryInMs": "\(Int(delay / .milliseconds(1)))",
+                ])
+            } catch {
+                logger.error("could not schedule the retry; the job stays with this worker until it is given back", metadata: ["error": "\(error)"])
+            }
+        case .accountProblem(let reason):
+            let wait = health.pause(reason: reason)
+            logger.error("the recognizer refused the account or configuration: taking no jobs, probing again later", metadata: [
+                "reason": "\(reason)", "probeInMs": "\(Int(wait / .milliseconds(1)))",
+            ])
+            await giveBack(received, logger: logger)
+        }
+    }
+
+    private func succeed(
+        _ received: ReceivedJob, job: Job, recognition: Recognition, attempt: Int, imageSHA256: String?,
+        outcome: WorkerMetrics.JobOutcome, takenAt: ContinuousClock.Instant, logger: Logger
+    ) async {
+        let result = JobResult(
+            id: job.id, status: .succeeded, provider: recognition.provider, attempts: attempt, enqueuedAt: job.enqueuedAt,
+            durationMs: Self.milliseconds(since: takenAt), body: .object(recognition.body), checks: CardChecks.evaluate(recognition.body),
+            derived: recognition.derived, meta: job.meta
+        )
+        let cache = imageSHA256.map { (sha256: $0, recognition: JSONCoding.encode(recognition)) }
+        await end(
+            JobQueue.Completion(job: received, worker: workerID, result: result.encoded(), imageCache: cache, resultTTLSeconds: configuration.resultTTL),
+            logger: logger
+        )
+        record(outcome, takenAt: takenAt, logger: logger)
+    }
+
+    /// Ends a job as failed for good: a failed result under its id (when it has a valid one) and a dead letter.
+    func failForGood(_ received: ReceivedJob, error: JobError, attempts: Int, provider: String?, takenAt: ContinuousClock.Instant, logger: Logger) async {
+        let result = received.id.map { id in
+            JobResult(
+                id: id, status: .failed, provider: provider, attempts: attempts, enqueuedAt: received.fields?["enqueuedAt"],
+                durationMs: Self.milliseconds(since: takenAt), error: error,
+                meta: received.fields?["meta"].flatMap { $0.objectValue == nil ? nil : $0 }
+            )
+        }
+        let letter = DeadLetter.encode(received, error: error, attempts: attempts, worker: workerID)
+        await end(
+            JobQueue.Completion(job: received, worker: workerID, result: result?.encoded(), deadLetter: letter, resultTTLSeconds: configuration.resultTTL),
+            logger: logger
+        )
+        var logger = logger
+        logger[metadataKey: "code"] = "\(error.code.rawValue)"
+        record(.failed, takenAt: takenAt, logger: logger)
+    }
+
+    private func end(_ completion: JobQueue.Completion, logger: Logger) async {
+        do {
+            let stillOurs = try await persistently("finish", keepTryingAfterCancel: .seconds(5)) { try await self.queue.finish(completion) }
+            if !stillOurs {
+                logger.warning("the job had been given back while this worker was presumed dead; its result is stored all the same")
+            }
+        } catch {
+            logger.error("could not store the job's end; it stays with this worker until it is given back", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func giveBack(_ received: ReceivedJob, logger: Logger) async {
+        do {
+            try await persistently("release", keepTryingAfterCancel: .seconds(5)) { try await self.queue.release(received, worker: self.workerID) }
+        } catch {
+            logger.error("could not give the job back; the reaper will", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func record(_ outcome: WorkerMetrics.JobOutcome, takenAt: ContinuousClock.Instant, logger: Logger) {
+        metrics.count(outcome)
+        metrics.jobDuration.record(duration: .now - takenAt)
+        logger.info("job ended", metadata: ["outcome": "\(outcome.rawValue)", "durationMs": "\(Self.milliseconds(since: takenAt))"])
+    }
+
+    private func noteRecognizerAnswered(logger: Logger) {
+        if health.recognizerAnswered() {
+            logger.info("the recognizer accepts the account again: taking jobs")
+        }
+    }
+
+    static func milliseconds(since start: ContinuousClock.Instant) -> Int {
+        Int((ContinuousClock.now - start) / .milliseconds(1))
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import IDCardQueue
+import IDCardRecognition
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// One worker process: takes jobs from the queue and runs up to `concurrency` of them at once.
+///
+/// `run()` is one task tree: beside the job loop run the heartbeat, the reaper of dead workers,
+/// the mover of due retries and the depth sampler, all child tasks. On graceful shutdown the job
+/// loop stops taking, in-flight jobs get `shutdownGrace` to finish, the rest are given back.
+///
+/// Follow one job through `JobQueue+Consume` → `WorkerService+Job` → `Recognizer` → `JobQueue+Finish`.
+public final class WorkerService: Service, Sendable {
+    public let configuration: WorkerConfiguration
+    public let health: WorkerHealth
+    let queue: JobQueue
+    let recognizer: any Recognizer
+    let logger: Logger
+    let metrics: WorkerMetrics
+    let retryPolicy: RetryPolicy
+    let intakeLimits: IntakeLimits
+    private let stopping = Atomic<Bool>(false)
+
+    /// How often the maintenance loops run.
+    var heartbeatInterval: Duration { .milliseconds(Int64(configuration.heartbeatTimeout * 1000 / 3)) }
+    static let promoteInterval = Duration.milliseconds(250)
+    static let depthSampleInterval = Duration.seconds(5)
+
+    public init(configuration: WorkerConfiguration, queue: JobQueue, recognizer: any Recognizer, health: WorkerHealth = WorkerHealth(), logger: Logger) {
+        self.configuration = configuration
+        self.queue = queue
+        self.recognizer = recognizer
+        self.health = health
+        var logger = logger
+        logger[metadataKey: "worker"] = "\(configuration.workerID)"
+        self.logger = logger
+        self.metrics = WorkerMetrics(queue: configuration.queue, provider: recognizer.provider)
+        self.retryPolicy = RetryPolicy(
+            base: .milliseconds(Int64(configuration.retryBase * 1000)), cap: .milliseconds(Int64(configuration.retryCap * 1000))
+        )
+        self.intakeLimits = IntakeLimits(maxImageBytes: configuration.maxImageBytes)
+    }
+
+    var workerID: String { configuration.workerID }
+
+    public func run() async throws {
+        logger.info("worker started", metadata: [
+            "queue": "\(configuration.queue)", "provider": "\(recognizer.provider)",
+            "concurrency": "\(configuration.concurrency)", "rateLimit": "\(configuration.rateLimit)",
+        ])
+        // Register before the first take, so the reaper can always find what this process holds.
+        guard (try? await persistently("register") { try await self.queue.heartbeat(worker: self.workerID) }) != nil else { return }
+
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.beatHeart() }
+            group.addTask { await self.reapDeadWorkers() }
+            group.addTask { await self.promoteDueRetries() }
+            group.addTask { await self.sampleDepths() }
+            await withGracefulShutdownHandler {
+                await self.runJobs()
+            } onGracefulShutdown: {
+                self.stopping.store(true, ordering: .relaxed)
+            }
+            group.cancelAll()
+        }
+        do {
+            try await queue.deregister(worker: workerID)
+        } catch {
+            logger.warning("could not deregister; the reaper will return anything left", metadata: ["error": "\(error)"])
+        }
+        logger.info("worker stopped")
+    }
+
+    /// Asks the job loop to stop taking jobs, as SIGTERM does.
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+    }
+
+    /// Takes a job whenever a slot is free; each job is a child task. Returns once every job has ended.
+    private func runJobs() async {
+        await withTaskGroup(of: Bool.self) { jobs in  // a child's value: is it the grace timer
+            var inFlight = 0
+            var redisFailures = 0
+            while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
+                // Paused by an account problem: one job at a time, each a probe, when the probe is due.
+                let limit = health.pausedReason == nil ? configuration.concurrency : 1
+                if inFlight >= limit {
+                    _ = await jobs.next()
+                    inFlight -= 1
+                    continue
+                }
+                if let probe = health.nextProbe, probe > .now {
+                    try? await Task.sleep(for: min(probe - .now, .milliseconds(500)))
+                    continue
+                }
+                do {
+                    guard let job = try await queue.take(worker: workerID, timeoutSeconds: 1) else { continue }
+                    if redisFailures > 0 {
+                        logger.info("Redis is back")
+                        redisFailures = 0
+                        health.redisReachable(true)
+                    }
+                    inFlight += 1
+                    let takenAt = ContinuousClock.now
+                    jobs.addTask {
+                        await self.process(job, takenAt: takenAt)
+                        return false
+                    }
+                } catch {
+                    redisFailures += 1
+                    health.redisReachable(false)
+                    if redisFailures == 1 { logger.error("cannot take jobs", metadata: ["error": "\(error)"]) }
+                    try? await Task.sleep(for: Self.reconnectPolicy.delay(afterAttempt: redisFailures))
+                }
+            }
+            guard inFlight > 0 else { return }
+            logger.info("stopping: waiting for jobs in flight", metadata: ["inFlight": "\(inFlight)", "grace": "\(configuration.shutdownGrace)"])
+            let grace = Duration.milliseconds(Int64(configuration.shutdownGrace * 1000))
+            jobs.addTask {
+                try? await Task.sleep(for: grace)
+                return true
+            }
+            while let isGraceTimer = await jobs.next() {
+                if isGraceTimer {
+                    if inFlight > 0 { logger.warning("grace period over: giving back unfinished jobs", metadata: ["inFlight": "\(inFlight)"]) }
+                    jobs.cancelAll()
+                } else {
+                    inFlight -= 1
+                    if inFlight == 0 { jobs.cancelAll() }
+                }
+            }
+        }
+    }
+
+    /// Reconnecting to Redis: quick at first, at most every 5 s.
+    static let reconnectPolicy = RetryPolicy(base: .milliseconds(100), cap: .seconds(5))
+}

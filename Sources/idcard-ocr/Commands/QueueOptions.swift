@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import IDCardQueue
+import IDCardWorker
+
+/// Where the queue is: flags over `IDOCR_REDIS_URL`, `IDOCR_KEY_PREFIX`, `IDOCR_QUEUE` over defaults.
+struct QueueOptions: ParsableArguments {
+    @Option(name: .customLong("redis-url"), help: "redis://[user:password@]host:port/db (env IDOCR_REDIS_URL)")
+    var redisURL: String?
+
+    @Option(name: .customLong("key-prefix"), help: "Key prefix P (env IDOCR_KEY_PREFIX, default idocr)")
+    var keyPrefix: String?
+
+    @Option(name: .customLong("queue"), help: "Queue name Q (env IDOCR_QUEUE, default idcard)")
+    var queue: String?
+
+    /// The environment's configuration with these flags applied.
+    func configuration() throws -> WorkerConfiguration {
+        var configuration = try WorkerConfiguration(environment: ProcessInfo.processInfo.environment)
+        if let redisURL { configuration.redisURL = redisURL }
+        if let keyPrefix { configuration.keyPrefix = keyPrefix }
+        if let queue { configuration.queue = queue }
+        return configuration
+    }
+
+    func openQueue() throws -> JobQueue {
+        let configuration = try configuration()
+        return JobQueue(
+            redis: try RedisConfiguration(url: configuration.redisURL),
+            keys: QueueKeys(prefix: configuration.keyPrefix, queue: configuration.queue), threads: 2
+        )
+    }
+}
+
+extension JobQueue {
+    /// Runs a command's work and closes the queue afterwards, whatever happened.
+    func using<T>(_ body: (JobQueue) async throws -> T) async throws -> T {
+        do {
+            let value = try await body(self)
+            await shutdown()
+            return value
+        } catch {
+            await shutdown()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import IDCardQueue
+import IDCardRecognition
+import IDCardWorker
+import Logging
+import ServiceLifecycle
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run a worker process: a pool of concurrent jobs. Every flag also reads its environment variable."
+    )
+
+    @OptionGroup var queueOptions: QueueOptions
+    @Option(help: "showapi or rapidocr (env IDOCR_PROVIDER)") var provider: String?
+    @Option(name: .customLong("showapi-url"), help: "The 1429-1 endpoint (env SHOWAPI_URL)") var showAPIURL: String?
+    @Option(name: .customLong("showapi-app-key-file"), help: "A file holding the appKey (env SHOWAPI_APP_KEY_FILE; prefer it to SHOWAPI_APP_KEY)")
+    var showAPIAppKeyFile: String?
+    @Option(name: .customLong("rapidocr-url"), help: "A RapidOCR API server (env RAPIDOCR_URL)") var rapidOCRURL: String?
+    @Option(help: "Jobs in flight in this process (env IDOCR_CONCURRENCY, default 16)") var concurrency: Int?
+    @Option(name: .customLong("rate-limit"), help: "Calls per second for the whole fleet, 0 = none (env IDOCR_RATE_LIMIT)") var rateLimit: Double?
+    @Option(name: .customLong("max-attempts"), help: "Attempts per job (env IDOCR_MAX_ATTEMPTS, default 5)") var maxAttempts: Int?
+    @Option(name: .customLong("result-ttl"), help: "Seconds a result lives (env IDOCR_RESULT_TTL, default 604800)") var resultTTL: Int?
+    @Option(name: .customLong("shutdown-grace"), help: "Seconds for in-flight jobs after SIGTERM (env IDOCR_SHUTDOWN_GRACE, default 25)")
+    var shutdownGrace: Double?
+    @Option(name: .customLong("metrics-port"), help: "Port of /metrics, /healthz, /readyz; 0 = off (env IDOCR_METRICS_PORT, default 9464)")
+    var metricsPort: Int?
+    @Flag(name: .customLong("allow-private-urls"), help: "Let imgUrl reach private addresses (env IDOCR_ALLOW_PRIVATE_URLS; development only)")
+    var allowPrivateURLs = false
+
+    func run() async throws {
+        let logger = Telemetry.bootstrap(service: "worker")
+        var configuration = try queueOptions.configuration()
+        if let provider { configuration.provider = provider }
+        if let showAPIURL { configuration.showAPIURL = showAPIURL }
+        if let showAPIAppKeyFile {
+            guard let key = try? String(contentsOfFile: showAPIAppKeyFile, encoding: .utf8) else {
+                throw ValidationError("cannot read --showapi-app-key-file \(showAPIAppKeyFile)")
+            }
+            configuration.showAPIAppKey = key.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        if let rapidOCRURL { configuration.rapidOCRURL = rapidOCRURL }
+        if let concurrency { configuration.concurrency = concurrency }
+        if let rateLimit { configuration.rateLimit = rateLimit }
+        if let maxAttempts { configuration.maxAttempts = maxAttempts }
+        if let resultTTL { configuration.resultTTL = resultTTL }
+        if let shutdownGrace { configuration.shutdownGrace = shutdownGrace }
+        if let metricsPort { configuration.metricsPort = metricsPort }
+        if allowPrivateURLs { configuration.allowPrivateURLs = true }
+        do {
+            try configuration.validate()
+        } catch {
+            throw ValidationError(error.description)
+        }
+
+        let httpClient = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(5), read: .seconds(60)))
+        )
+        let recognizer: any Recognizer
+        do {
+            recognizer = try Self.makeRecognizer(configuration, httpClient: httpClient)
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
+        let queue = JobQueue(
+            redis: try RedisConfiguration(url: configuration.redisURL),
+            keys: QueueKeys(prefix: configuration.keyPrefix, queue: configuration.queue),
+            threads: min(max(2, configuration.concurrency / 4), 8)
+        )
+        let health = WorkerHealth()
+        let worker = WorkerService(configuration: configuration, queue: queue, recognizer: recognizer, health: health, logger: logger)
+
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if configuration.metricsPort != 0 {
+            services.append(.init(service: Telemetry.metricsServer(port: configuration.metricsPort, health: health, logger: logger)))
+        }
+        // Listed last, shut down first: the metrics server keeps answering while jobs drain.
+        services.append(.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("worker failed", metadata: ["error": "\(error)"])
+        }
+        try? await httpClient.shutdown()
+        await queue.shutdown()
+    }
+
+    static func makeRecognizer(_ configuration: WorkerConfiguration, httpClient: HTTPClient) throws -> any Recognizer {
+        switch configuration.provider {
+        case "showapi":
+            guard let appKey = configuration.showAPIAppKey, !appKey.isEmpty else {
+                throw ValidationError("IDOCR_PROVIDER=showapi needs the appKey: set SHOWAPI_APP_KEY or SHOWAPI_APP_KEY_FILE")
+            }
+            return ShowAPIRecognizer(configuration: ShowAPIConfiguration(url: configuration.showAPIURL, appKey: appKey), httpClient: httpClient)
+        case "rapidocr":
+            throw ValidationError(
+                "the self-hosted rapidocr provider (the contract's default) is not in this version yet; run with IDOCR_PROVIDER=showapi and SHOWAPI_APP_KEY"
+            )
+        default:
+            throw ValidationError("IDOCR_PROVIDER must be showapi or rapidocr, not \(configuration.provider)")
+        }
+    }
+}
