@@ -47,20 +47,38 @@ public final class RedisServer: Sendable {
         return answer == true
     }
 
-    public func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+    public func stop() async {
+        await Self.end(process, signal: SIGTERM)
         try? FileManager.default.removeItem(at: directory)
     }
 
     /// Kills the server the hard way (SIGKILL), as a crash would.
-    public func kill() {
-        if process.isRunning {
-            Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+    public func kill() async {
+        await Self.end(process, signal: SIGKILL)
+    }
+
+    /// Signals a child and waits until it has exited, escalating to SIGKILL after 10 s.
+    /// Polls without blocking a thread: `Process.waitUntilExit` spins a run loop that can miss the
+    /// exit when called from Swift concurrency.
+    public static func end(_ process: Process, signal: Int32) async {
+        let pid = process.processIdentifier
+        guard hasNotExited(pid) else { return }
+        Foundation.kill(pid, signal)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while hasNotExited(pid) {
+            if ContinuousClock.now > deadline { Foundation.kill(pid, SIGKILL) }
+            try? await Task.sleep(for: .milliseconds(10))
         }
+    }
+
+    /// False once the process is gone or a zombie waiting to be reaped.
+    public static func hasNotExited(_ pid: Int32) -> Bool {
+        guard pid > 0, Foundation.kill(pid, 0) == 0 else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        let state = stat[stat.index(after: close)...].drop(while: { $0 == " " }).first
+        return state != "Z" && state != "X"
     }
 
     /// Starts a new server on the same port and directory (after ``kill()``), keeping AOF data.
@@ -69,7 +87,7 @@ public final class RedisServer: Sendable {
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        if Self.hasNotExited(process.processIdentifier) { Foundation.kill(process.processIdentifier, SIGKILL) }
     }
 }
 

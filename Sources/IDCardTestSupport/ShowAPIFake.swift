@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// A fake of the paid 1429-1 API, for tests and benchmarks only: never a provider users can pick.
@@ -76,16 +77,18 @@ public final class ShowAPIFake: Sendable {
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
             logger: Logger(label: "showapi-fake", factory: { _ in SwiftLogNoOpLogHandler() })
         )
+        let services = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "showapi-fake", factory: { _ in SwiftLogNoOpLogHandler() })))
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
-                try await app.run()
+                try await services.run()
                 return nil
             }
             var ports = stream.makeAsyncIterator()
             guard let boundPort = await ports.next() else { throw TestSupportError("the fake did not start") }
-            let value = try await body("http://127.0.0.1:\(boundPort)/1429-1")
-            group.cancelAll()
-            return value
+            let outcome = await Result { try await body("http://127.0.0.1:\(boundPort)/1429-1") }
+            await services.triggerGracefulShutdown()
+            try await group.waitForAll()
+            return try outcome.get()
         }
     }
 
@@ -249,5 +252,11 @@ public final class ShowAPIFake: Sendable {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
         default: nil
         }
+    }
+}
+
+extension Result where Failure == any Error {
+    public init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }

@@ -11,6 +11,7 @@ public final class WorkerHealth: Sendable {
         var pausedReason: String?
         var failedProbes = 0
         var nextProbe: ContinuousClock.Instant?
+        var pausedSince: ContinuousClock.Instant?
     }
 
     private let state = Mutex(State())
@@ -38,15 +39,23 @@ public final class WorkerHealth: Sendable {
     }
 
     /// The account or configuration was refused: stop taking jobs until a probe gets through.
+    /// Only a call started during the pause (a probe) pushes the next probe further out; the other
+    /// jobs that were in flight when the pause began fail alike and say nothing new.
     /// - Returns: how long until the next probe.
     @discardableResult
-    func pause(reason: String) -> Duration {
+    func pause(reason: String, callStartedAt: ContinuousClock.Instant) -> Duration {
         var wait = Duration.zero
         update { state in
+            let now = ContinuousClock.now
+            if let since = state.pausedSince, callStartedAt < since, let next = state.nextProbe {
+                wait = next - now
+                return
+            }
             state.failedProbes += 1
             state.pausedReason = reason
+            state.pausedSince = now
             wait = probePolicy.ceiling(afterAttempt: state.failedProbes)
-            state.nextProbe = .now + wait
+            state.nextProbe = now + wait
         }
         return wait
     }
@@ -61,6 +70,7 @@ public final class WorkerHealth: Sendable {
             state.pausedReason = nil
             state.failedProbes = 0
             state.nextProbe = nil
+            state.pausedSince = nil
         }
         return resumed
     }

@@ -70,14 +70,17 @@ extension WorkerService {
             await succeed(received, job: job, recognition: recognition, attempt: attempt, imageSHA256: imageKey, outcome: .succeeded, takenAt: takenAt, logger: logger)
         } catch let failure as RecognitionFailure {
             metrics.ocrRequest(outcome: failure.code?.rawValue ?? "account", duration: .now - started)
-            await handle(failure, received: received, job: job, attempt: attempt, takenAt: takenAt, logger: logger)
+            await handle(failure, received: received, job: job, attempt: attempt, callStartedAt: started, takenAt: takenAt, logger: logger)
         } catch {
             // Cancelled at the end of the shutdown grace: nothing was recognised, the job goes back.
             await giveBack(received, logger: logger)
         }
     }
 
-    private func handle(_ failure: RecognitionFailure, received: ReceivedJob, job: Job, attempt: Int, takenAt: ContinuousClock.Instant, logger: Logger) async {
+    private func handle(
+        _ failure: RecognitionFailure, received: ReceivedJob, job: Job, attempt: Int, callStartedAt: ContinuousClock.Instant,
+        takenAt: ContinuousClock.Instant, logger: Logger
+    ) async {
         switch failure {
         case .rejected(let error):
             noteRecognizerAnswered(logger: logger)
@@ -112,7 +115,7 @@ extension WorkerService {
                 logger.error("could not schedule the retry; the job stays with this worker until it is given back", metadata: ["error": "\(error)"])
             }
         case .accountProblem(let reason):
-            let wait = health.pause(reason: reason)
+            let wait = health.pause(reason: reason, callStartedAt: callStartedAt)
             logger.error("the recognizer refused the account or configuration: taking no jobs, probing again later", metadata: [
                 "reason": "\(reason)", "probeInMs": "\(Int(wait / .milliseconds(1)))",
             ])

@@ -22,6 +22,8 @@ public final class WorkerService: Service, Sendable {
     let retryPolicy: RetryPolicy
     let intakeLimits: IntakeLimits
     private let stopping = Atomic<Bool>(false)
+    /// Finished when the worker is asked to stop, so a job loop waiting for a free slot wakes up.
+    private let stopSignal = AsyncStream<Never>.makeStream()
 
     /// How often the maintenance loops run.
     var heartbeatInterval: Duration { .milliseconds(Int64(configuration.heartbeatTimeout * 1000 / 3)) }
@@ -61,7 +63,7 @@ public final class WorkerService: Service, Sendable {
             await withGracefulShutdownHandler {
                 await self.runJobs()
             } onGracefulShutdown: {
-                self.stopping.store(true, ordering: .relaxed)
+                self.stop()
             }
             group.cancelAll()
         }
@@ -76,19 +78,28 @@ public final class WorkerService: Service, Sendable {
     /// Asks the job loop to stop taking jobs, as SIGTERM does.
     public func stop() {
         stopping.store(true, ordering: .relaxed)
+        stopSignal.continuation.finish()
+    }
+
+    /// What ends a child task of the job loop.
+    private enum JobLoopEvent {
+        case jobEnded, stopRequested, graceOver
     }
 
     /// Takes a job whenever a slot is free; each job is a child task. Returns once every job has ended.
     private func runJobs() async {
-        await withTaskGroup(of: Bool.self) { jobs in  // a child's value: is it the grace timer
+        await withTaskGroup(of: JobLoopEvent.self) { jobs in
+            jobs.addTask {
+                for await _ in self.stopSignal.stream {}
+                return .stopRequested
+            }
             var inFlight = 0
             var redisFailures = 0
             while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
                 // Paused by an account problem: one job at a time, each a probe, when the probe is due.
                 let limit = health.pausedReason == nil ? configuration.concurrency : 1
                 if inFlight >= limit {
-                    _ = await jobs.next()
-                    inFlight -= 1
+                    if await jobs.next() == .jobEnded { inFlight -= 1 }
                     continue
                 }
                 if let probe = health.nextProbe, probe > .now {
@@ -106,7 +117,7 @@ public final class WorkerService: Service, Sendable {
                     let takenAt = ContinuousClock.now
                     jobs.addTask {
                         await self.process(job, takenAt: takenAt)
-                        return false
+                        return .jobEnded
                     }
                 } catch {
                     redisFailures += 1
@@ -115,20 +126,25 @@ public final class WorkerService: Service, Sendable {
                     try? await Task.sleep(for: Self.reconnectPolicy.delay(afterAttempt: redisFailures))
                 }
             }
-            guard inFlight > 0 else { return }
-            logger.info("stopping: waiting for jobs in flight", metadata: ["inFlight": "\(inFlight)", "grace": "\(configuration.shutdownGrace)"])
+            logger.info("stopping: taking no more jobs; letting the jobs in flight finish", metadata: ["graceSeconds": "\(configuration.shutdownGrace)"])
             let grace = Duration.milliseconds(Int64(configuration.shutdownGrace * 1000))
             jobs.addTask {
                 try? await Task.sleep(for: grace)
-                return true
+                return .graceOver
             }
-            while let isGraceTimer = await jobs.next() {
-                if isGraceTimer {
-                    if inFlight > 0 { logger.warning("grace period over: giving back unfinished jobs", metadata: ["inFlight": "\(inFlight)"]) }
-                    jobs.cancelAll()
-                } else {
+            if inFlight == 0 { jobs.cancelAll() }
+            while let event = await jobs.next() {
+                switch event {
+                case .jobEnded:
                     inFlight -= 1
                     if inFlight == 0 { jobs.cancelAll() }
+                case .graceOver:
+                    if inFlight > 0 {
+                        logger.warning("grace period over: giving back unfinished jobs", metadata: ["inFlight": "\(inFlight)"])
+                        jobs.cancelAll()
+                    }
+                case .stopRequested:
+                    break
                 }
             }
         }

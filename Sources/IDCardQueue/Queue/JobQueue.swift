@@ -25,6 +25,11 @@ public final class JobQueue: Sendable {
         await blockingRedis.shutdown()
     }
 
+    /// Round trips this queue made, by command or script name (both connections).
+    public var roundTrips: [String: Int] {
+        redis.roundTrips.merging(blockingRedis.roundTrips, uniquingKeysWith: +)
+    }
+
     /// Answers whether Redis is reachable, for readiness.
     public func ping() async -> Bool {
         (try? await redis.send("PING")) == .status("PONG")

@@ -14,6 +14,11 @@ public final class RedisClient: Sendable {
     private let idle: NIOLockedValueBox<[RedisConnection]>
     private let readTimeoutSeconds: Double
     private let scriptSHAs = NIOLockedValueBox<[String: String]>([:])
+    private let counts = NIOLockedValueBox<[String: Int]>([:])
+
+    /// Round trips sent so far, by command name or script name: how tests and benchmarks
+    /// check that a job costs the few round trips it should.
+    public var roundTrips: [String: Int] { counts.withLockedValue { $0 } }
 
     /// - Parameters:
     ///   - threads: commands that may run at once (and connections opened).
@@ -38,6 +43,11 @@ public final class RedisClient: Sendable {
 
     /// Sends one command. An error reply throws ``RedisError/server(_:)``.
     public func send(_ arguments: [RedisArgument]) async throws -> RedisValue {
+        try await send(arguments, label: arguments.first?.description ?? "")
+    }
+
+    private func send(_ arguments: [RedisArgument], label: String) async throws -> RedisValue {
+        counts.withLockedValue { $0[label, default: 0] += 1 }
         let reply = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<RedisValue, Error>) in
             threadPool.submit { state in
                 guard case .active = state else {
@@ -67,7 +77,7 @@ public final class RedisClient: Sendable {
             let sha = try await loadedSHA(of: script)
             command[1] = .string(sha)
             do {
-                return try await send(command)
+                return try await send(command, label: script.name)
             } catch RedisError.server(let message) where message.hasPrefix("NOSCRIPT") {
                 scriptSHAs.withLockedValue { $0[script.name] = nil }
             }

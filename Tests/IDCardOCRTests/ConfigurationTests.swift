@@ -1,0 +1,44 @@
+import IDCardQueue
+import IDCardWorker
+import Testing
+
+@Suite("Configuration and backoff")
+struct ConfigurationTests {
+    @Test("redis URLs with user, password and database")
+    func redisURLs() throws {
+        let plain = try RedisConfiguration(url: "redis://127.0.0.1:6379/0")
+        #expect(plain.host == "127.0.0.1" && plain.port == 6379 && plain.database == 0 && plain.password == nil)
+        let acl = try RedisConfiguration(url: "redis://worker:s%40cret@redis.internal:6380/3")
+        #expect(acl.username == "worker" && acl.password == "s@cret" && acl.host == "redis.internal" && acl.port == 6380 && acl.database == 3)
+        let passwordOnly = try RedisConfiguration(url: "redis://:pw@localhost")
+        #expect(passwordOnly.username == nil && passwordOnly.password == "pw" && passwordOnly.port == 6379)
+        #expect(throws: RedisError.self) { try RedisConfiguration(url: "rediss://host:6379") }
+        #expect(throws: RedisError.self) { try RedisConfiguration(url: "redis://host:port/0") }
+    }
+
+    @Test("the environment overrides the contract's defaults; bad values name their variable")
+    func environment() throws {
+        let defaults = try WorkerConfiguration(environment: [:])
+        #expect(defaults.provider == "rapidocr" && defaults.concurrency == 16 && defaults.maxAttempts == 5)
+        #expect(defaults.resultTTL == 604_800 && defaults.shutdownGrace == 25 && defaults.metricsPort == 9464 && defaults.rateLimit == 0)
+        let set = try WorkerConfiguration(environment: ["IDOCR_CONCURRENCY": "4", "IDOCR_RATE_LIMIT": "50", "IDOCR_QUEUE": "q2", "IDOCR_DEDUPE_IMAGES": "0"])
+        #expect(set.concurrency == 4 && set.rateLimit == 50 && set.queue == "q2" && set.dedupeImages == false)
+        #expect(set.rateInterval == .milliseconds(20))
+        #expect(throws: ConfigurationError.self) { try WorkerConfiguration(environment: ["IDOCR_CONCURRENCY": "many"]) }
+        var bad = WorkerConfiguration()
+        bad.queue = "has{brace}"
+        #expect(throws: ConfigurationError.self) { try bad.validate() }
+    }
+
+    @Test("backoff doubles from the base up to the cap, with full jitter below it")
+    func backoff() {
+        let policy = RetryPolicy(base: .seconds(1), cap: .seconds(300))
+        #expect(policy.ceiling(afterAttempt: 1) == .seconds(1))
+        #expect(policy.ceiling(afterAttempt: 2) == .seconds(2))
+        #expect(policy.ceiling(afterAttempt: 5) == .seconds(16))
+        #expect(policy.ceiling(afterAttempt: 20) == .seconds(300))
+        let delays = (0..<200).map { _ in policy.delay(afterAttempt: 4) }
+        #expect(delays.allSatisfy { $0 >= .zero && $0 <= .seconds(8) })
+        #expect(Set(delays).count > 50)  // jittered, not a constant
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+@testable import IDCardQueue
+import IDCardTestSupport
+import IDCardWorker
+import Testing
+
+/// Real `idcard-ocr worker` processes, killed and stopped with real signals.
+@Suite("Worker processes under kill -9 and SIGTERM")
+struct ProcessTests {
+    static func environment(redis: RedisServer, queue: String, fakeURL: String, extra: [String: String] = [:]) -> [String: String] {
+        [
+            "IDOCR_REDIS_URL": redis.url, "IDOCR_QUEUE": queue, "IDOCR_PROVIDER": "showapi", "SHOWAPI_URL": fakeURL,
+            "SHOWAPI_APP_KEY": Harness.appKey, "IDOCR_METRICS_PORT": "0", "IDOCR_HEARTBEAT_TIMEOUT": "3",
+            "IDOCR_RETRY_BASE": "0.05", "IDOCR_RETRY_CAP": "0.2", "IDOCR_CONCURRENCY": "4",
+        ].merging(extra) { $1 }
+    }
+
+    @Test("kill -9 of a busy worker: its jobs complete on another, nothing lost")
+    func killNine() async throws {
+        try await Harness.withRedis { redis in
+            var fakeConfiguration = ShowAPIFake.Configuration()
+            fakeConfiguration.latency = .milliseconds(1500)
+            let fake = ShowAPIFake(configuration: fakeConfiguration)
+            try await fake.serve { url in
+                let queueName = Harness.uniqueQueue()
+                let producer = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: queueName))
+                try await producer.enqueue((0..<12).map { Harness.job(id: "k9-\($0)") })
+
+                let victim = try WorkerProcess(environment: Self.environment(redis: redis, queue: queueName, fakeURL: url))
+                try await Harness.eventually("the victim holds 4 jobs") { try await producer.stats().processing == 4 }
+                victim.signal(SIGKILL)
+                _ = await victim.waitForExit()
+                #expect(try await producer.stats().processing == 4)  // still recorded as held by the dead process
+
+                let survivor = try WorkerProcess(environment: Self.environment(redis: redis, queue: queueName, fakeURL: url))
+                try await Harness.eventually("all 12 results", timeout: 40) {
+                    let stats = try await producer.stats()
+                    return stats.pending == 0 && stats.processing == 0 && stats.delayed == 0
+                }
+                for index in 0..<12 {
+                    let result = try #require(try await producer.result(id: "k9-\(index)"), "k9-\(index)")
+                    #expect(result.status == .succeeded)
+                }
+                #expect(try await producer.stats().dead == 0)
+                // Calls paid twice are bounded by what the victim had in flight.
+                #expect(fake.stats.billed <= 12 + 4)
+                survivor.signal(SIGTERM)
+                #expect(await survivor.waitForExit() == 0)
+                await producer.shutdown()
+            }
+        }
+    }
+
+    @Test("SIGTERM: jobs in flight finish within the grace period, the rest stay pending, exit 0")
+    func sigtermFinishes() async throws {
+        try await Harness.withRedis { redis in
+            var fakeConfiguration = ShowAPIFake.Configuration()
+            fakeConfiguration.latency = .seconds(2)
+            let fake = ShowAPIFake(configuration: fakeConfiguration)
+            try await fake.serve { url in
+                let queueName = Harness.uniqueQueue()
+                let producer = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: queueName))
+                try await producer.enqueue((0..<10).map { Harness.job(id: "t-\($0)") })
+                let worker = try WorkerProcess(environment: Self.environment(redis: redis, queue: queueName, fakeURL: url, extra: ["IDOCR_SHUTDOWN_GRACE": "10"]))
+                try await Harness.eventually("4 jobs in flight") { try await producer.stats().processing == 4 }
+                worker.signal(SIGTERM)
+                let status = await worker.waitForExit(timeout: 15)
+                #expect(status == 0, "worker log: \(worker.log.suffix(2000))")
+                let stats = try await producer.stats()
+                #expect(stats.processing == 0 && stats.dead == 0 && stats.workers == 0)
+                #expect(stats.pending == 6)
+                var finished = 0
+                for index in 0..<10 where try await producer.result(id: "t-\(index)")?.status == .succeeded { finished += 1 }
+                #expect(finished == 4)
+                await producer.shutdown()
+            }
+        }
+    }
+
+    @Test("SIGTERM with a short grace: unfinished jobs go back to pending, nothing lost, exit 0")
+    func sigtermGivesBack() async throws {
+        try await Harness.withRedis { redis in
+            var fakeConfiguration = ShowAPIFake.Configuration()
+            fakeConfiguration.latency = .seconds(6)
+            let fake = ShowAPIFake(configuration: fakeConfiguration)
+            try await fake.serve { url in
+                let queueName = Harness.uniqueQueue()
+                let producer = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: queueName))
+                try await producer.enqueue((0..<10).map { Harness.job(id: "g-\($0)") })
+                let worker = try WorkerProcess(environment: Self.environment(redis: redis, queue: queueName, fakeURL: url, extra: ["IDOCR_SHUTDOWN_GRACE": "0.5"]))
+                try await Harness.eventually("4 jobs in flight") { try await producer.stats().processing == 4 }
+                worker.signal(SIGTERM)
+                let status = await worker.waitForExit(timeout: 10)
+                #expect(status == 0, "worker log: \(worker.log.suffix(2000))")
+                let stats = try await producer.stats()
+                #expect(stats.pending == 10 && stats.processing == 0 && stats.dead == 0 && stats.workers == 0, "\(stats) log: \(worker.log.suffix(3000))")
+                #expect(try await producer.redis.send("HLEN", .string(producer.keys.attempts)).int == 0)
+                await producer.shutdown()
+            }
+        }
+    }
+
+    @Test("a job that was with a dying worker three times is dead-lettered as worker_lost")
+    func workerLost() async throws {
+        try await Harness.withRedis { redis in
+            try await ShowAPIFake().serve { url in
+                let configuration = Harness.configuration(redis: redis, queue: Harness.uniqueQueue(), fakeURL: url)
+                let queue = try Harness.openQueue(configuration)
+                let element = Harness.job(id: "crasher").encoded()
+                // Two deaths, recovered by a reaper: back to pending each time.
+                for round in 1...2 {
+                    _ = try await queue.redis.send("ZADD", .string(queue.keys.workers), "0", "ghost")
+                    _ = try await queue.redis.send("LPUSH", .string(queue.keys.processing("ghost")), .data(element))
+                    let (reaped, setAside) = try await queue.reap(worker: "reaper")
+                    #expect(reaped == 1 && setAside.isEmpty, "round \(round)")
+                    #expect(try await queue.redis.send("RPOP", .string(queue.keys.pending)).data == element)
+                }
+                // The third death: a live worker's reaper sets it aside as worker_lost.
+                _ = try await queue.redis.send("ZADD", .string(queue.keys.workers), "0", "ghost")
+                _ = try await queue.redis.send("LPUSH", .string(queue.keys.processing("ghost")), .data(element))
+                try await Harness.withWorker(configuration) { _ in
+                    let result = try await Harness.waitForResult(queue, id: "crasher")
+                    #expect(result.status == .failed && result.error?.code == .workerLost)
+                }
+                let letter = try #require(try await queue.deadLetters().first?.letter)
+                #expect(letter.error.code == .workerLost && letter.id == "crasher")
+                #expect(try await queue.stats().processing == 0)
+                await queue.shutdown()
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import AsyncHTTPClient
+import Foundation
+import IDCardQueue
+import IDCardRecognition
+import IDCardTestSupport
+import IDCardWorker
+import Logging
+import Testing
+
+/// Shared helpers: a real redis-server per test, unique queue names, the 1429-1 fake, workers
+/// in this process or as real child processes.
+enum Harness {
+    static let appKey = "test-app-key"
+
+    static func uniqueQueue(_ name: String = #function) -> String {
+        let base = name.filter { $0.isLetter || $0.isNumber }.prefix(30)
+        return "\(base)-\(UInt32.random(in: .min ... .max))"
+    }
+
+    /// Runs `body` with a fresh redis-server, stopped afterwards.
+    static func withRedis<T>(arguments: [String] = [], _ body: (RedisServer) async throws -> T) async throws -> T {
+        let redis = try RedisServer(arguments: arguments)
+        let outcome = await Result { try await body(redis) }
+        await redis.stop()
+        return try outcome.get()
+    }
+
+    static func configuration(redis: RedisServer, queue: String, fakeURL: String) -> WorkerConfiguration {
+        var configuration = WorkerConfiguration()
+        configuration.redisURL = redis.url
+        configuration.queue = queue
+        configuration.provider = "showapi"
+        configuration.showAPIURL = fakeURL
+        configuration.showAPIAppKey = appKey
+        configuration.retryBase = 0.05
+        configuration.retryCap = 0.2
+        configuration.heartbeatTimeout = 3
+        configuration.metricsPort = 0
+        configuration.shutdownGrace = 5
+        configuration.concurrency = 8
+        return configuration
+    }
+
+    static func openQueue(_ configuration: WorkerConfiguration) throws -> JobQueue {
+        JobQueue(redis: try RedisConfiguration(url: configuration.redisURL), keys: QueueKeys(prefix: configuration.keyPrefix, queue: configuration.queue))
+    }
+
+    /// Runs a worker in this process while `body` runs, then stops it as SIGTERM would.
+    static func withWorker<T: Sendable>(
+        _ configuration: WorkerConfiguration, _ body: @Sendable (WorkerService) async throws -> T
+    ) async throws -> T {
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        let queue = try openQueue(configuration)
+        let recognizer = ShowAPIRecognizer(
+            configuration: ShowAPIConfiguration(url: configuration.showAPIURL, appKey: configuration.showAPIAppKey ?? "", readTimeout: 5),
+            httpClient: httpClient
+        )
+        // Probes quickly, so tests of a paused worker need not wait minutes.
+        let health = WorkerHealth(probePolicy: RetryPolicy(base: .milliseconds(200), cap: .seconds(1)))
+        let worker = WorkerService(configuration: configuration, queue: queue, recognizer: recognizer, health: health, logger: testLogger)
+        let result: Result<T, any Error> = await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await worker.run() }
+            let result = await Result { try await body(worker) }
+            worker.stop()
+            await group.waitForAll()
+            return result
+        }
+        try? await httpClient.shutdown()
+        await queue.shutdown()
+        return try result.get()
+    }
+
+    /// Silent unless IDOCR_TEST_LOGS=1.
+    static var testLogger: Logger {
+        if ProcessInfo.processInfo.environment["IDOCR_TEST_LOGS"] == "1" { return Logger(label: "test-worker") }
+        return Logger(label: "test-worker", factory: { _ in SwiftLogNoOpLogHandler() })
+    }
+
+    /// Polls until `condition` holds; fails the test after `timeout` seconds.
+    static func eventually(
+        _ what: String, timeout: Double = 20, sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async throws -> Bool
+    ) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("timed out waiting for: \(what)", sourceLocation: sourceLocation)
+        throw TestSupportError("timed out waiting for: \(what)")
+    }
+
+    /// A job whose image the 1429-1 fake reads as `card`, answering per `script`.
+    static func job(id: String, card: [String: String] = SyntheticCard.portrait(), script: [FakeImage.Step] = [], side: Job.Side = .portrait, replyTo: String? = nil) -> Job {
+        Job(id: id, image: .base64(FakeImage.make(card: card, script: script).base64EncodedString()), side: side, replyTo: replyTo, meta: .object(["order": .int(7781)]))
+    }
+
+    /// Nothing pending and the last job's result is there.
+    static func drained(_ queue: JobQueue, last id: String) async throws -> Bool {
+        let pending = try await queue.stats().pending
+        let result = try await queue.resultData(id: id)
+        return pending == 0 && result != nil
+    }
+
+    static func waitForResult(_ queue: JobQueue, id: String, timeout: Double = 20) async throws -> JobResult {
+        var found: JobResult?
+        try await eventually("result of \(id)", timeout: timeout) {
+            found = try await queue.result(id: id)
+            return found != nil
+        }
+        return found!
+    }
+}
+
