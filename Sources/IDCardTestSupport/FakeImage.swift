@@ -18,6 +18,8 @@ public enum FakeImage {
         case malformed
         case notRecognized = "not_recognized"
         case quotaExhausted = "-2"
+        /// Half an answer, then the connection closes.
+        case drop
     }
 
     public static func make(card: [String: String], script: [Step] = [], padding: Int = 0, nonce: String = UUID().uuidString) -> Data {

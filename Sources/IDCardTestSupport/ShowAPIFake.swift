@@ -23,6 +23,7 @@ public final class ShowAPIFake: Sendable {
         public var timeoutRate = 0.0
         public var rateLimitedRate = 0.0
         public var malformedRate = 0.0
+        public var dropRate = 0.0
         /// How long a "timeout" answer takes.
         public var timeoutDuration: Duration = .seconds(60)
 
@@ -120,7 +121,11 @@ public final class ShowAPIFake: Sendable {
     private enum Answer {
         case json(status: HTTPResponse.Status, String)
         case wait(Duration, then: String)
+        case drop
     }
+
+    /// Thrown mid-answer, so the server closes the connection on a half-written body.
+    struct DroppedConnection: Error {}
 
     private func answer(appKey: String?, form: [String: String]) async throws -> Response {
         let arrival = ContinuousClock.now
@@ -152,6 +157,7 @@ public final class ShowAPIFake: Sendable {
                 let rates = [
                     (configuration.serverErrorRate, FakeImage.Step.serverError), (configuration.timeoutRate, .timeout),
                     (configuration.rateLimitedRate, .rateLimited), (configuration.malformedRate, .malformed),
+                    (configuration.dropRate, .drop),
                 ]
                 var threshold = 0.0
                 for (rate, candidate) in rates {
@@ -183,6 +189,7 @@ public final class ShowAPIFake: Sendable {
             case .quotaExhausted: return (.json(status: .ok, Self.gateway(code: -2, error: "calls used up")), configuration.latency)
             case .malformed: return (.json(status: .ok, "{\"showapi_res_code\":0,\"showapi_res_body\":{\"name\":"), configuration.latency)
             case .timeout: return (.wait(configuration.timeoutDuration, then: Self.gateway(code: -3, error: "late")), .zero)
+            case .drop: return (.drop, configuration.latency)
             }
         }
         if decision.latency > .zero { try await Task.sleep(for: decision.latency) }
@@ -192,6 +199,11 @@ public final class ShowAPIFake: Sendable {
         case .wait(let duration, let text):
             try await Task.sleep(for: duration)
             return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        case .drop:
+            return Response(status: .ok, headers: [.contentLength: "4096"], body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(string: "{\"showapi_res_code\":0,"))
+                throw DroppedConnection()
+            })
         }
     }
 

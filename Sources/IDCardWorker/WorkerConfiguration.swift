@@ -46,6 +46,8 @@ public struct WorkerConfiguration: Sendable {
     public var heartbeatTimeout: Double = 15
     /// *Extension* `IDOCR_RATE_COOLDOWN`: seconds the fleet holds off after the API answers "rate limited".
     public var rateCoolDown: Double = 1
+    /// *Extension* `IDOCR_OCR_TIMEOUT`: seconds one recognizer call may take, answer included.
+    public var recognizerTimeout: Double = 30
     /// *Extension* `IDOCR_WORKER_ID`: this process's name in Redis; default host-pid-random.
     public var workerID = WorkerConfiguration.defaultWorkerID()
 
@@ -80,6 +82,7 @@ public struct WorkerConfiguration: Sendable {
         maxImageBytes = try reader.int("IDOCR_MAX_IMAGE_BYTES") ?? maxImageBytes
         heartbeatTimeout = try reader.double("IDOCR_HEARTBEAT_TIMEOUT") ?? heartbeatTimeout
         rateCoolDown = try reader.double("IDOCR_RATE_COOLDOWN") ?? rateCoolDown
+        recognizerTimeout = try reader.double("IDOCR_OCR_TIMEOUT") ?? recognizerTimeout
         workerID = reader.string("IDOCR_WORKER_ID") ?? workerID
     }
 
@@ -92,6 +95,7 @@ public struct WorkerConfiguration: Sendable {
         guard shutdownGrace >= 0 else { throw ConfigurationError("IDOCR_SHUTDOWN_GRACE must not be negative") }
         guard (0...65535).contains(metricsPort) else { throw ConfigurationError("IDOCR_METRICS_PORT must be 0...65535") }
         guard retryBase > 0, retryCap >= retryBase else { throw ConfigurationError("IDOCR_RETRY_BASE must be > 0 and IDOCR_RETRY_CAP at least as large") }
+        guard recognizerTimeout > 0 else { throw ConfigurationError("IDOCR_OCR_TIMEOUT must be a positive number of seconds") }
         guard heartbeatTimeout >= 3 else { throw ConfigurationError("IDOCR_HEARTBEAT_TIMEOUT must be at least 3 seconds") }
         guard Self.isValidKeyPart(keyPrefix), Self.isValidKeyPart(queue) else {
             throw ConfigurationError("IDOCR_KEY_PREFIX and IDOCR_QUEUE must be non-empty and free of {, } and spaces")

@@ -19,6 +19,7 @@ struct ShowAPIFakeCommand: AsyncParsableCommand {
     @Option(name: .customLong("timeout-rate"), help: "Share of calls that hang") var timeoutRate = 0.0
     @Option(name: .customLong("rate-limited-rate"), help: "Share of calls answered -1009") var rateLimitedRate = 0.0
     @Option(name: .customLong("malformed-rate"), help: "Share of calls answered with broken JSON") var malformedRate = 0.0
+    @Option(name: .customLong("drop-rate"), help: "Share of calls whose connection drops mid-answer") var dropRate = 0.0
     @Flag(name: .customLong("quota-exhausted"), help: "Answer every call with -2") var quotaExhausted = false
 
     func run() async throws {
@@ -30,6 +31,7 @@ struct ShowAPIFakeCommand: AsyncParsableCommand {
         configuration.timeoutRate = timeoutRate
         configuration.rateLimitedRate = rateLimitedRate
         configuration.malformedRate = malformedRate
+        configuration.dropRate = dropRate
         configuration.quotaExhausted = quotaExhausted
         let fake = ShowAPIFake(configuration: configuration)
         try await fake.serveForever(port: port) { port in

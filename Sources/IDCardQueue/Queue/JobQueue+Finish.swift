@@ -48,6 +48,7 @@ extension JobQueue {
                 .data(completion.deadLetter ?? Data()),
                 .data(completion.imageCache?.recognition ?? Data()),
                 completion.job.replyTo == nil ? "0" : "1",
+                completion.deadLetter == nil ? "0" : "1",
             ]
         )
         return reply.int == 1

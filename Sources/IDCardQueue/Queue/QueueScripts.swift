@@ -40,14 +40,24 @@ enum QueueScripts {
         """)
 
     /// Ends a job in one step: release it, store the result, dead-letter, cache the recognition, reply.
+    /// A failure never replaces a stored success of the same id (a later bad job reusing a good id).
     /// Returns 1 when the job was still ours, 0 when the reaper had already given it back to `pending`.
     static let finish = RedisScript(name: "finish", source: """
         -- KEYS: processing, result, attempts, dead, image, replyTo
         -- ARGV: element, result ('' = keep the stored one), ttl s, job id ('' = none), dead letter ('' = none),
-        --       recognition to cache ('' = none), reply ('1' = push the result onto replyTo)
+        --       recognition to cache ('' = none), reply ('1' = push the result onto replyTo),
+        --       keep a success ('1' = the result is a failure that must not replace a stored success)
         local removed = redis.call('LREM', KEYS[1], -1, ARGV[1])
         local result = ARGV[2]
-        if result ~= '' then redis.call('SET', KEYS[2], result, 'EX', ARGV[3]) end
+        local store = result ~= ''
+        if store and ARGV[8] == '1' then
+          local existing = redis.call('GET', KEYS[2])
+          if existing then
+            local ok, decoded = pcall(cjson.decode, existing)
+            if ok and type(decoded) == 'table' and decoded.status == 'succeeded' then store = false end
+          end
+        end
+        if store then redis.call('SET', KEYS[2], result, 'EX', ARGV[3]) end
         if ARGV[4] ~= '' then redis.call('HDEL', KEYS[3], ARGV[4]) end
         if ARGV[5] ~= '' then redis.call('LPUSH', KEYS[4], ARGV[5]) end
         if ARGV[6] ~= '' then redis.call('SET', KEYS[5], ARGV[6], 'EX', ARGV[3]) end

@@ -1,24 +1,21 @@
 /// How to reach the 1429-1 API.
 public struct ShowAPIConfiguration: Sendable {
+    /// Seconds to establish a connection; the shared HTTP client is made with it.
+    public static let connectTimeout: Double = 5
+
     /// The endpoint; default `https://route.showapi.com/1429-1`.
     public var url: String
     /// The appKey. Sent in the query string, never logged.
     public var appKey: String
-    /// Seconds to establish a connection.
-    public var connectTimeout: Double
-    /// Seconds for the whole answer once connected; the API reads large images in a few seconds.
-    public var readTimeout: Double
+    /// Seconds for the whole call, answer included; the API reads large images in a few seconds.
+    public var timeout: Double
     /// Largest answer accepted, in bytes: a card's fields are a few KB.
     public var maxResponseBytes: Int
 
-    public init(
-        url: String = "https://route.showapi.com/1429-1", appKey: String,
-        connectTimeout: Double = 5, readTimeout: Double = 30, maxResponseBytes: Int = 1 << 20
-    ) {
+    public init(url: String = "https://route.showapi.com/1429-1", appKey: String, timeout: Double = 30, maxResponseBytes: Int = 1 << 20) {
         self.url = url
         self.appKey = appKey
-        self.connectTimeout = connectTimeout
-        self.readTimeout = readTimeout
+        self.timeout = timeout
         self.maxResponseBytes = maxResponseBytes
     }
 }

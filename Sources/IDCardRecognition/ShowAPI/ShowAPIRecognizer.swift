@@ -26,7 +26,7 @@ public struct ShowAPIRecognizer: Recognizer {
         let response: HTTPClientResponse
         let bytes: ByteBuffer
         do {
-            response = try await httpClient.execute(http, timeout: .milliseconds(Int64(configuration.readTimeout * 1000)))
+            response = try await httpClient.execute(http, timeout: .milliseconds(Int64(configuration.timeout * 1000)))
             bytes = try await response.body.collect(upTo: configuration.maxResponseBytes)
         } catch let error as CancellationError {
             throw error

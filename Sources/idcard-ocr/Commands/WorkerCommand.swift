@@ -58,7 +58,9 @@ struct WorkerCommand: AsyncParsableCommand {
 
         let httpClient = HTTPClient(
             eventLoopGroupProvider: .singleton,
-            configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(5), read: .seconds(60)))
+            configuration: HTTPClient.Configuration(
+                timeout: .init(connect: .seconds(Int64(ShowAPIConfiguration.connectTimeout)), read: .milliseconds(Int64(configuration.recognizerTimeout * 1000)))
+            )
         )
         let recognizer: any Recognizer
         do {
@@ -97,7 +99,8 @@ struct WorkerCommand: AsyncParsableCommand {
             guard let appKey = configuration.showAPIAppKey, !appKey.isEmpty else {
                 throw ValidationError("IDOCR_PROVIDER=showapi needs the appKey: set SHOWAPI_APP_KEY or SHOWAPI_APP_KEY_FILE")
             }
-            return ShowAPIRecognizer(configuration: ShowAPIConfiguration(url: configuration.showAPIURL, appKey: appKey), httpClient: httpClient)
+            let showAPI = ShowAPIConfiguration(url: configuration.showAPIURL, appKey: appKey, timeout: configuration.recognizerTimeout)
+            return ShowAPIRecognizer(configuration: showAPI, httpClient: httpClient)
         case "rapidocr":
             throw ValidationError(
                 "the self-hosted rapidocr provider (the contract's default) is not in this version yet; run with IDOCR_PROVIDER=showapi and SHOWAPI_APP_KEY"

@@ -52,7 +52,7 @@ enum Harness {
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         let queue = try openQueue(configuration)
         let recognizer = ShowAPIRecognizer(
-            configuration: ShowAPIConfiguration(url: configuration.showAPIURL, appKey: configuration.showAPIAppKey ?? "", readTimeout: 5),
+            configuration: ShowAPIConfiguration(url: configuration.showAPIURL, appKey: configuration.showAPIAppKey ?? "", timeout: 5),
             httpClient: httpClient
         )
         // Probes quickly, so tests of a paused worker need not wait minutes.
@@ -81,11 +81,16 @@ enum Harness {
         _ what: String, timeout: Double = 20, sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async throws -> Bool
     ) async throws {
         let deadline = Date().addingTimeInterval(timeout)
+        var lastError: (any Error)?
         while Date() < deadline {
-            if try await condition() { return }
+            do {
+                if try await condition() { return }
+            } catch {
+                lastError = error  // e.g. a pooled connection to a Redis that restarted: ask again
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
-        Issue.record("timed out waiting for: \(what)", sourceLocation: sourceLocation)
+        Issue.record("timed out waiting for: \(what); last error: \(lastError.map { "\($0)" } ?? "none")", sourceLocation: sourceLocation)
         throw TestSupportError("timed out waiting for: \(what)")
     }
 
