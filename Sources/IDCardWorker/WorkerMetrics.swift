@@ -1,3 +1,4 @@
+import IDCardQueue
 import Metrics
 
 /// The contract's metrics (contract §8), through swift-metrics; the executable picks the backend.
@@ -13,6 +14,7 @@ struct WorkerMetrics: Sendable {
     let ocrDuration: Timer
     let rateLimitWait: Timer
     private let jobs: [String: Counter]
+    private let ocrRequests: [String: Counter]
     private let queueLengths: [String: Gauge]
 
     init(queue: String, provider: String) {
@@ -25,6 +27,9 @@ struct WorkerMetrics: Sendable {
         jobs = Dictionary(uniqueKeysWithValues: JobOutcome.allCases.map {
             ($0.rawValue, Counter(label: "idocr_jobs_total", dimensions: [("queue", queue), ("outcome", $0.rawValue)]))
         })
+        ocrRequests = Dictionary(uniqueKeysWithValues: (["ok", "account"] + ErrorCode.allCases.map(\.rawValue)).map {
+            ($0, Counter(label: "idocr_ocr_requests_total", dimensions: [("provider", provider), ("outcome", $0)]))
+        })
         queueLengths = Dictionary(uniqueKeysWithValues: ["pending", "processing", "delayed", "dead"].map {
             ($0, Gauge(label: "idocr_queue_length", dimensions: [("queue", queue), ("state", $0)]))
         })
@@ -36,7 +41,7 @@ struct WorkerMetrics: Sendable {
 
     /// `outcome` is `ok` or a contract error code (`account` for account and configuration refusals).
     func ocrRequest(outcome: String, duration: Duration) {
-        Counter(label: "idocr_ocr_requests_total", dimensions: [("provider", provider), ("outcome", outcome)]).increment()
+        ocrRequests[outcome]?.increment()
         ocrDuration.record(duration: duration)
     }
 

@@ -12,10 +12,7 @@ public struct DeadLetter: Sendable, Equatable {
     public var worker: String
 
     /// The job's id, when it had a valid one.
-    public var id: String? {
-        guard let job else { return nil }
-        return ReceivedJob(element: job.encoded()).id
-    }
+    public var id: String? { ReceivedJob.validID(job?["id"]) }
 
     /// Builds the element for a job that failed for good. A JSON job is embedded byte for byte,
     /// so `dlq requeue` puts back exactly what the producer sent.

@@ -15,11 +15,13 @@ public struct ReceivedJob: Sendable {
     }
 
     /// The id when it is a valid one, so a failed result can be stored under it.
-    public var id: String? {
-        guard let value = fields?["id"] else { return nil }
+    public var id: String? { Self.validID(fields?["id"]) }
+
+    /// An `id` field's value when it is a valid id; integers count, as the contract accepts them.
+    static func validID(_ value: JSONValue?) -> String? {
         let id: String? = switch value {
-        case .string(let text): text
-        case .int(let number): String(number)
+        case .string(let text)?: text
+        case .int(let number)?: String(number)
         default: nil
         }
         return id.flatMap { Job.isValidID($0) ? $0 : nil }

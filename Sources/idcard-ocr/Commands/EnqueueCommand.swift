@@ -33,7 +33,7 @@ struct EnqueueCommand: AsyncParsableCommand {
                 image = .url(path)
             } else {
                 guard let bytes = FileManager.default.contents(atPath: path) else {
-                    throw ValidationError("cannot read \(path)")
+                    throw CLIError("cannot read \(path)")
                 }
                 image = .base64(bytes.base64EncodedString())
             }

@@ -38,7 +38,7 @@ struct WorkerCommand: AsyncParsableCommand {
         if let showAPIURL { configuration.showAPIURL = showAPIURL }
         if let showAPIAppKeyFile {
             guard let key = try? String(contentsOfFile: showAPIAppKeyFile, encoding: .utf8) else {
-                throw ValidationError("cannot read --showapi-app-key-file \(showAPIAppKeyFile)")
+                throw CLIError("cannot read --showapi-app-key-file \(showAPIAppKeyFile)")
             }
             configuration.showAPIAppKey = key.trimmingCharacters(in: .whitespacesAndNewlines)
         }
@@ -53,7 +53,7 @@ struct WorkerCommand: AsyncParsableCommand {
         do {
             try configuration.validate()
         } catch {
-            throw ValidationError(error.description)
+            throw CLIError(error.description)
         }
 
         let httpClient = HTTPClient(
@@ -97,16 +97,16 @@ struct WorkerCommand: AsyncParsableCommand {
         switch configuration.provider {
         case "showapi":
             guard let appKey = configuration.showAPIAppKey, !appKey.isEmpty else {
-                throw ValidationError("IDOCR_PROVIDER=showapi needs the appKey: set SHOWAPI_APP_KEY or SHOWAPI_APP_KEY_FILE")
+                throw CLIError("IDOCR_PROVIDER=showapi needs the appKey: set SHOWAPI_APP_KEY or SHOWAPI_APP_KEY_FILE")
             }
             let showAPI = ShowAPIConfiguration(url: configuration.showAPIURL, appKey: appKey, timeout: configuration.recognizerTimeout)
             return ShowAPIRecognizer(configuration: showAPI, httpClient: httpClient)
         case "rapidocr":
-            throw ValidationError(
+            throw CLIError(
                 "the self-hosted rapidocr provider (the contract's default) is not in this version yet; run with IDOCR_PROVIDER=showapi and SHOWAPI_APP_KEY"
             )
         default:
-            throw ValidationError("IDOCR_PROVIDER must be showapi or rapidocr, not \(configuration.provider)")
+            throw CLIError("IDOCR_PROVIDER must be showapi or rapidocr, not \(configuration.provider)")
         }
     }
 }
