@@ -9,327 +9,271 @@ import Testing
 struct WorkerTests {
     @Test("happy path: the contract's result shape, replyTo, and at most three round trips per job")
     func happyPath() async throws {
-        try await Harness.withRedis { redis in
-            let fake = ShowAPIFake()
-            try await fake.serve { url in
-                let configuration = Harness.configuration(redis: redis, queue: Harness.uniqueQueue(), fakeURL: url)
-                let producer = try Harness.openQueue(configuration)
-                defer { Task { await producer.shutdown() } }
-                let card = SyntheticCard.portrait()
-                let replyTo = producer.keys.base + "reply:test"
-                let jobs = (0..<30).map { Harness.job(id: "job-\($0)", card: $0 == 0 ? card : SyntheticCard.portrait(), replyTo: replyTo) }
-                try await producer.enqueue(jobs)
+        try await Harness.scenario { scenario in
+            let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
+            let card = SyntheticCard.portrait()
+            let replyTo = producer.keys.base + "reply:test"
+            let jobs = (0..<30).map { Harness.job(id: "job-\($0)", card: $0 == 0 ? card : SyntheticCard.portrait(), replyTo: replyTo) }
+            try await producer.enqueue(jobs)
 
-                let roundTrips = try await Harness.withWorker(configuration) { worker in
-                    try await Harness.eventually("30 results") { try await Harness.drained(producer, last: "job-29") }
-                    try await Harness.eventually("all replies") {
-                        (try await producer.redis.send("LLEN", .string(replyTo)).int ?? 0) == 30
-                    }
-                    return worker.queue.roundTrips
+            let roundTrips = try await Harness.withWorker(configuration) { worker in
+                try await Harness.eventually("30 results") { try await Harness.drained(producer, last: "job-29") }
+                try await Harness.eventually("all replies") {
+                    (try await producer.redis.send("LLEN", .string(replyTo)).int ?? 0) == 30
                 }
-
-                let result = try #require(try await producer.result(id: "job-0"))
-                #expect(result.status == .succeeded)
-                #expect(result.provider == "showapi")
-                #expect(result.attempts == 1)
-                #expect(result.error == nil)
-                #expect(result.meta == .object(["order": .int(7781)]))
-                #expect(result.enqueuedAt != nil)
-                #expect(result.durationMs >= 0)
-                #expect(result.finishedAt.hasSuffix("Z") && result.finishedAt.count == 24)
-                for field in ["name", "sex", "nationality", "birthday", "addr", "idNo"] {
-                    #expect(result.body?[field] == .string(card[field]!), "field \(field)")
-                }
-                #expect(result.body?["type"] == .string("1"))
-                #expect(result.checks == ResultChecks(idNoChecksum: true, birthdayMatchesIdNo: true, sexMatchesIdNo: true))
-                let raw = try #require(try await producer.resultData(id: "job-0"))
-                #expect(String(decoding: raw, as: UTF8.self).contains(#""error":null"#))
-                let ttl = try await producer.redis.send("TTL", .string(producer.keys.result("job-0"))).int ?? 0
-                #expect(ttl > 600_000 && ttl <= 604_800)
-
-                let reply = try #require(try await producer.waitForReply(on: replyTo, timeoutSeconds: 1))
-                #expect(try JobResult.decode(reply).status == .succeeded)
-                #expect(fake.stats.billed == 30)
-                #expect(fake.stats.duplicateBilled == 0)
-
-                // take (BLMOVE) + gate + finish per job; empty BLMOVE polls and housekeeping aside.
-                let housekeeping: Set<String> = ["heartbeat", "reap", "promote", "stats", "retire", "SCRIPT"]
-                let jobSteps = roundTrips.filter { !housekeeping.contains($0.key) }
-                #expect(jobSteps["gate"] == 30 && jobSteps["finish"] == 30)
-                let total = jobSteps.values.reduce(0, +)
-                #expect(total <= 3 * 30 + 10, "round trips: \(jobSteps)")
-                let stats = try await producer.stats()
-                #expect(stats.pending == 0 && stats.processing == 0 && stats.dead == 0)
+                return worker.queue.roundTrips
             }
+
+            let result = try #require(try await producer.result(id: "job-0"))
+            #expect(result.status == .succeeded)
+            #expect(result.provider == "showapi")
+            #expect(result.attempts == 1)
+            #expect(result.error == nil)
+            #expect(result.meta == .object(["order": .int(7781)]))
+            #expect(result.enqueuedAt != nil)
+            #expect(result.durationMs >= 0)
+            #expect(result.finishedAt.hasSuffix("Z") && result.finishedAt.count == 24)
+            for field in ["name", "sex", "nationality", "birthday", "addr", "idNo"] {
+                #expect(result.body?[field] == .string(card[field]!), "field \(field)")
+            }
+            #expect(result.body?["type"] == .string("1"))
+            #expect(result.checks == ResultChecks(idNoChecksum: true, birthdayMatchesIdNo: true, sexMatchesIdNo: true))
+            let raw = try #require(try await producer.resultData(id: "job-0"))
+            #expect(String(decoding: raw, as: UTF8.self).contains(#""error":null"#))
+            let ttl = try await producer.redis.send("TTL", .string(producer.keys.result("job-0"))).int ?? 0
+            #expect(ttl > 600_000 && ttl <= 604_800)
+
+            let reply = try #require(try await producer.waitForReply(on: replyTo, timeoutSeconds: 1))
+            #expect(try JobResult.decode(reply).status == .succeeded)
+            #expect(fake.stats.billed == 30)
+            #expect(fake.stats.duplicateBilled == 0)
+
+            // take (BLMOVE) + gate + finish per job; empty BLMOVE polls and housekeeping aside.
+            let housekeeping: Set<String> = ["heartbeat", "reap", "promote", "stats", "retire", "SCRIPT"]
+            let jobSteps = roundTrips.filter { !housekeeping.contains($0.key) }
+            #expect(jobSteps["gate"] == 30 && jobSteps["finish"] == 30)
+            let total = jobSteps.values.reduce(0, +)
+            #expect(total <= 3 * 30 + 10, "round trips: \(jobSteps)")
+            let stats = try await producer.stats()
+            #expect(stats.pending == 0 && stats.processing == 0 && stats.dead == 0)
         }
     }
 
     @Test("transient failures are retried with backoff, then succeed; only the success is billed")
     func retryThenSuccess() async throws {
-        try await Harness.withRedis { redis in
-            var fakeConfiguration = ShowAPIFake.Configuration()
-            fakeConfiguration.timeoutDuration = .seconds(6)  // past the worker's 5 s deadline
-            let fake = ShowAPIFake(configuration: fakeConfiguration)
-            try await fake.serve { url in
-                var configuration = Harness.configuration(redis: redis, queue: Harness.uniqueQueue(), fakeURL: url)
-                configuration.maxAttempts = 6
-                let producer = try Harness.openQueue(configuration)
-                defer { Task { await producer.shutdown() } }
-                try await producer.enqueue(Harness.job(id: "flaky", script: [.serverError, .malformed, .timeout, .drop, .rateLimited]))
-                try await Harness.withWorker(configuration) { _ in
-                    let result = try await Harness.waitForResult(producer, id: "flaky", timeout: 30)
-                    #expect(result.status == .succeeded)
-                    #expect(result.attempts == 6)
-                }
-                #expect(fake.stats.billed == 1)
-                #expect(try await producer.stats().dead == 0)
+        var fakeConfiguration = ShowAPIFake.Configuration()
+        fakeConfiguration.timeoutDuration = .seconds(6)  // past the worker's 5 s deadline
+        try await Harness.scenario(fake: fakeConfiguration, configure: { $0.maxAttempts = 6 }) { scenario in
+            let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
+            try await producer.enqueue(Harness.job(id: "flaky", script: [.serverError, .malformed, .timeout, .drop, .rateLimited]))
+            try await Harness.withWorker(configuration) { _ in
+                let result = try await Harness.waitForResult(producer, id: "flaky", timeout: 30)
+                #expect(result.status == .succeeded)
+                #expect(result.attempts == 6)
             }
+            #expect(fake.stats.billed == 1)
+            #expect(try await producer.stats().dead == 0)
         }
     }
 
     @Test("a retryable error through the last attempt: attempts_exhausted, failed result and dead letter")
     func attemptsExhausted() async throws {
-        try await Harness.withRedis { redis in
-            let fake = ShowAPIFake()
-            try await fake.serve { url in
-                var configuration = Harness.configuration(redis: redis, queue: Harness.uniqueQueue(), fakeURL: url)
-                configuration.maxAttempts = 3
-                let producer = try Harness.openQueue(configuration)
-                defer { Task { await producer.shutdown() } }
-                let job = Harness.job(id: "always-502", script: Array(repeating: .serverError, count: 10))
-                try await producer.enqueue(job)
-                try await Harness.withWorker(configuration) { _ in
-                    let result = try await Harness.waitForResult(producer, id: "always-502")
-                    #expect(result.status == .failed)
-                    #expect(result.attempts == 3)
-                    #expect(result.error?.code == .attemptsExhausted)
-                    #expect(result.error?.message.contains("HTTP 502") == true)
-                    #expect(result.error?.retryable == false)
-                }
-                let letters = try await producer.deadLetters()
-                #expect(letters.count == 1)
-                let letter = try #require(letters.first?.letter)
-                #expect(letter.error.code == .attemptsExhausted)
-                #expect(letter.attempts == 3)
-                #expect(letter.id == "always-502")
-                #expect(letter.worker == configuration.workerID)
-                #expect(fake.stats.calls == 3)
-                let attempts = try await producer.redis.send("HLEN", .string(producer.keys.attempts)).int
-                #expect(attempts == 0)
+        try await Harness.scenario(configure: { $0.maxAttempts = 3 }) { scenario in
+            let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
+            let job = Harness.job(id: "always-502", script: Array(repeating: .serverError, count: 10))
+            try await producer.enqueue(job)
+            try await Harness.withWorker(configuration) { _ in
+                let result = try await Harness.waitForResult(producer, id: "always-502")
+                #expect(result.status == .failed)
+                #expect(result.attempts == 3)
+                #expect(result.error?.code == .attemptsExhausted)
+                #expect(result.error?.message.contains("HTTP 502") == true)
+                #expect(result.error?.retryable == false)
             }
+            let letters = try await producer.deadLetters()
+            #expect(letters.count == 1)
+            let letter = try #require(letters.first?.letter)
+            #expect(letter.error.code == .attemptsExhausted)
+            #expect(letter.attempts == 3)
+            #expect(letter.id == "always-502")
+            #expect(letter.worker == configuration.workerID)
+            #expect(fake.stats.calls == 3)
+            let attempts = try await producer.redis.send("HLEN", .string(producer.keys.attempts)).int
+            #expect(attempts == 0)
         }
     }
 
     @Test("no card found: not_recognized at once, no retry")
     func notRecognized() async throws {
-        try await Harness.withRedis { redis in
-            let fake = ShowAPIFake()
-            try await fake.serve { url in
-                let configuration = Harness.configuration(redis: redis, queue: Harness.uniqueQueue(), fakeURL: url)
-                let producer = try Harness.openQueue(configuration)
-                defer { Task { await producer.shutdown() } }
-                try await producer.enqueue(Harness.job(id: "blank", script: [.notRecognized]))
-                try await Harness.withWorker(configuration) { _ in
-                    let result = try await Harness.waitForResult(producer, id: "blank")
-                    #expect(result.error?.code == .notRecognized)
-                    #expect(result.attempts == 1)
-                    #expect(result.provider == "showapi")
-                }
-                #expect(fake.stats.calls == 1)
-                #expect(try await producer.stats().dead == 1)
+        try await Harness.scenario { scenario in
+            let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
+            try await producer.enqueue(Harness.job(id: "blank", script: [.notRecognized]))
+            try await Harness.withWorker(configuration) { _ in
+                let result = try await Harness.waitForResult(producer, id: "blank")
+                #expect(result.error?.code == .notRecognized)
+                #expect(result.attempts == 1)
+                #expect(result.provider == "showapi")
             }
+            #expect(fake.stats.calls == 1)
+            #expect(try await producer.stats().dead == 1)
         }
     }
 
     @Test("every kind of bad job is dead-lettered with its code, the raw element kept, nothing paid, good jobs unharmed")
     func badJobs() async throws {
-        try await Harness.withRedis { redis in
-            let fake = ShowAPIFake()
-            try await fake.serve { url in
-                let configuration = Harness.configuration(redis: redis, queue: Harness.uniqueQueue(), fakeURL: url)
-                let producer = try Harness.openQueue(configuration)
-                defer { Task { await producer.shutdown() } }
-                let textImage = Data("hello".utf8).base64EncodedString()
-                let huge = (Data([0xFF, 0xD8, 0xFF]) + Data(count: 4 * 1024 * 1024 + 10)).base64EncodedString()
-                let cases: [(String, ErrorCode, String?)] = [
-                    ("this is not json", .invalidJob, nil),
-                    (#"{"imgUrl":"https://example.com/a.jpg"}"#, .invalidJob, nil),
-                    (#"{"id":"bad id!","imgUrl":"https://example.com/a.jpg"}"#, .invalidJob, nil),
-                    (#"{"id":"both","imgUrl":"https://example.com/a.jpg","imgData":"QUJD"}"#, .invalidJob, "both"),
-                    (#"{"id":"neither"}"#, .invalidJob, "neither"),
-                    (#"{"id":"b64","imgData":"%%%%"}"#, .invalidJob, "b64"),
-                    (#"{"id":"badtype","imgUrl":"https://example.com/a.jpg","type":"7"}"#, .invalidJob, "badtype"),
-                    (#"{"id":"text","imgData":"\#(textImage)"}"#, .imageUnreadable, "text"),
-                    (#"{"id":"huge","imgData":"\#(huge)"}"#, .imageTooLarge, "huge"),
-                    (#"{"id":"ftp","imgUrl":"ftp://example.com/a.jpg"}"#, .urlForbidden, "ftp"),
-                ]
-                for (element, _, _) in cases {
-                    _ = try await producer.redis.send("LPUSH", .string(producer.keys.pending), .string(element))
-                }
-                try await producer.enqueue(Harness.job(id: "good"))
-                try await Harness.withWorker(configuration) { _ in
-                    try await Harness.eventually("all dead letters") { try await producer.stats().dead == cases.count }
-                    _ = try await Harness.waitForResult(producer, id: "good")
-                }
-                let letters = try await producer.deadLetters()
-                for (element, code, id) in cases {
-                    let match = letters.first { $0.letter?.raw == element || $0.letter?.job == JSONValue.parse(Data(element.utf8)) }
-                    let letter = try #require(match?.letter, "dead letter for \(element.prefix(60))")
-                    #expect(letter.error.code == code, "\(element.prefix(60))")
-                    #expect(letter.attempts == 1)
-                    if let id {
-                        let result = try #require(try await producer.result(id: id))
-                        #expect(result.status == .failed && result.error?.code == code)
-                    }
-                }
-                #expect(letters.first { $0.letter?.raw == "this is not json" } != nil)
-                #expect(try await producer.result(id: "good")?.status == .succeeded)
-                #expect(fake.stats.calls == 1)
+        try await Harness.scenario { scenario in
+            let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
+            let textImage = Data("hello".utf8).base64EncodedString()
+            let huge = (Data([0xFF, 0xD8, 0xFF]) + Data(count: 4 * 1024 * 1024 + 10)).base64EncodedString()
+            let cases: [(String, ErrorCode, String?)] = [
+                ("this is not json", .invalidJob, nil),
+                (#"{"imgUrl":"https://example.com/a.jpg"}"#, .invalidJob, nil),
+                (#"{"id":"bad id!","imgUrl":"https://example.com/a.jpg"}"#, .invalidJob, nil),
+                (#"{"id":"both","imgUrl":"https://example.com/a.jpg","imgData":"QUJD"}"#, .invalidJob, "both"),
+                (#"{"id":"neither"}"#, .invalidJob, "neither"),
+                (#"{"id":"b64","imgData":"%%%%"}"#, .invalidJob, "b64"),
+                (#"{"id":"badtype","imgUrl":"https://example.com/a.jpg","type":"7"}"#, .invalidJob, "badtype"),
+                (#"{"id":"text","imgData":"\#(textImage)"}"#, .imageUnreadable, "text"),
+                (#"{"id":"huge","imgData":"\#(huge)"}"#, .imageTooLarge, "huge"),
+                (#"{"id":"ftp","imgUrl":"ftp://example.com/a.jpg"}"#, .urlForbidden, "ftp"),
+            ]
+            for (element, _, _) in cases {
+                _ = try await producer.redis.send("LPUSH", .string(producer.keys.pending), .string(element))
             }
+            try await producer.enqueue(Harness.job(id: "good"))
+            try await Harness.withWorker(configuration) { _ in
+                try await Harness.eventually("all dead letters") { try await producer.stats().dead == cases.count }
+                _ = try await Harness.waitForResult(producer, id: "good")
+            }
+            let letters = try await producer.deadLetters()
+            for (element, code, id) in cases {
+                let match = letters.first { $0.letter?.raw == element || $0.letter?.job == JSONValue.parse(Data(element.utf8)) }
+                let letter = try #require(match?.letter, "dead letter for \(element.prefix(60))")
+                #expect(letter.error.code == code, "\(element.prefix(60))")
+                #expect(letter.attempts == 1)
+                if let id {
+                    let result = try #require(try await producer.result(id: id))
+                    #expect(result.status == .failed && result.error?.code == code)
+                }
+            }
+            #expect(letters.first { $0.letter?.raw == "this is not json" } != nil)
+            #expect(try await producer.result(id: "good")?.status == .succeeded)
+            #expect(fake.stats.calls == 1)
         }
     }
 
     @Test("a wrong appKey dead-letters nothing: the worker pauses, gives the job back, and resumes once the key works")
     func wrongAppKey() async throws {
-        try await Harness.withRedis { redis in
-            var fakeConfiguration = ShowAPIFake.Configuration()
-            fakeConfiguration.appKey = "the-real-key"
-            let fake = ShowAPIFake(configuration: fakeConfiguration)
-            try await fake.serve { url in
-                let configuration = Harness.configuration(redis: redis, queue: Harness.uniqueQueue(), fakeURL: url)
-                let producer = try Harness.openQueue(configuration)
-                defer { Task { await producer.shutdown() } }
-                try await producer.enqueue((0..<20).map { Harness.job(id: "k-\($0)") })
-                try await Harness.withWorker(configuration) { worker in
-                    try await Harness.eventually("the worker pauses") { !worker.health.isReady }
-                    let callsAtPause = fake.stats.calls
-                    try await Task.sleep(for: .milliseconds(1500))
-                    // Probes back off (here 0.2 s doubling to 1 s): a handful in 1.5 s, not a tight loop.
-                    #expect(fake.stats.calls - callsAtPause <= 5)
-                    let stats = try await producer.stats()
-                    #expect(stats.dead == 0)
-                    #expect(stats.pending + stats.processing == 20)
-                    #expect(try await producer.redis.send("HLEN", .string(producer.keys.attempts)).int == 0)
-                    #expect(worker.health.pausedReason?.contains("-1004") == true)
+        var fakeConfiguration = ShowAPIFake.Configuration()
+        fakeConfiguration.appKey = "the-real-key"
+        try await Harness.scenario(fake: fakeConfiguration) { scenario in
+            let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
+            try await producer.enqueue((0..<20).map { Harness.job(id: "k-\($0)") })
+            try await Harness.withWorker(configuration) { worker in
+                try await Harness.eventually("the worker pauses") { !worker.health.isReady }
+                let callsAtPause = fake.stats.calls
+                try await Task.sleep(for: .milliseconds(1500))
+                // Probes back off (here 0.2 s doubling to 1 s): a handful in 1.5 s, not a tight loop.
+                #expect(fake.stats.calls - callsAtPause <= 5)
+                let stats = try await producer.stats()
+                #expect(stats.dead == 0)
+                #expect(stats.pending + stats.processing == 20)
+                #expect(try await producer.redis.send("HLEN", .string(producer.keys.attempts)).int == 0)
+                #expect(worker.health.pausedReason?.contains("-1004") == true)
 
-                    fake.update { $0.appKey = Harness.appKey }
-                    try await Harness.eventually("jobs complete after the key is fixed", timeout: 30) { try await Harness.drained(producer, last: "k-19") }
-                    #expect(worker.health.isReady)
-                }
-                for index in 0..<20 {
-                    let result = try #require(try await producer.result(id: "k-\(index)"))
-                    #expect(result.status == .succeeded && result.attempts == 1)
-                }
-                #expect(try await producer.stats().dead == 0)
+                fake.update { $0.appKey = Harness.appKey }
+                try await Harness.eventually("jobs complete after the key is fixed", timeout: 30) { try await Harness.drained(producer, last: "k-19") }
+                #expect(worker.health.isReady)
             }
+            for index in 0..<20 {
+                let result = try #require(try await producer.result(id: "k-\(index)"))
+                #expect(result.status == .succeeded && result.attempts == 1)
+            }
+            #expect(try await producer.stats().dead == 0)
         }
     }
 
     @Test("quota used up (-2) pauses the worker without failing jobs")
     func quotaUsedUp() async throws {
-        try await Harness.withRedis { redis in
-            var fakeConfiguration = ShowAPIFake.Configuration()
-            fakeConfiguration.quotaExhausted = true
-            let fake = ShowAPIFake(configuration: fakeConfiguration)
-            try await fake.serve { url in
-                let configuration = Harness.configuration(redis: redis, queue: Harness.uniqueQueue(), fakeURL: url)
-                let producer = try Harness.openQueue(configuration)
-                defer { Task { await producer.shutdown() } }
-                try await producer.enqueue((0..<5).map { Harness.job(id: "q-\($0)") })
-                try await Harness.withWorker(configuration) { worker in
-                    try await Harness.eventually("the worker pauses") { worker.health.pausedReason?.contains("-2") == true }
-                    try await Task.sleep(for: .milliseconds(500))
-                }
-                let stats = try await producer.stats()
-                #expect(stats.dead == 0 && stats.pending == 5 && stats.processing == 0)
+        var fakeConfiguration = ShowAPIFake.Configuration()
+        fakeConfiguration.quotaExhausted = true
+        try await Harness.scenario(fake: fakeConfiguration) { scenario in
+            let (configuration, producer) = (scenario.configuration, scenario.producer)
+            try await producer.enqueue((0..<5).map { Harness.job(id: "q-\($0)") })
+            try await Harness.withWorker(configuration) { worker in
+                try await Harness.eventually("the worker pauses") { worker.health.pausedReason?.contains("-2") == true }
+                try await Task.sleep(for: .milliseconds(500))
             }
+            let stats = try await producer.stats()
+            #expect(stats.dead == 0 && stats.pending == 5 && stats.processing == 0)
         }
     }
 
     @Test("dedupe: a succeeded id is not sent again, identical bytes reuse the recognition")
     func dedupe() async throws {
-        try await Harness.withRedis { redis in
-            let fake = ShowAPIFake()
-            try await fake.serve { url in
-                let configuration = Harness.configuration(redis: redis, queue: Harness.uniqueQueue(), fakeURL: url)
-                let producer = try Harness.openQueue(configuration)
-                defer { Task { await producer.shutdown() } }
-                let original = Harness.job(id: "same-id")
-                try await producer.enqueue(original)
-                try await Harness.withWorker(configuration) { _ in
-                    let first = try await Harness.waitForResult(producer, id: "same-id")
-                    // Same id again, with a reply list: no call, the stored result is the answer.
-                    var again = Harness.job(id: "same-id")
-                    again.replyTo = producer.keys.base + "reply:again"
-                    try await producer.enqueue(again)
-                    let reply = try #require(try await producer.waitForReply(on: again.replyTo!, timeoutSeconds: 10))
-                    #expect(try JobResult.decode(reply) == first)
-                    // Same bytes under another id: a new result from the remembered recognition.
-                    var copy = original
-                    copy.id = "other-id"
-                    try await producer.enqueue(copy)
-                    let second = try await Harness.waitForResult(producer, id: "other-id")
-                    #expect(second.body == first.body)
-                    #expect(second.status == .succeeded)
-                    // A bad job reusing a succeeded id is dead-lettered but leaves the success in place.
-                    _ = try await producer.redis.send("LPUSH", .string(producer.keys.pending), .string(#"{"id":"same-id","imgData":"%%%"}"#))
-                    try await Harness.eventually("the bad job's dead letter") { try await producer.stats().dead == 1 }
-                    #expect(try await producer.result(id: "same-id") == first)
-                }
-                #expect(fake.stats.billed == 1)
-                #expect(fake.stats.calls == 1)
+        try await Harness.scenario { scenario in
+            let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
+            let original = Harness.job(id: "same-id")
+            try await producer.enqueue(original)
+            try await Harness.withWorker(configuration) { _ in
+                let first = try await Harness.waitForResult(producer, id: "same-id")
+                // Same id again, with a reply list: no call, the stored result is the answer.
+                var again = Harness.job(id: "same-id")
+                again.replyTo = producer.keys.base + "reply:again"
+                try await producer.enqueue(again)
+                let reply = try #require(try await producer.waitForReply(on: again.replyTo!, timeoutSeconds: 10))
+                #expect(try JobResult.decode(reply) == first)
+                // Same bytes under another id: a new result from the remembered recognition.
+                var copy = original
+                copy.id = "other-id"
+                try await producer.enqueue(copy)
+                let second = try await Harness.waitForResult(producer, id: "other-id")
+                #expect(second.body == first.body)
+                #expect(second.status == .succeeded)
+                // A bad job reusing a succeeded id is dead-lettered but leaves the success in place.
+                _ = try await producer.redis.send("LPUSH", .string(producer.keys.pending), .string(#"{"id":"same-id","imgData":"%%%"}"#))
+                try await Harness.eventually("the bad job's dead letter") { try await producer.stats().dead == 1 }
+                #expect(try await producer.result(id: "same-id") == first)
             }
+            #expect(fake.stats.billed == 1)
+            #expect(fake.stats.calls == 1)
         }
     }
 
     @Test("the fleet's rate limit holds against a strict limiter, and uses it")
     func rateLimit() async throws {
-        try await Harness.withRedis { redis in
-            var fakeConfiguration = ShowAPIFake.Configuration()
-            fakeConfiguration.strictQPS = 24
-            fakeConfiguration.latency = .milliseconds(20)
-            let fake = ShowAPIFake(configuration: fakeConfiguration)
-            try await fake.serve { url in
-                var configuration = Harness.configuration(redis: redis, queue: Harness.uniqueQueue(), fakeURL: url)
-                configuration.rateLimit = 20
-                configuration.concurrency = 16
-                let producer = try Harness.openQueue(configuration)
-                defer { Task { await producer.shutdown() } }
-                try await producer.enqueue((0..<60).map { Harness.job(id: "r-\($0)") })
-                let started = ContinuousClock.now
-                try await Harness.withWorker(configuration) { _ in
-                    try await Harness.eventually("60 results", timeout: 30) { try await Harness.drained(producer, last: "r-59") }
-                }
-                let elapsed = ContinuousClock.now - started
-                #expect(fake.stats.rejectedForRate == 0)
-                // Slots are 50 ms apart when reserved; a call sent late can land near the next one,
-                // so a sliding second may see one or two more than 20, never the limiter's 24.
-                #expect(fake.stats.maxPerSecond < 24)
-                #expect(fake.stats.billed == 60)
-                #expect(elapsed >= .seconds(2.5))  // 60 calls at 20/s cannot finish sooner
+        var fakeConfiguration = ShowAPIFake.Configuration()
+        fakeConfiguration.strictQPS = 24
+        fakeConfiguration.latency = .milliseconds(20)
+        try await Harness.scenario(fake: fakeConfiguration, configure: { $0.rateLimit = 20; $0.concurrency = 16 }) { scenario in
+            let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
+            try await producer.enqueue((0..<60).map { Harness.job(id: "r-\($0)") })
+            let started = ContinuousClock.now
+            try await Harness.withWorker(configuration) { _ in
+                try await Harness.eventually("60 results", timeout: 30) { try await Harness.drained(producer, last: "r-59") }
             }
+            let elapsed = ContinuousClock.now - started
+            #expect(fake.stats.rejectedForRate == 0)
+            // Slots are 50 ms apart when reserved; a call sent late can land near the next one,
+            // so a sliding second may see one or two more than 20, never the limiter's 24.
+            #expect(fake.stats.maxPerSecond < 24)
+            #expect(fake.stats.billed == 60)
+            #expect(elapsed >= .seconds(2.5))  // 60 calls at 20/s cannot finish sooner
         }
     }
 
     @Test("a -1009 answer cools the whole fleet down, and the job still succeeds")
     func coolDown() async throws {
-        try await Harness.withRedis { redis in
-            let fake = ShowAPIFake()
-            try await fake.serve { url in
-                var configuration = Harness.configuration(redis: redis, queue: Harness.uniqueQueue(), fakeURL: url)
-                configuration.rateLimit = 100
-                configuration.rateCoolDown = 1
-                let producer = try Harness.openQueue(configuration)
-                defer { Task { await producer.shutdown() } }
-                try await producer.enqueue(Harness.job(id: "limited", script: [.http429]))
-                let started = ContinuousClock.now
-                try await Harness.withWorker(configuration) { _ in
-                    _ = try await Harness.waitForResult(producer, id: "limited")
-                }
-                // The retry could not be sent before the fleet's cool-down had passed.
-                #expect(ContinuousClock.now - started >= .milliseconds(900))
-                #expect(try await producer.result(id: "limited")?.attempts == 2)
+        try await Harness.scenario(configure: { $0.rateLimit = 100; $0.rateCoolDown = 1 }) { scenario in
+            let (configuration, producer) = (scenario.configuration, scenario.producer)
+            try await producer.enqueue(Harness.job(id: "limited", script: [.http429]))
+            let started = ContinuousClock.now
+            try await Harness.withWorker(configuration) { _ in
+                _ = try await Harness.waitForResult(producer, id: "limited")
             }
+            // The retry could not be sent before the fleet's cool-down had passed.
+            #expect(ContinuousClock.now - started >= .milliseconds(900))
+            #expect(try await producer.result(id: "limited")?.attempts == 2)
         }
     }
 }

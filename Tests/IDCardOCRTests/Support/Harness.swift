@@ -25,6 +25,31 @@ enum Harness {
         return try outcome.get()
     }
 
+    /// One test's world: a fresh redis-server, a 1429-1 fake, a worker configuration pointing at
+    /// both, and a producer on a queue of the test's own.
+    struct Scenario: Sendable {
+        let fake: ShowAPIFake
+        let configuration: WorkerConfiguration
+        let producer: JobQueue
+    }
+
+    static func scenario<T: Sendable>(
+        fake fakeConfiguration: ShowAPIFake.Configuration = .init(), name: String = #function,
+        configure: @Sendable (inout WorkerConfiguration) -> Void = { _ in }, _ body: @Sendable (Scenario) async throws -> T
+    ) async throws -> T {
+        try await withRedis { redis in
+            let fake = ShowAPIFake(configuration: fakeConfiguration)
+            return try await fake.serve { url in
+                var configuration = Self.configuration(redis: redis, queue: uniqueQueue(name), fakeURL: url)
+                configure(&configuration)
+                let producer = try openQueue(configuration)
+                let outcome = await Result { try await body(Scenario(fake: fake, configuration: configuration, producer: producer)) }
+                await producer.shutdown()
+                return try outcome.get()
+            }
+        }
+    }
+
     static func configuration(redis: RedisServer, queue: String, fakeURL: String) -> WorkerConfiguration {
         var configuration = WorkerConfiguration()
         configuration.redisURL = redis.url
