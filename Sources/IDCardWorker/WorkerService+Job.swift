@@ -25,10 +25,10 @@ extension WorkerService {
 
         let decision: JobQueue.GateDecision
         let attemptsMade: Int
+        let imageKey = rememberedRecognitionKey(job: job, image: image)
         do {
-            let imageKey = configuration.dedupeImages ? image.sha256 : nil
             (decision, attemptsMade) = try await persistently("gate") {
-                try await self.queue.gate(jobID: job.id, imageSHA256: imageKey, rateInterval: self.configuration.rateInterval)
+                try await self.queue.gate(jobID: job.id, imageKey: imageKey, rateInterval: self.configuration.rateInterval)
             }
         } catch {
             if !(error is CancellationError) { logger.error("gate failed; giving the job back", metadata: ["error": "\(error)"]) }
@@ -45,7 +45,7 @@ extension WorkerService {
             return
         case .cachedRecognition(let data):
             if let recognition = try? JSONDecoder().decode(Recognition.self, from: data) {
-                await succeed(received, job: job, recognition: recognition, attempt: attempt, imageSHA256: nil, outcome: .deduplicated, takenAt: takenAt, logger: logger)
+                await succeed(received, job: job, recognition: recognition, attempt: attempt, imageKey: nil, outcome: .deduplicated, takenAt: takenAt, logger: logger)
                 return
             }
             logger.warning("a remembered recognition could not be read; recognizing again")
@@ -66,8 +66,7 @@ extension WorkerService {
             let recognition = try await recognizer.recognize(RecognitionRequest(image: image, side: job.side, needQuality: job.needQuality))
             metrics.ocrRequest(outcome: "ok", duration: .now - started)
             noteRecognizerAnswered(logger: logger)
-            let imageKey = configuration.dedupeImages ? image.sha256 : nil
-            await succeed(received, job: job, recognition: recognition, attempt: attempt, imageSHA256: imageKey, outcome: .succeeded, takenAt: takenAt, logger: logger)
+            await succeed(received, job: job, recognition: recognition, attempt: attempt, imageKey: imageKey, outcome: .succeeded, takenAt: takenAt, logger: logger)
         } catch let failure as RecognitionFailure {
             metrics.ocrRequest(outcome: failure.code?.rawValue ?? "account", duration: .now - started)
             await handle(failure, received: received, job: job, attempt: attempt, callStartedAt: started, takenAt: takenAt, logger: logger)
@@ -124,7 +123,7 @@ extension WorkerService {
     }
 
     private func succeed(
-        _ received: ReceivedJob, job: Job, recognition: Recognition, attempt: Int, imageSHA256: String?,
+        _ received: ReceivedJob, job: Job, recognition: Recognition, attempt: Int, imageKey: String?,
         outcome: WorkerMetrics.JobOutcome, takenAt: ContinuousClock.Instant, logger: Logger
     ) async {
         let result = JobResult(
@@ -132,7 +131,7 @@ extension WorkerService {
             durationMs: Self.milliseconds(since: takenAt), body: .object(recognition.body), checks: CardChecks.evaluate(recognition.body),
             derived: recognition.derived, meta: job.meta
         )
-        let cache = imageSHA256.map { (sha256: $0, recognition: JSONCoding.encode(recognition)) }
+        let cache = imageKey.map { (key: $0, recognition: JSONCoding.encode(recognition)) }
         await end(
             JobQueue.Completion(job: received, worker: workerID, result: result.encoded(), imageCache: cache, resultTTLSeconds: configuration.resultTTL),
             logger: logger
@@ -188,6 +187,12 @@ extension WorkerService {
         if health.recognizerAnswered() {
             logger.info("the recognizer accepts the account again: taking jobs")
         }
+    }
+
+    /// Identical bytes asked the same question (side, quality flags) get the same answer.
+    private func rememberedRecognitionKey(job: Job, image: PreparedImage) -> String? {
+        guard configuration.dedupeImages, let digest = image.sha256 else { return nil }
+        return "\(digest):\(job.side == .detect ? "0" : job.side.rawValue):\(job.needQuality ? 1 : 0)"
     }
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Int {

@@ -171,6 +171,8 @@ struct WorkerTests {
             try await producer.enqueue((0..<20).map { Harness.job(id: "k-\($0)") })
             try await Harness.withWorker(configuration) { worker in
                 try await Harness.eventually("the worker pauses") { !worker.health.isReady }
+                // The jobs that were in flight with the pause are given back; then only probes call.
+                try await Harness.eventually("jobs in flight given back") { try await producer.stats().processing <= 1 }
                 let callsAtPause = fake.stats.calls
                 try await Task.sleep(for: .milliseconds(1500))
                 // Probes back off (here 0.2 s doubling to 1 s): a handful in 1.5 s, not a tight loop.

@@ -25,14 +25,15 @@ extension JobQueue {
 
     /// One round trip before a paid call: dedupe by id and by image bytes, then reserve a rate slot.
     /// - Parameters:
+    ///   - imageKey: names a remembered recognition (image SHA-256 and what was asked); `nil` to skip.
     ///   - rateInterval: the fleet's spacing between calls (1 / rate limit); `nil` for no limit.
     /// - Returns: the decision and the attempts this job had already made.
-    public func gate(jobID: String, imageSHA256: String?, rateInterval: Duration?) async throws -> (GateDecision, attemptsMade: Int) {
+    public func gate(jobID: String, imageKey: String?, rateInterval: Duration?) async throws -> (GateDecision, attemptsMade: Int) {
         let intervalMicros = rateInterval.map { Int($0 / .microseconds(1)) } ?? 0
         let reply = try await redis.run(
             QueueScripts.gate,
-            keys: [keys.result(jobID), keys.image(imageSHA256 ?? "none"), keys.rate, keys.attempts],
-            arguments: [.string(jobID), .int(intervalMicros), imageSHA256 == nil ? "0" : "1"]
+            keys: [keys.result(jobID), keys.image(imageKey ?? "none"), keys.rate, keys.attempts],
+            arguments: [.string(jobID), .int(intervalMicros), imageKey == nil ? "0" : "1"]
         )
         guard let parts = reply.array, parts.count == 3, let verdict = parts[0].string, let attempts = parts[2].int else {
             throw RedisError.unexpectedReply("gate returned \(reply)")

@@ -10,13 +10,13 @@ extension JobQueue {
         public var result: Data?
         /// A dead letter to push, when the job failed for good.
         public var deadLetter: Data?
-        /// A recognition to remember for identical image bytes: (SHA-256 hex, recognition JSON).
-        public var imageCache: (sha256: String, recognition: Data)?
+        /// A recognition to remember for identical image bytes: (the gate's image key, recognition JSON).
+        public var imageCache: (key: String, recognition: Data)?
         public var resultTTLSeconds: Int
 
         public init(
             job: ReceivedJob, worker: String, result: Data?, deadLetter: Data? = nil,
-            imageCache: (sha256: String, recognition: Data)? = nil, resultTTLSeconds: Int
+            imageCache: (key: String, recognition: Data)? = nil, resultTTLSeconds: Int
         ) {
             self.job = job
             self.worker = worker
@@ -38,7 +38,7 @@ extension JobQueue {
             QueueScripts.finish,
             keys: [
                 keys.processing(completion.worker), id.map(keys.result) ?? unused, keys.attempts, keys.dead,
-                completion.imageCache.map { keys.image($0.sha256) } ?? unused, completion.job.replyTo ?? unused,
+                completion.imageCache.map { keys.image($0.key) } ?? unused, completion.job.replyTo ?? unused,
             ],
             arguments: [
                 .data(completion.job.element),

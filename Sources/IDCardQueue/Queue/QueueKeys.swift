@@ -32,6 +32,6 @@ public struct QueueKeys: Sendable, Equatable {
     var lostPrefix: String { base + "lost:" }
     /// STRING: the rate limiter's theoretical arrival time (µs, Redis clock).
     public var rate: String { base + "rate" }
-    /// STRING per image SHA-256: a recognition to reuse for identical bytes.
-    public func image(_ sha256: String) -> String { base + "image:" + sha256 }
+    /// STRING per image SHA-256 and question asked: a recognition to reuse for identical bytes.
+    public func image(_ key: String) -> String { base + "image:" + key }
 }
