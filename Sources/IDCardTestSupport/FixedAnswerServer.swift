@@ -1,0 +1,54 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// An HTTP server on 127.0.0.1 that answers fixed responses per path: images, redirects, errors.
+/// For testing what fetches URLs.
+public enum FixedAnswerServer {
+    public struct Answer: Sendable {
+        public var status: Int
+        /// `Location` and `Content-Type` are sent.
+        public var headers: [String: String]
+        public var body: Data
+
+        public init(status: Int = 200, headers: [String: String] = [:], body: Data = Data()) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
+
+        public static func redirect(to location: String) -> Answer { Answer(status: 302, headers: ["Location": location]) }
+    }
+
+    /// Serves `answers` (path → answer) while `body` runs; the closure gets `http://127.0.0.1:PORT`.
+    public static func serve<T: Sendable>(_ answers: [String: Answer], _ body: @Sendable (String) async throws -> T) async throws -> T {
+        let router = Router()
+        router.get("**") { request, _ -> Response in
+            guard let answer = answers[request.uri.path] else { return Response(status: .notFound) }
+            var headers = HTTPFields()
+            if let location = answer.headers["Location"] { headers[.location] = location }
+            if let type = answer.headers["Content-Type"] { headers[.contentType] = type }
+            return Response(status: .init(code: answer.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+        }
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let quiet = Logger(label: "fixed-answer-server", factory: { _ in SwiftLogNoOpLogHandler() })
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
+            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: quiet
+        )
+        let services = ServiceGroup(configuration: .init(services: [app], logger: quiet))
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await services.run()
+                return nil
+            }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw TestSupportError("the server did not start") }
+            let outcome = await Result { try await body("http://127.0.0.1:\(port)") }
+            await services.triggerGracefulShutdown()
+            try await group.waitForAll()
+            return try outcome.get()
+        }
+    }
+}
