@@ -1,7 +1,5 @@
 import Foundation
 import Hummingbird
-import Logging
-import ServiceLifecycle
 
 /// An HTTP server on 127.0.0.1 that answers fixed responses per path: images, redirects, errors.
 /// For testing what fetches URLs.
@@ -31,24 +29,6 @@ public enum FixedAnswerServer {
             if let type = answer.headers["Content-Type"] { headers[.contentType] = type }
             return Response(status: .init(code: answer.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
         }
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let quiet = Logger(label: "fixed-answer-server", factory: { _ in SwiftLogNoOpLogHandler() })
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
-            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: quiet
-        )
-        let services = ServiceGroup(configuration: .init(services: [app], logger: quiet))
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await services.run()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw TestSupportError("the server did not start") }
-            let outcome = await Result { try await body("http://127.0.0.1:\(port)") }
-            await services.triggerGracefulShutdown()
-            try await group.waitForAll()
-            return try outcome.get()
-        }
+        return try await LoopbackServer.serve(router) { port in try await body("http://127.0.0.1:\(port)") }
     }
 }

@@ -71,26 +71,7 @@ public final class ShowAPIFake: Sendable {
 
     /// Serves on 127.0.0.1 (`port` 0: any free port) while `body` runs.
     public func serve<T: Sendable>(port: Int = 0, _ body: @Sendable (_ url: String) async throws -> T) async throws -> T {
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: makeRouter(),
-            configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-            logger: Logger(label: "showapi-fake", factory: { _ in SwiftLogNoOpLogHandler() })
-        )
-        let services = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "showapi-fake", factory: { _ in SwiftLogNoOpLogHandler() })))
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await services.run()
-                return nil
-            }
-            var ports = stream.makeAsyncIterator()
-            guard let boundPort = await ports.next() else { throw TestSupportError("the fake did not start") }
-            let outcome = await Result { try await body("http://127.0.0.1:\(boundPort)/1429-1") }
-            await services.triggerGracefulShutdown()
-            try await group.waitForAll()
-            return try outcome.get()
-        }
+        try await LoopbackServer.serve(makeRouter(), port: port) { port in try await body("http://127.0.0.1:\(port)/1429-1") }
     }
 
     /// Serves until the task is cancelled (the `showapi-fake` executable).
@@ -99,7 +80,7 @@ public final class ShowAPIFake: Sendable {
             router: makeRouter(),
             configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil),
             onServerRunning: { channel in onStart(channel.localAddress?.port ?? 0) },
-            logger: Logger(label: "showapi-fake", factory: { _ in SwiftLogNoOpLogHandler() })
+            logger: LoopbackServer.quiet
         )
         try await app.runService()
     }
