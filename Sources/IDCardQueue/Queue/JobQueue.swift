@@ -29,9 +29,4 @@ public final class JobQueue: Sendable {
     public var roundTrips: [String: Int] {
         redis.roundTrips.merging(blockingRedis.roundTrips, uniquingKeysWith: +)
     }
-
-    /// Answers whether Redis is reachable, for readiness.
-    public func ping() async -> Bool {
-        (try? await redis.send("PING")) == .status("PONG")
-    }
 }

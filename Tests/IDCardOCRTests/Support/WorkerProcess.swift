@@ -41,10 +41,8 @@ final class WorkerProcess {
             await RedisServer.end(process, signal: SIGKILL)
             return nil
         }
-        var status: Int32 = 0
         while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
-        status = process.terminationStatus
-        return status
+        return process.terminationStatus
     }
 
     deinit {
