@@ -94,7 +94,8 @@ let package = Package(
                 "IDCardRecognition",
                 "IDCardWorker",
                 "IDCardTestSupport",
-            ]
+            ],
+            exclude: ["Fixtures"]
         ),
     ]
 )

@@ -1,12 +1,12 @@
 import Foundation
 
-/// A synthetic "image" the 1429-1 fake can read: a JPEG signature, a marker, and JSON carrying
-/// the card fields to answer with and a script of how to answer each call.
+/// A synthetic "image" the 1429-1 fake can read: a JPEG start and frame header, a marker, and JSON
+/// carrying the card fields to answer with and a script of how to answer each call.
 ///
-/// It passes the worker's signature check like a real JPEG and lets a test decide, per job,
+/// It passes the worker's intake like a real JPEG (signature, 640 × 400 pixels) and lets a test decide, per job,
 /// what the API does: `["5xx", "5xx"]` fails twice, then answers with the card.
 public enum FakeImage {
-    static let marker = Data([0xFF, 0xD8, 0xFF, 0xE0] + Array("IDOCR-FAKE".utf8))
+    static let marker = ImageBytes.jpeg(complete: false) + Data("IDOCR-FAKE".utf8)
 
     /// How the fake answers one call.
     public enum Step: String, Sendable, Codable {

@@ -1,4 +1,5 @@
 import Foundation
+import IDCardRecognition
 
 /// Everything a worker process is told, with the contract's defaults (contract §6).
 ///
@@ -50,6 +51,9 @@ public struct WorkerConfiguration: Sendable {
     public var recognizerTimeout: Double = 30
     /// *Extension* `IDOCR_WORKER_ID`: this process's name in Redis; default host-pid-random.
     public var workerID = WorkerConfiguration.defaultWorkerID()
+
+    /// The image checks every job passes before a recognizer sees it.
+    public var intakeLimits: IntakeLimits { IntakeLimits(maxImageBytes: maxImageBytes) }
 
     public init() {}
 

@@ -42,7 +42,7 @@ public final class WorkerService: Service, Sendable {
         self.retryPolicy = RetryPolicy(
             base: .milliseconds(Int64(configuration.retryBase * 1000)), cap: .milliseconds(Int64(configuration.retryCap * 1000))
         )
-        self.intakeLimits = IntakeLimits(maxImageBytes: configuration.maxImageBytes)
+        self.intakeLimits = configuration.intakeLimits
     }
 
     var workerID: String { configuration.workerID }

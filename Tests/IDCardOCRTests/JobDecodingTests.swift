@@ -1,11 +1,12 @@
 import Foundation
 import IDCardQueue
 import IDCardRecognition
+import IDCardTestSupport
 import Testing
 
 @Suite("Job intake: every kind of bad job gets its contract code")
 struct JobDecodingTests {
-    static let jpegBase64 = Data([0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4]).base64EncodedString()
+    static let jpegBase64 = ImageBytes.jpeg(width: 4, height: 2, complete: false).base64EncodedString()
 
     func decode(_ text: String) throws(JobError) -> Job {
         try ReceivedJob(element: Data(text.utf8)).job()
@@ -14,7 +15,7 @@ struct JobDecodingTests {
     func intake(_ text: String) -> JobError? {
         do {
             let job = try decode(text)
-            _ = try PreparedImage(job.image, limits: IntakeLimits(maxImageBytes: 64))
+            _ = try PreparedImage(job.image, limits: IntakeLimits(maxImageBytes: 64, maxPixels: 1000))
             return nil
         } catch {
             return error
@@ -77,11 +78,27 @@ struct JobDecodingTests {
         #expect(intake(#"{"id":"a","imgData":"\#(Self.jpegBase64)"}"#) == nil)
     }
 
+    @Test("a signature without a pixel size is unreadable; a declared pixel bomb is too large")
+    func pixelSize() {
+        func base64(_ data: Data) -> String { data.base64EncodedString() }
+        let headless = Data([0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4])
+        #expect(intake(#"{"id":"a","imgData":"\#(base64(headless))"}"#)?.code == .imageUnreadable)
+        #expect(intake(#"{"id":"a","imgData":"\#(base64(Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])))"}"#)?.code == .imageUnreadable)
+        let bombs = [
+            ImageBytes.png(width: 100_000, height: 100_000, complete: false), ImageBytes.jpeg(width: 40, height: 30),
+            ImageBytes.bmp(width: 2000, height: -2000), ImageBytes.webp(width: 16_000, height: 16_000),
+        ]
+        for bomb in bombs {
+            #expect(intake(#"{"id":"a","imgData":"\#(base64(bomb))"}"#)?.code == .imageTooLarge)
+        }
+        #expect(intake(#"{"id":"a","imgData":"\#(base64(ImageBytes.jpeg(width: 40, height: 25)))"}"#) == nil)
+    }
+
     @Test("PNG, BMP and WebP signatures are images; base64 may lack padding and be wrapped")
     func signatures() throws {
-        let png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0])
-        let bmp = Data(Array("BM".utf8) + [0, 0, 0, 0, 0, 0])
-        let webp = Data(Array("RIFF".utf8) + [0, 0, 0, 0] + Array("WEBP".utf8))
+        let png = ImageBytes.png(width: 10, height: 10, complete: false)
+        let bmp = ImageBytes.bmp(width: 10, height: 10)
+        let webp = ImageBytes.webp(width: 10, height: 10)
         for bytes in [png, bmp, webp] {
             var text = bytes.base64EncodedString()
             while text.hasSuffix("=") { text.removeLast() }

@@ -49,6 +49,11 @@ public enum JSONValue: Sendable, Equatable, Codable {
         return nil
     }
 
+    public var arrayValue: [JSONValue]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
+
     /// Integers and integral strings, as producers send either (`"type":1` and `"type":"1"`).
     public var intValue: Int64? {
         switch self {

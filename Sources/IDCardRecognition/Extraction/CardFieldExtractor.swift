@@ -141,13 +141,27 @@ public enum CardFieldExtractor {
         return emblem > portrait ? .emblem : .portrait
     }
 
-    /// The row text after a label of `key`, and the row's index.
+    /// The row text after a label of `key`, and the row's index. When only the start of the label
+    /// was found (`签发机`), the rest of it (`关`) is not taken for the value. Labels of four or
+    /// more characters also match a row that starts with them but for one misread (`整发机关`).
     static func value(after key: String, in rows: [[PlacedLine]]) -> (String, Int)? {
-        for (index, row) in rows.enumerated() {
-            let text = row.map(\.text).joined()
+        let full = labels[key]![0]
+        let texts = rows.map { $0.map(\.text).joined() }
+        for (index, text) in texts.enumerated() {
             for label in labels[key]! {
-                if let range = text.range(of: label) { return (String(text[range.upperBound...]), index) }
+                guard let range = text.range(of: label) else { continue }
+                var value = text[range.upperBound...]
+                if full.hasPrefix(label), label != full {
+                    let rest = full.dropFirst(label.count)
+                    if value.hasPrefix(rest) { value = value.dropFirst(rest.count) }
+                }
+                return (String(value), index)
             }
+        }
+        guard full.count >= 4 else { return nil }
+        for (index, text) in texts.enumerated() where text.count > full.count {
+            let misreads = zip(text, full).filter { $0 != $1 }.count
+            if misreads <= 1 { return (String(text.dropFirst(full.count)), index) }
         }
         return nil
     }
@@ -155,7 +169,7 @@ public enum CardFieldExtractor {
     static func readPortrait(_ rows: [[PlacedLine]], into body: inout [String: JSONValue]) {
         if let (text, _) = value(after: "name", in: rows) {
             let name = text.prefix { !($0.isASCII && $0.isNumber) }
-            if !name.isEmpty { body["name"] = .string(String(name)) }
+            if !name.isEmpty { body["name"] = .string(SimplifiedForms.simplified(String(name))) }
         }
         if let (text, _) = value(after: "sex", in: rows), let sex = text.first(where: { $0 == "男" || $0 == "女" }) {
             body["sex"] = .string(String(sex))
@@ -175,11 +189,13 @@ public enum CardFieldExtractor {
                 for row in rows[(start + 1)..<end] {
                     let text = row.map(\.text).joined()
                     if labels.values.joined().contains(where: { text.hasPrefix($0) }) { break }
+                    // The number's own row, when its label was not read.
+                    if text.filter(\.isNumber).count >= 15 { break }
                     parts.append(text)
                 }
             }
             let address = parts.joined()
-            if !address.isEmpty { body["addr"] = .string(address) }
+            if !address.isEmpty { body["addr"] = .string(SimplifiedForms.simplified(address)) }
         }
         let candidates = rows.flatMap { $0 }.map { IDNumber.normalized($0.text) }
         if let number = candidates.lazy.compactMap(Self.numberIn).first {
@@ -200,7 +216,7 @@ public enum CardFieldExtractor {
 
     static func readEmblem(_ rows: [[PlacedLine]], into body: inout [String: JSONValue]) {
         if let (text, _) = value(after: "authority", in: rows), !text.isEmpty {
-            body["depInfo"] = .string(text)
+            body["depInfo"] = .string(SimplifiedForms.simplified(text))
         }
         if let (text, _) = value(after: "validity", in: rows) {
             let parts = text.split(whereSeparator: { $0 == "-" || $0 == "—" || $0 == "–" || $0 == "至" || $0 == "~" }).map(String.init)

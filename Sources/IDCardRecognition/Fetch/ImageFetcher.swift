@@ -55,7 +55,7 @@ public struct ImageFetcher: Sendable {
                 response = try await httpClient.execute(request, timeout: .milliseconds(Int64(configuration.timeout * 1000)))
             } catch {
                 if Task.isCancelled { throw CancellationError() }
-                throw RecognitionFailure.unavailable("fetching imgUrl failed (\(String(describing: type(of: error))))")
+                throw RecognitionFailure.transport(error, calling: "fetching imgUrl")
             }
             switch response.status.code {
             case 200..<300:
@@ -66,7 +66,7 @@ public struct ImageFetcher: Sendable {
                     throw RecognitionFailure.rejected(JobError(.imageTooLarge, "the image at imgUrl is larger than \(configuration.maxBytes) bytes"))
                 } catch {
                     if Task.isCancelled { throw CancellationError() }
-                    throw RecognitionFailure.unavailable("reading imgUrl failed (\(String(describing: type(of: error))))")
+                    throw RecognitionFailure.transport(error, calling: "reading imgUrl")
                 }
                 let data = Data(bytes.readableBytesView)
                 guard ImageFormat(sniffing: data) != nil else {

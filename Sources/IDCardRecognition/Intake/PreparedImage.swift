@@ -19,15 +19,20 @@ public enum PreparedImage: Sendable, Equatable {
 public struct IntakeLimits: Sendable {
     /// Largest image accepted, in bytes (contract default 4 MiB).
     public var maxImageBytes: Int
+    /// Largest image accepted, in pixels: above a 48-megapixel phone photo, far below what a small
+    /// file can declare (a 100,000 × 100,000 PNG header) and a decoder would then try to allocate.
+    public var maxPixels: Int
 
-    public init(maxImageBytes: Int = 4 * 1024 * 1024) {
+    public init(maxImageBytes: Int = 4 * 1024 * 1024, maxPixels: Int = 50_000_000) {
         self.maxImageBytes = maxImageBytes
+        self.maxPixels = maxPixels
     }
 }
 
 extension PreparedImage {
     /// Checks a job's image without a network call: `invalid_job` for bad base64,
-    /// `image_too_large`, `image_unreadable` for bytes that are no JPEG/PNG/BMP/WebP,
+    /// `image_too_large`, `image_unreadable` for bytes that are no JPEG/PNG/BMP/WebP or declare no size,
+    /// `image_too_large` above the pixel limit too,
     /// `url_forbidden` for a URL that is not http(s).
     public init(_ image: Job.Image, limits: IntakeLimits = IntakeLimits()) throws(JobError) {
         switch image {
@@ -47,12 +52,24 @@ extension PreparedImage {
             guard bytes.count <= limits.maxImageBytes else {
                 throw JobError(.imageTooLarge, "the image is larger than \(limits.maxImageBytes) bytes")
             }
-            guard ImageFormat(sniffing: bytes) != nil else {
-                throw JobError(.imageUnreadable, "the bytes are not a JPEG, PNG, BMP or WebP image")
-            }
+            _ = try Self.inspect(bytes, limits: limits)
             let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
             self = .bytes(bytes, base64: text, sha256: digest)
         }
+    }
+
+    /// The signature and pixel-size checks, for job bytes and for bytes fetched from an imgUrl alike.
+    public static func inspect(_ bytes: Data, limits: IntakeLimits) throws(JobError) -> ImageInspection {
+        guard let inspection = ImageInspection(bytes) else {
+            throw JobError(.imageUnreadable, "the bytes are not a JPEG, PNG, BMP or WebP image")
+        }
+        guard let width = inspection.width, let height = inspection.height, width > 0, height > 0 else {
+            throw JobError(.imageUnreadable, "the \(inspection.format.rawValue.uppercased()) declares no pixel size: it is cut short or damaged")
+        }
+        guard let pixels = inspection.pixels, pixels <= limits.maxPixels else {
+            throw JobError(.imageTooLarge, "the image is \(width) × \(height) pixels, more than \(limits.maxPixels)")
+        }
+        return inspection
     }
 
     /// Standard-alphabet base64; missing `=` padding is tolerated.

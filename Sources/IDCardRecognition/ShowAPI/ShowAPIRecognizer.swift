@@ -34,7 +34,7 @@ public struct ShowAPIRecognizer: Recognizer {
             throw RecognitionFailure.unavailable("the 1429-1 answer is larger than \(configuration.maxResponseBytes) bytes")
         } catch {
             if Task.isCancelled { throw CancellationError() }
-            throw RecognitionFailure.unavailable("1429-1 request failed: \(Self.describe(error))")
+            throw RecognitionFailure.transport(error, calling: "the 1429-1 API")
         }
         return try ShowAPIResponse.interpret(status: response.status.code, body: Data(bytes.readableBytesView), request: request)
     }
@@ -54,18 +54,5 @@ public struct ShowAPIRecognizer: Recognizer {
         if request.side != .detect { form.append("type", request.side.rawValue) }
         if request.needQuality { form.append("needQuality", "1") }
         return form.bytes
-    }
-
-    /// The error's kind without its text: AsyncHTTPClient's messages may echo the URL and so the appKey.
-    private static func describe(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .connectTimeout: return "connect timeout"
-            case .readTimeout, .deadlineExceeded: return "timeout waiting for the answer"
-            case .remoteConnectionClosed: return "the server closed the connection"
-            default: return "HTTP client error"
-            }
-        }
-        return String(describing: type(of: error))
     }
 }

@@ -14,12 +14,14 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Flag(name: .customLong("need-quality"), help: "Ask for the quality flags") var needQuality = false
     @Option(help: "The job id (one image only); default: derived from the file name") var id: String?
     @Flag(help: "Wait for the results, show progress on stderr, print each result JSON on stdout") var wait = false
+    @Flag(help: "With --wait: print the recognised fields as tables at the end instead of JSON") var table = false
     @Option(help: "Seconds to wait with --wait") var timeout: Double = 300
 
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("give at least one image file or URL") }
         guard Job.Side(rawValue: type) != nil else { throw ValidationError("--type must be 1 or 2") }
         if id != nil, images.count != 1 { throw ValidationError("--id names one job: give one image") }
+        if table, !wait { throw ValidationError("--table shows results: use it with --wait") }
         if let id, !Job.isValidID(id) { throw ValidationError("--id must be 1-128 characters of A-Za-z0-9._:-") }
     }
 
@@ -40,22 +42,27 @@ struct EnqueueCommand: AsyncParsableCommand {
             let jobID = id ?? Self.jobID(for: path)
             jobs.append(Job(id: jobID, image: image, side: Job.Side(rawValue: type) ?? .detect, needQuality: needQuality, replyTo: replyTo))
         }
-        let timeout = self.timeout
-        let allSucceeded = try await queue.using { queue in
+        let (timeout, table) = (self.timeout, self.table)
+        let results = try await queue.using { queue -> [String: JobResult]? in
             try await queue.enqueue(jobs)
             guard let replyTo else {
                 for job in jobs { print(job.id) }
-                return true
+                return nil
             }
-            return try await Self.waitForResults(of: jobs, on: replyTo, queue: queue, timeout: timeout)
+            return try await Self.waitForResults(of: jobs, on: replyTo, queue: queue, timeout: timeout, printEach: !table)
         }
-        if !allSucceeded { throw ExitCode(1) }
+        guard let results else { return }
+        if table {
+            print(ResultTable(rows: zip(images, jobs).map { (URL(fileURLWithPath: $0.0).lastPathComponent, results[$0.1.id]) }).render(), terminator: "")
+        }
+        if results.count < jobs.count || results.values.contains(where: { $0.status == .failed }) { throw ExitCode(1) }
     }
 
-    /// Prints each result as it arrives; returns whether all arrived and succeeded.
-    static func waitForResults(of jobs: [Job], on replyTo: String, queue: JobQueue, timeout: Double) async throws -> Bool {
+    /// Shows progress and, with `printEach`, prints each result as it arrives; returns those that arrived.
+    static func waitForResults(of jobs: [Job], on replyTo: String, queue: JobQueue, timeout: Double, printEach: Bool) async throws -> [String: JobResult] {
         let deadline = Date().addingTimeInterval(timeout)
         var remaining = Set(jobs.map(\.id))
+        var results: [String: JobResult] = [:]
         var failed = 0
         let total = remaining.count
         let progress = Progress(total: total)
@@ -68,15 +75,16 @@ struct EnqueueCommand: AsyncParsableCommand {
                 continue
             }
             guard let result = try? JobResult.decode(data), remaining.remove(result.id) != nil else { continue }
+            results[result.id] = result
             if result.status == .failed { failed += 1 }
             progress.show(done: total - remaining.count, failed: failed, stats: nil)
-            FileHandle.standardOutput.write(data + Data("\n".utf8))
+            if printEach { FileHandle.standardOutput.write(data + Data("\n".utf8)) }
         }
         progress.finish()
         if !remaining.isEmpty {
             FileHandle.standardError.write(Data("timed out waiting for \(remaining.count) result(s); read them later with `idcard-ocr result ID`\n".utf8))
         }
-        return remaining.isEmpty && failed == 0
+        return results
     }
 
     static func jobID(for path: String) -> String {

@@ -56,18 +56,13 @@ struct WorkerCommand: AsyncParsableCommand {
             throw CLIError(error.description)
         }
 
-        let httpClient = HTTPClient(
-            eventLoopGroupProvider: .singleton,
-            configuration: HTTPClient.Configuration(
-                timeout: .init(connect: .seconds(Int64(ShowAPIConfiguration.connectTimeout)), read: .milliseconds(Int64(configuration.recognizerTimeout * 1000)))
-            )
-        )
+        let httpClient = configuration.makeHTTPClient()
         let recognizer: any Recognizer
         do {
-            recognizer = try Self.makeRecognizer(configuration, httpClient: httpClient)
+            recognizer = try configuration.makeRecognizer(httpClient: httpClient)
         } catch {
             try? await httpClient.shutdown()
-            throw error
+            throw CLIError(error.description)
         }
         let queue = JobQueue(
             redis: try RedisConfiguration(url: configuration.redisURL),
@@ -91,22 +86,5 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         try? await httpClient.shutdown()
         await queue.shutdown()
-    }
-
-    static func makeRecognizer(_ configuration: WorkerConfiguration, httpClient: HTTPClient) throws -> any Recognizer {
-        switch configuration.provider {
-        case "showapi":
-            guard let appKey = configuration.showAPIAppKey, !appKey.isEmpty else {
-                throw CLIError("IDOCR_PROVIDER=showapi needs the appKey: set SHOWAPI_APP_KEY or SHOWAPI_APP_KEY_FILE")
-            }
-            let showAPI = ShowAPIConfiguration(url: configuration.showAPIURL, appKey: appKey, timeout: configuration.recognizerTimeout)
-            return ShowAPIRecognizer(configuration: showAPI, httpClient: httpClient)
-        case "rapidocr":
-            throw CLIError(
-                "the self-hosted rapidocr provider (the contract's default) is not in this version yet; run with IDOCR_PROVIDER=showapi and SHOWAPI_APP_KEY"
-            )
-        default:
-            throw CLIError("IDOCR_PROVIDER must be showapi or rapidocr, not \(configuration.provider)")
-        }
     }
 }

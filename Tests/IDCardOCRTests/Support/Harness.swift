@@ -63,6 +63,7 @@ enum Harness {
         configuration.metricsPort = 0
         configuration.shutdownGrace = 5
         configuration.concurrency = 8
+        configuration.recognizerTimeout = 5
         return configuration
     }
 
@@ -74,12 +75,9 @@ enum Harness {
     static func withWorker<T: Sendable>(
         _ configuration: WorkerConfiguration, _ body: @Sendable (WorkerService) async throws -> T
     ) async throws -> T {
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        let httpClient = configuration.makeHTTPClient()
         let queue = try openQueue(configuration)
-        let recognizer = ShowAPIRecognizer(
-            configuration: ShowAPIConfiguration(url: configuration.showAPIURL, appKey: configuration.showAPIAppKey ?? "", timeout: 5),
-            httpClient: httpClient
-        )
+        let recognizer = try configuration.makeRecognizer(httpClient: httpClient)
         // Probes quickly, so tests of a paused worker need not wait minutes.
         let health = WorkerHealth(probePolicy: RetryPolicy(base: .milliseconds(200), cap: .seconds(1)))
         let worker = WorkerService(configuration: configuration, queue: queue, recognizer: recognizer, health: health, logger: testLogger)

@@ -1,0 +1,100 @@
+import AsyncHTTPClient
+import Foundation
+import IDCardQueue
+import NIOCore
+
+/// A self-hosted RapidOCR API server: no key, no internet, no per-call cost.
+///
+/// The server only finds lines of text and their boxes; the card's fields come from
+/// ``CardFieldExtractor`` and the `quality` flags from what the file itself proves
+/// (``ImageInspection/qualityFlags``). The answer has the 1429-1 provider's shape.
+public struct RapidOCRRecognizer: Recognizer {
+    public let provider = "rapidocr"
+    public let configuration: RapidOCRConfiguration
+    private let httpClient: HTTPClient
+    private let fetcher: ImageFetcher
+
+    /// - Parameters:
+    ///   - httpClient: shared by the process, for calls to the server.
+    ///   - fetcher: fetches `imgUrl` images here, since the server cannot be trusted to.
+    public init(configuration: RapidOCRConfiguration, httpClient: HTTPClient, fetcher: ImageFetcher) {
+        self.configuration = configuration
+        self.httpClient = httpClient
+        self.fetcher = fetcher
+    }
+
+    public func recognize(_ request: RecognitionRequest) async throws -> Recognition {
+        let bytes: Data
+        switch request.image {
+        case .bytes(let data, _, _): bytes = data
+        case .url(let url): bytes = try await fetcher.fetch(url)
+        }
+        let inspection: ImageInspection
+        do throws(JobError) {
+            inspection = try PreparedImage.inspect(bytes, limits: configuration.limits)
+        } catch {
+            throw RecognitionFailure.rejected(error)
+        }
+        // The server's decoder gives up on a file that stops early, and answers a bare HTTP 500
+        // that looks like its own failure; refuse it here with a clear code instead.
+        guard inspection.isComplete else {
+            throw RecognitionFailure.rejected(JobError(.imageUnreadable, "the \(inspection.format.rawValue.uppercased()) file is cut short: its end is missing"))
+        }
+
+        let lines = try await detectLines(bytes, format: inspection.format)
+        let extraction = CardFieldExtractor.extract(lines, side: request.side)
+        let fieldNames = Set(extraction.body.keys).subtracting(["type"])
+        guard extraction.side != .detect, !fieldNames.isEmpty else {
+            let found = lines.isEmpty ? "no text" : "\(lines.count) lines of text but no ID-card fields"
+            throw RecognitionFailure.rejected(JobError(.notRecognized, "RapidOCR found \(found) in the image"))
+        }
+
+        var body = extraction.body
+        body["ret_code"] = 0
+        body["flag"] = true
+        body["msg"] = "识别成功!"
+        if request.needQuality { body["quality"] = .array(inspection.qualityFlags.map(JSONValue.string)) }
+        return Recognition(
+            provider: provider,
+            body: CardBody.normalized(body, side: extraction.side, needQuality: request.needQuality),
+            derived: extraction.derived.isEmpty ? nil : extraction.derived
+        )
+    }
+
+    /// One multipart POST; the lines of text the server found, in its answer's order.
+    private func detectLines(_ bytes: Data, format: ImageFormat) async throws -> [OCRLine] {
+        var form = MultipartForm()
+        form.appendFile(name: "image_file", filename: "card.\(format.rawValue)", contentType: "image/\(format.rawValue)", data: bytes)
+        form.close()
+        var http = HTTPClientRequest(url: configuration.url)
+        http.method = .POST
+        http.headers.add(name: "Content-Type", value: form.contentType)
+        http.headers.add(name: "Accept", value: "application/json")
+        http.body = .bytes(ByteBuffer(bytes: form.bytes))
+
+        let response: HTTPClientResponse
+        let answer: ByteBuffer
+        do {
+            response = try await httpClient.execute(http, timeout: .milliseconds(Int64(configuration.timeout * 1000)))
+            answer = try await response.body.collect(upTo: configuration.maxResponseBytes)
+        } catch let error as CancellationError {
+            throw error
+        } catch is NIOTooManyBytesError {
+            throw RecognitionFailure.unavailable("the RapidOCR answer is larger than \(configuration.maxResponseBytes) bytes")
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            throw RecognitionFailure.transport(error, calling: "the RapidOCR server")
+        }
+        switch response.status.code {
+        case 200..<300: break
+        case 404, 405, 422: throw RecognitionFailure.accountProblem("RapidOCR answered HTTP \(response.status.code): check RAPIDOCR_URL (it ends in /ocr)")
+        case 413: throw RecognitionFailure.rejected(JobError(.imageTooLarge, "the RapidOCR server refused the image as too large (HTTP 413)"))
+        case 429: throw RecognitionFailure.rateLimited("RapidOCR answered HTTP 429")
+        default: throw RecognitionFailure.unavailable("RapidOCR answered HTTP \(response.status.code)")
+        }
+        guard let lines = OCRLine.lines(fromRapidOCR: Data(answer.readableBytesView)) else {
+            throw RecognitionFailure.unavailable("the RapidOCR answer is not its JSON of lines")
+        }
+        return lines
+    }
+}

@@ -1,0 +1,33 @@
+import AsyncHTTPClient
+import IDCardRecognition
+
+extension WorkerConfiguration {
+    /// The process's one HTTP client. Redirects come back to the caller, so the imgUrl fetcher
+    /// checks every hop's address itself.
+    public func makeHTTPClient() -> HTTPClient {
+        HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: HTTPClient.Configuration(
+                redirectConfiguration: .disallow,
+                timeout: .init(connect: .seconds(Int64(ShowAPIConfiguration.connectTimeout)), read: .milliseconds(Int64(recognizerTimeout * 1000)))
+            )
+        )
+    }
+
+    /// The recognizer `provider` names, sharing `httpClient`.
+    public func makeRecognizer(httpClient: HTTPClient) throws(ConfigurationError) -> any Recognizer {
+        switch provider {
+        case "showapi":
+            guard let appKey = showAPIAppKey, !appKey.isEmpty else {
+                throw ConfigurationError("IDOCR_PROVIDER=showapi needs the appKey: set SHOWAPI_APP_KEY or SHOWAPI_APP_KEY_FILE")
+            }
+            return ShowAPIRecognizer(configuration: ShowAPIConfiguration(url: showAPIURL, appKey: appKey, timeout: recognizerTimeout), httpClient: httpClient)
+        case "rapidocr":
+            let fetcher = ImageFetcher(configuration: .init(allowPrivateAddresses: allowPrivateURLs, maxBytes: maxImageBytes), httpClient: httpClient)
+            let rapidOCR = RapidOCRConfiguration(url: rapidOCRURL, timeout: recognizerTimeout, limits: intakeLimits)
+            return RapidOCRRecognizer(configuration: rapidOCR, httpClient: httpClient, fetcher: fetcher)
+        default:
+            throw ConfigurationError("IDOCR_PROVIDER must be showapi or rapidocr, not \(provider)")
+        }
+    }
+}

@@ -1,0 +1,68 @@
+"""Process helpers shared by the acceptance run, the accuracy benchmark and the demo's checks.
+
+Starts real processes (redis-server, the RapidOCR server, the 1429-1 fake, workers) on free
+loopback ports and stops them; waits with a deadline. Synthetic data only.
+"""
+import os, signal, socket, subprocess, time, urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.join(ROOT, ".build", "debug")
+VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(condition, timeout):
+    """True as soon as condition() is; False after timeout seconds. Exceptions count as not yet."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if condition():
+                return True
+        except Exception:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def start_redis(directory):
+    """A throwaway redis-server on a free port; returns (process, url, port)."""
+    port = free_port()
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", directory],
+                            stdout=subprocess.DEVNULL)
+    return proc, f"redis://127.0.0.1:{port}/0", port
+
+
+def start_rapidocr(log, workers=1):
+    """The RapidOCR API server from .venv on a free port, once it answers; returns (process, url)."""
+    port = free_port()
+    proc = subprocess.Popen([os.path.join(VENV_BIN, "rapidocr_api"), "-ip", "127.0.0.1", "-p", str(port), "-workers", str(workers)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    ready = lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).status == 200
+    if not wait_for(lambda: proc.poll() is None and ready(), 120):
+        stop([proc])
+        raise RuntimeError("the RapidOCR server did not start; see its log")
+    return proc, f"http://127.0.0.1:{port}/ocr"
+
+
+def start_worker(redis_url, queue, env, log=None, binary=None):
+    """`idcard-ocr worker` with the contract's environment over this process's."""
+    full = dict(os.environ, IDOCR_REDIS_URL=redis_url, IDOCR_QUEUE=queue, IDOCR_METRICS_PORT="0", **env)
+    return subprocess.Popen([binary or os.path.join(BIN, "idcard-ocr"), "worker"], env=full, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop(procs, timeout=30):
+    """SIGTERM, then SIGKILL for whatever has not exited after timeout seconds."""
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
