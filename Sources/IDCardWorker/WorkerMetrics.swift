@@ -2,7 +2,20 @@ import IDCardQueue
 import Metrics
 
 /// The contract's metrics (contract §8), through swift-metrics; the executable picks the backend.
-struct WorkerMetrics: Sendable {
+public struct WorkerMetrics: Sendable {
+    /// Each metric's `# HELP` text. swift-metrics carries no help text, so the executable adds
+    /// these to the Prometheus exposition (promtool rejects metrics without them).
+    public static let help: [String: String] = [
+        "idocr_queue_length": "Jobs in the queue by state (pending, processing, delayed, dead), sampled from Redis.",
+        "idocr_jobs_total": "Jobs ended by this process, by outcome (succeeded, failed, retried, deduplicated).",
+        "idocr_job_duration_seconds": "From this process taking a job to its result (or retry) being written.",
+        "idocr_queue_latency_seconds": "From the producer's enqueuedAt to a worker taking the job.",
+        "idocr_ocr_requests_total": "Recognizer calls by provider and outcome (ok, an error code, or account).",
+        "idocr_ocr_request_duration_seconds": "Duration of one recognizer call, by provider.",
+        "idocr_rate_limit_wait_seconds": "Time a job waited for its slot of the fleet's rate limit.",
+        "idocr_worker_ready": "1 while connected to Redis and not paused by an account or configuration error.",
+    ]
+
     enum JobOutcome: String, CaseIterable {
         case succeeded, failed, retried, deduplicated
     }

@@ -6,7 +6,7 @@ import Logging
 extension WorkerService {
     func beatHeart() async {
         await every(heartbeatInterval) {
-            if try await self.queue.heartbeat(worker: self.workerID) {
+            if try await self.queue.heartbeat(worker: self.workerID, pausedReason: self.health.pausedReason) {
                 self.logger.warning("this worker had been presumed dead and its jobs given back; registered again")
             }
         }

@@ -115,7 +115,8 @@ struct WorkerTests {
                 #expect(result.provider == "showapi")
             }
             #expect(fake.stats.calls == 1)
-            #expect(try await producer.stats().dead == 1)
+            let stats = try await producer.stats()
+            #expect(stats.dead == 1 && stats.failed == 1 && stats.succeeded == 0)
         }
     }
 
@@ -182,10 +183,14 @@ struct WorkerTests {
                 #expect(stats.pending + stats.processing == 20)
                 #expect(try await producer.redis.send("HLEN", .string(producer.keys.attempts)).int == 0)
                 #expect(worker.health.pausedReason?.contains("-1004") == true)
+                // Operators see it in Redis too (stats --watch): the heartbeat carries the pause.
+                try await Harness.eventually("stats shows the paused worker") { try await producer.stats().pausedWorkers == 1 }
 
                 fake.update { $0.appKey = Harness.appKey }
                 try await Harness.eventually("jobs complete after the key is fixed", timeout: 30) { try await Harness.drained(producer, last: "k-19") }
                 #expect(worker.health.isReady)
+                try await Harness.eventually("stats shows it ready again") { try await producer.stats().pausedWorkers == 0 }
+                #expect(try await producer.stats().succeeded == 20)
             }
             for index in 0..<20 {
                 let result = try #require(try await producer.result(id: "k-\(index)"))

@@ -49,9 +49,22 @@ def start_rapidocr(log, workers=1):
     return proc, f"http://127.0.0.1:{port}/ocr"
 
 
+def start_fake(latency_ms, qps=None, app_key=None):
+    """The 1429-1 fake (`showapi-fake`) on a free port; returns (process, url of its /1429-1)."""
+    args = [os.path.join(BIN, "showapi-fake"), "--port", "0", "--latency-ms", str(latency_ms)]
+    if qps:
+        args += ["--qps", str(qps)]
+    if app_key:
+        args += ["--app-key", app_key]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    url = proc.stdout.readline().strip().rsplit(" ", 1)[-1]
+    return proc, url
+
+
 def start_worker(redis_url, queue, env, log=None, binary=None):
     """`idcard-ocr worker` with the contract's environment over this process's."""
-    full = dict(os.environ, IDOCR_REDIS_URL=redis_url, IDOCR_QUEUE=queue, IDOCR_METRICS_PORT="0", **env)
+    full = dict(os.environ, IDOCR_REDIS_URL=redis_url, IDOCR_QUEUE=queue, IDOCR_METRICS_PORT="0")
+    full.update(env)
     return subprocess.Popen([binary or os.path.join(BIN, "idcard-ocr"), "worker"], env=full, stdout=log, stderr=subprocess.STDOUT)
 
 

@@ -38,7 +38,7 @@ extension JobQueue {
             QueueScripts.finish,
             keys: [
                 keys.processing(completion.worker), id.map(keys.result) ?? unused, keys.attempts, keys.dead,
-                completion.imageCache.map { keys.image($0.key) } ?? unused, completion.job.replyTo ?? unused,
+                completion.imageCache.map { keys.image($0.key) } ?? unused, completion.job.replyTo ?? unused, keys.finished,
             ],
             arguments: [
                 .data(completion.job.element),

@@ -5,8 +5,8 @@ extension JobQueue {
     /// Records that `worker` is alive. Returns `true` when it had been dropped from the registry
     /// (first beat, or reaped after missing beats).
     @discardableResult
-    public func heartbeat(worker: String) async throws -> Bool {
-        try await redis.run(QueueScripts.heartbeat, keys: [keys.workers], arguments: [.string(worker)]).int == 1
+    public func heartbeat(worker: String, pausedReason: String? = nil) async throws -> Bool {
+        try await redis.run(QueueScripts.heartbeat, keys: [keys.workers, keys.paused], arguments: [.string(worker), .string(pausedReason ?? "")]).int == 1
     }
 
     /// Returns the jobs of dead workers to `pending`. Jobs that were with a dying worker
@@ -16,7 +16,7 @@ extension JobQueue {
         worker: String, heartbeatTimeout: Double = JobQueue.defaultHeartbeatTimeout, maxLosses: Int = 3
     ) async throws -> (workersReaped: Int, setAside: [ReceivedJob]) {
         let reply = try await redis.run(
-            QueueScripts.reap, keys: [keys.workers, keys.pending, keys.processing(worker)],
+            QueueScripts.reap, keys: [keys.workers, keys.pending, keys.processing(worker), keys.paused],
             arguments: [
                 .string(keys.processingPrefix), .int(Int(heartbeatTimeout * 1000)), .string(keys.lostPrefix),
                 .int(maxLosses), .int(7 * 24 * 3600), .string(worker),
@@ -40,7 +40,7 @@ extension JobQueue {
     /// Leaves the fleet on a clean shutdown: anything still held goes back to `pending`.
     public func deregister(worker: String) async throws {
         _ = try await redis.run(
-            QueueScripts.retire, keys: [keys.workers, keys.processing(worker), keys.pending], arguments: [.string(worker)]
+            QueueScripts.retire, keys: [keys.workers, keys.processing(worker), keys.pending, keys.paused], arguments: [.string(worker)]
         )
     }
 }

@@ -34,14 +34,16 @@ extension JobQueue {
     /// Depths of every state in one round trip.
     public func stats(heartbeatTimeout: Double = JobQueue.defaultHeartbeatTimeout) async throws -> QueueStats {
         let reply = try await redis.run(
-            QueueScripts.stats, keys: [keys.pending, keys.delayed, keys.dead, keys.workers],
+            QueueScripts.stats, keys: [keys.pending, keys.delayed, keys.dead, keys.workers, keys.paused, keys.finished],
             arguments: [.string(keys.processingPrefix), .int(Int(heartbeatTimeout * 1000))]
         )
-        guard let values = reply.array?.compactMap(\.int), values.count == 5 else {
+        guard let values = reply.array?.compactMap(\.int), values.count == 8 else {
             throw RedisError.unexpectedReply("stats returned \(reply)")
         }
-        return QueueStats(
+        var stats = QueueStats(
             queue: keys.queue, pending: values[0], processing: values[1], delayed: values[2], dead: values[3], workers: values[4]
         )
+        (stats.pausedWorkers, stats.succeeded, stats.failed) = (values[5], values[6], values[7])
+        return stats
     }
 }

@@ -24,6 +24,10 @@ public struct QueueKeys: Sendable, Equatable {
     var processingPrefix: String { base + "processing:" }
     /// ZSET worker id → last heartbeat (Redis clock, ms).
     public var workers: String { base + "workers" }
+    /// HASH worker id → why it is paused (account or configuration refused); ready workers are absent.
+    public var paused: String { base + "paused" }
+    /// HASH `succeeded` / `failed` → jobs finished so far, for rates in `stats --watch`.
+    public var finished: String { base + "finished" }
     /// ZSET of retries waiting for their time (score: due, Redis clock ms).
     public var delayed: String { base + "delayed" }
     /// HASH job id → attempts made so far.

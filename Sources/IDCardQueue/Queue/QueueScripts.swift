@@ -43,7 +43,7 @@ enum QueueScripts {
     /// A failure never replaces a stored success of the same id (a later bad job reusing a good id).
     /// Returns 1 when the job was still ours, 0 when the reaper had already given it back to `pending`.
     static let finish = RedisScript(name: "finish", source: """
-        -- KEYS: processing, result, attempts, dead, image, replyTo
+        -- KEYS: processing, result, attempts, dead, image, replyTo, finished
         -- ARGV: element, result ('' = keep the stored one), ttl s, job id ('' = none), dead letter ('' = none),
         --       recognition to cache ('' = none), reply ('1' = push the result onto replyTo),
         --       keep a success ('1' = the result is a failure that must not replace a stored success)
@@ -60,6 +60,7 @@ enum QueueScripts {
         if store then redis.call('SET', KEYS[2], result, 'EX', ARGV[3]) end
         if ARGV[4] ~= '' then redis.call('HDEL', KEYS[3], ARGV[4]) end
         if ARGV[5] ~= '' then redis.call('LPUSH', KEYS[4], ARGV[5]) end
+        if removed > 0 then redis.call('HINCRBY', KEYS[7], ARGV[5] ~= '' and 'failed' or 'succeeded', 1) end
         if ARGV[6] ~= '' then redis.call('SET', KEYS[5], ARGV[6], 'EX', ARGV[3]) end
         if ARGV[7] == '1' then
           if result == '' then result = redis.call('GET', KEYS[2]) end
@@ -90,10 +91,12 @@ enum QueueScripts {
         return removed
         """)
 
-    /// Records a worker's heartbeat. Returns 1 when the worker was not registered (new, or reaped).
+    /// Records a worker's heartbeat and whether it is paused. Returns 1 when the worker was not
+    /// registered (new, or reaped).
     static let heartbeat = RedisScript(name: "heartbeat", source: """
-        -- KEYS: workers   ARGV: worker
+        -- KEYS: workers, paused   ARGV: worker, why it is paused ('' = ready)
         local t = redis.call('TIME')
+        if ARGV[2] == '' then redis.call('HDEL', KEYS[2], ARGV[1]) else redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
         return redis.call('ZADD', KEYS[1], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), ARGV[1])
         """)
 
@@ -101,7 +104,7 @@ enum QueueScripts {
     /// a dying worker `ARGV[4]` times goes to the caller's own processing list instead, and is returned,
     /// so the caller dead-letters it as `worker_lost`. Returns `{workers reaped, set-aside elements...}`.
     static let reap = RedisScript(name: "reap", source: """
-        -- KEYS: workers, pending, own processing
+        -- KEYS: workers, pending, own processing, paused
         -- ARGV: processing key prefix, heartbeat timeout ms, lost key prefix, max losses, lost key ttl s, own worker id
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -125,6 +128,7 @@ enum QueueScripts {
             end
             out[1] = out[1] + 1
             redis.call('ZREM', KEYS[1], worker)
+            redis.call('HDEL', KEYS[4], worker)
           end
         end
         return out
@@ -145,15 +149,17 @@ enum QueueScripts {
 
     /// Depths in one call: `{pending, processing, delayed, dead, live workers}`.
     static let stats = RedisScript(name: "stats", source: """
-        -- KEYS: pending, delayed, dead, workers   ARGV: processing key prefix, heartbeat timeout ms
+        -- KEYS: pending, delayed, dead, workers, paused, finished   ARGV: processing key prefix, heartbeat timeout ms
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local processing = 0
         for _, worker in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
           processing = processing + redis.call('LLEN', ARGV[1] .. worker)
         end
+        local finished = redis.call('HMGET', KEYS[6], 'succeeded', 'failed')
         return {redis.call('LLEN', KEYS[1]), processing, redis.call('ZCARD', KEYS[2]), redis.call('LLEN', KEYS[3]),
-                redis.call('ZCOUNT', KEYS[4], now - tonumber(ARGV[2]), '+inf')}
+                redis.call('ZCOUNT', KEYS[4], now - tonumber(ARGV[2]), '+inf'), redis.call('HLEN', KEYS[5]),
+                tonumber(finished[1]) or 0, tonumber(finished[2]) or 0}
         """)
 
     /// Puts one dead letter back on `pending` and forgets the job's counters.
@@ -177,10 +183,11 @@ enum QueueScripts {
 
     /// A worker leaving cleanly: whatever it still holds goes back to the right of `pending`.
     static let retire = RedisScript(name: "retire", source: """
-        -- KEYS: workers, own processing, pending   ARGV: worker
+        -- KEYS: workers, own processing, pending, paused   ARGV: worker
         local moved = 0
         while redis.call('LMOVE', KEYS[2], KEYS[3], 'LEFT', 'RIGHT') do moved = moved + 1 end
         redis.call('ZREM', KEYS[1], ARGV[1])
+        redis.call('HDEL', KEYS[4], ARGV[1])
         return moved
         """)
 }

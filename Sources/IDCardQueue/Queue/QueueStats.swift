@@ -1,4 +1,4 @@
-/// Queue depths as `stats --json` prints them (contract §7).
+/// Queue depths as `stats --json` prints them (contract §7), and what `stats --watch` adds.
 public struct QueueStats: Sendable, Equatable, Codable {
     public var queue: String
     public var pending: Int
@@ -9,6 +9,11 @@ public struct QueueStats: Sendable, Equatable, Codable {
     public var dead: Int
     /// Worker processes with a recent heartbeat.
     public var workers: Int
+    /// Of those, paused by an account or configuration error (not in `--json`: the contract fixes its keys).
+    public var pausedWorkers = 0
+    /// Jobs finished since the queue's first job, by outcome (not in `--json`).
+    public var succeeded = 0
+    public var failed = 0
 
     public init(queue: String, pending: Int, processing: Int, delayed: Int, dead: Int, workers: Int) {
         self.queue = queue

@@ -4,12 +4,12 @@ import IDCardQueue
 
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stats", abstract: "Queue depths: pending, processing, delayed, dead, workers."
+        commandName: "stats", abstract: "Queue depths: pending, processing, delayed, dead, workers; with --watch also rates and readiness."
     )
 
     @OptionGroup var queueOptions: QueueOptions
     @Flag(help: "One JSON object") var json = false
-    @Flag(help: "Refresh every second until interrupted") var watch = false
+    @Flag(help: "Refresh in place every second until interrupted, with rates and readiness") var watch = false
 
     func run() async throws {
         let json = self.json, watch = self.watch
@@ -20,8 +20,9 @@ struct StatsCommand: AsyncParsableCommand {
                 if json {
                     print(Self.json(stats))
                 } else {
-                    if watch { print("\u{1B}[H\u{1B}[2J", terminator: "") }
-                    print(Self.table(stats, previous: previous))
+                    let table = Self.table(stats, previous: previous)
+                    // In place: home, each line cleared to its end, then the rest of the screen.
+                    print(watch ? "\u{1B}[H" + table.replacingOccurrences(of: "\n", with: "\u{1B}[K\n") + "\u{1B}[K\u{1B}[J" : table)
                 }
                 previous = (stats, .now)
                 if watch { try await Task.sleep(for: .seconds(1)) }
@@ -36,15 +37,20 @@ struct StatsCommand: AsyncParsableCommand {
     }
 
     static func table(_ stats: QueueStats, previous: (QueueStats, ContinuousClock.Instant)?) -> String {
+        let ready = stats.workers - stats.pausedWorkers
         var rows = [
             ("queue", stats.queue, ""), ("pending", "\(stats.pending)", ""), ("processing", "\(stats.processing)", ""),
-            ("delayed", "\(stats.delayed)", ""), ("dead", "\(stats.dead)", ""), ("workers", "\(stats.workers)", ""),
+            ("delayed", "\(stats.delayed)", ""), ("dead", "\(stats.dead)", ""),
+            ("workers", "\(stats.workers)", stats.pausedWorkers == 0 ? "all ready" : "\(ready) ready, \(stats.pausedWorkers) paused (account or configuration)"),
+            ("succeeded", "\(stats.succeeded)", ""), ("failed", "\(stats.failed)", ""),
         ]
         if let (before, at) = previous {
             let seconds = max(Double((ContinuousClock.now - at) / .milliseconds(1)) / 1000, 0.001)
             let rate = { (now: Int, then: Int) in String(format: "%+.1f/s", Double(now - then) / seconds) }
             rows[1].2 = rate(stats.pending, before.pending)
             rows[4].2 = rate(stats.dead, before.dead)
+            rows[6].2 = rate(stats.succeeded, before.succeeded)
+            rows[7].2 = rate(stats.failed, before.failed)
         }
         return rows.map { $0.0.padding(toLength: 12, withPad: " ", startingAt: 0) + $0.1.padding(toLength: 10, withPad: " ", startingAt: 0) + $0.2 }
             .joined(separator: "\n")

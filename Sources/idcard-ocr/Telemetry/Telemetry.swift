@@ -30,13 +30,27 @@ enum Telemetry {
         .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
     ]
 
+    /// The registry's Prometheus text with a `# HELP` line before each of our metrics' `# TYPE` line.
+    static func exposition() -> String {
+        let text = String(decoding: registry.emitToBuffer(), as: UTF8.self)
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 1024)
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("# TYPE "), let name = line.split(separator: " ").dropFirst(2).first, let help = WorkerMetrics.help[String(name)] {
+                out += "# HELP \(name) \(help)\n"
+            }
+            out += line + "\n"
+        }
+        return String(out.dropLast())
+    }
+
     /// `/metrics` (Prometheus text), `/healthz` (alive), `/readyz` (Redis reachable and not paused).
     static func metricsServer(port: Int, health: WorkerHealth, logger: Logger) -> some ApplicationProtocol {
         let router = Router()
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer()))
+                body: ResponseBody(byteBuffer: ByteBuffer(string: exposition()))
             )
         }
         router.get("/healthz") { _, _ in "ok\n" }
