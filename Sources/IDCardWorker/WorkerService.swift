@@ -37,6 +37,8 @@ public final class WorkerService: Service, Sendable {
         self.health = health
         var logger = logger
         logger[metadataKey: "worker"] = "\(configuration.workerID)"
+        logger[metadataKey: "queue"] = "\(configuration.queue)"
+        logger[metadataKey: "provider"] = "\(recognizer.provider)"
         self.logger = logger
         self.metrics = WorkerMetrics(queue: configuration.queue, provider: recognizer.provider)
         self.retryPolicy = RetryPolicy(

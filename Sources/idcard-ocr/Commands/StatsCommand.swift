@@ -23,6 +23,7 @@ struct StatsCommand: AsyncParsableCommand {
                     let table = Self.table(stats, previous: previous)
                     // In place: home, each line cleared to its end, then the rest of the screen.
                     print(watch ? "\u{1B}[H" + table.replacingOccurrences(of: "\n", with: "\u{1B}[K\n") + "\u{1B}[K\u{1B}[J" : table)
+                    fflush(nil)  // every stream: --watch never exits to flush a pipe
                 }
                 previous = (stats, .now)
                 if watch { try await Task.sleep(for: .seconds(1)) }
@@ -41,7 +42,7 @@ struct StatsCommand: AsyncParsableCommand {
         var rows = [
             ("queue", stats.queue, ""), ("pending", "\(stats.pending)", ""), ("processing", "\(stats.processing)", ""),
             ("delayed", "\(stats.delayed)", ""), ("dead", "\(stats.dead)", ""),
-            ("workers", "\(stats.workers)", stats.pausedWorkers == 0 ? "all ready" : "\(ready) ready, \(stats.pausedWorkers) paused (account or configuration)"),
+            ("workers", "\(stats.workers)", stats.workers == 0 ? "" : stats.pausedWorkers == 0 ? "all ready" : "\(ready) ready, \(stats.pausedWorkers) paused (account or configuration)"),
             ("succeeded", "\(stats.succeeded)", ""), ("failed", "\(stats.failed)", ""),
         ]
         if let (before, at) = previous {
