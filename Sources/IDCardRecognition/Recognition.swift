@@ -1,7 +1,7 @@
 import IDCardQueue
 
 /// A successful reading.
-public struct Recognition: Sendable, Equatable, Codable {
+public struct Recognition: Sendable, Equatable {
     public var provider: String
     /// Fields in the shape of the 1429-1 API's `showapi_res_body`, dates as `yyyy-MM-dd`.
     public var body: [String: JSONValue]
@@ -12,5 +12,17 @@ public struct Recognition: Sendable, Equatable, Codable {
         self.provider = provider
         self.body = body
         self.derived = derived
+    }
+
+    /// How a recognition is remembered for identical bytes (`P:{Q}:image:…`).
+    public var jsonValue: JSONValue {
+        var fields: [String: JSONValue] = ["provider": .string(provider), "body": .object(body)]
+        fields["derived"] = derived.map { .array($0.map(JSONValue.string)) }
+        return .object(fields)
+    }
+
+    public init?(_ value: JSONValue) {
+        guard let provider = value["provider"]?.stringValue, let body = value["body"]?.objectValue else { return nil }
+        self.init(provider: provider, body: body, derived: value["derived"]?.arrayValue?.compactMap(\.stringValue))
     }
 }

@@ -44,7 +44,7 @@ extension WorkerService {
             record(.deduplicated, takenAt: takenAt, logger: logger)
             return
         case .cachedRecognition(let data):
-            if let recognition = try? JSONDecoder().decode(Recognition.self, from: data) {
+            if let recognition = JSONValue.parse(data).flatMap(Recognition.init) {
                 await succeed(received, job: job, recognition: recognition, attempt: attempt, imageKey: nil, outcome: .deduplicated, takenAt: takenAt, logger: logger)
                 return
             }
@@ -131,7 +131,7 @@ extension WorkerService {
             durationMs: Self.milliseconds(since: takenAt), body: .object(recognition.body), checks: CardChecks.evaluate(recognition.body),
             derived: recognition.derived, meta: job.meta
         )
-        let cache = imageKey.map { (key: $0, recognition: JSONCoding.encode(recognition)) }
+        let cache = imageKey.map { (key: $0, recognition: recognition.jsonValue.encoded()) }
         await end(
             JobQueue.Completion(job: received, worker: workerID, result: result.encoded(), imageCache: cache, resultTTLSeconds: configuration.resultTTL),
             logger: logger

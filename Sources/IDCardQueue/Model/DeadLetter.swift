@@ -26,7 +26,7 @@ public struct DeadLetter: Sendable, Equatable {
             out.append(JSONValue.string(String(decoding: job.element, as: UTF8.self)).encoded())
         }
         out.append(contentsOf: ",\"error\":".utf8)
-        out.append(JSONCoding.encode(error))
+        out.append(error.jsonValue.encoded())
         out.append(contentsOf: ",\"attempts\":\(attempts),\"failedAt\":".utf8)
         out.append(JSONValue.string(failedAt).encoded())
         out.append(contentsOf: ",\"worker\":".utf8)
@@ -38,8 +38,7 @@ public struct DeadLetter: Sendable, Equatable {
     /// Reads an element back; `nil` when it is not a dead letter.
     public init?(element: Data) {
         guard let fields = JSONValue.parse(element)?.objectValue,
-            let errorValue = fields["error"],
-            let error = try? JSONDecoder().decode(JobError.self, from: errorValue.encoded())
+            let error = fields["error"].flatMap(JobError.init)
         else { return nil }
         job = fields["job"].flatMap { $0 == .null ? nil : $0 }
         raw = fields["raw"]?.stringValue

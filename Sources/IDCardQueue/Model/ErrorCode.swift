@@ -30,4 +30,15 @@ public struct JobError: Error, Sendable, Equatable, Codable, CustomStringConvert
     }
 
     public var description: String { "\(code.rawValue): \(message)" }
+
+    public var jsonValue: JSONValue {
+        .object(["code": .string(code.rawValue), "message": .string(message), "retryable": .bool(retryable)])
+    }
+
+    /// Reads `{"code", "message", "retryable"}`; `nil` for an unknown code.
+    public init?(_ value: JSONValue) {
+        guard let code = value["code"]?.stringValue.flatMap(ErrorCode.init(rawValue:)) else { return nil }
+        self.init(code, value["message"]?.stringValue ?? "")
+        if case .bool(let retryable)? = value["retryable"] { self.retryable = retryable }
+    }
 }

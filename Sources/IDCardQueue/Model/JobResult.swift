@@ -46,23 +46,27 @@ public struct JobResult: Sendable, Equatable, Codable {
         case id, status, provider, attempts, enqueuedAt, finishedAt, durationMs, body, checks, derived, error, meta
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(status, forKey: .status)
-        try container.encodeIfPresent(provider, forKey: .provider)
-        try container.encode(attempts, forKey: .attempts)
-        try container.encodeIfPresent(enqueuedAt, forKey: .enqueuedAt)
-        try container.encode(finishedAt, forKey: .finishedAt)
-        try container.encode(durationMs, forKey: .durationMs)
-        try container.encodeIfPresent(body, forKey: .body)
-        try container.encodeIfPresent(checks, forKey: .checks)
-        try container.encodeIfPresent(derived, forKey: .derived)
-        try container.encode(error, forKey: .error)  // the contract shows "error": null on success
-        try container.encodeIfPresent(meta, forKey: .meta)
+    /// The result as the contract writes it: absent fields left out, `error` null on success.
+    public var jsonValue: JSONValue {
+        var fields: [String: JSONValue] = [
+            "id": .string(id), "status": .string(status.rawValue), "attempts": .int(Int64(attempts)),
+            "finishedAt": .string(finishedAt), "durationMs": .int(Int64(durationMs)),
+            "error": error?.jsonValue ?? .null,
+        ]
+        fields["provider"] = provider.map(JSONValue.string)
+        fields["enqueuedAt"] = enqueuedAt
+        fields["body"] = body
+        fields["checks"] = checks.map(\.jsonValue)
+        fields["derived"] = derived.map { .array($0.map(JSONValue.string)) }
+        fields["meta"] = meta
+        return .object(fields)
     }
 
-    public func encoded() -> Data { JSONCoding.encode(self) }
+    public func encode(to encoder: any Encoder) throws {
+        try jsonValue.encode(to: encoder)
+    }
+
+    public func encoded() -> Data { jsonValue.encoded() }
 
     public static func decode(_ data: Data) throws -> JobResult {
         try JSONDecoder().decode(JobResult.self, from: data)
@@ -81,5 +85,14 @@ public struct ResultChecks: Sendable, Equatable, Codable {
         self.birthdayMatchesIdNo = birthdayMatchesIdNo
         self.sexMatchesIdNo = sexMatchesIdNo
         self.validityPeriodPlausible = validityPeriodPlausible
+    }
+
+    public var jsonValue: JSONValue {
+        var fields: [String: JSONValue] = [:]
+        fields["idNoChecksum"] = idNoChecksum.map(JSONValue.bool)
+        fields["birthdayMatchesIdNo"] = birthdayMatchesIdNo.map(JSONValue.bool)
+        fields["sexMatchesIdNo"] = sexMatchesIdNo.map(JSONValue.bool)
+        fields["validityPeriodPlausible"] = validityPeriodPlausible.map(JSONValue.bool)
+        return .object(fields)
     }
 }

@@ -8,7 +8,7 @@ extension JobQueue {
     public func take(worker: String, timeoutSeconds: Double) async throws -> ReceivedJob? {
         let reply = try await blockingRedis.send(
             "BLMOVE", .string(keys.pending), .string(keys.processing(worker)), "RIGHT", "LEFT",
-            .string(String(format: "%.3f", timeoutSeconds))
+            .seconds(timeoutSeconds)
         )
         return reply.data.map(ReceivedJob.init(element:))
     }

@@ -27,7 +27,7 @@ extension JobQueue {
 
     /// Waits up to `timeoutSeconds` for one message on a `replyTo` list; `nil` on timeout.
     public func waitForReply(on list: String, timeoutSeconds: Double) async throws -> Data? {
-        let reply = try await blockingRedis.send("BRPOP", .string(list), .string(String(format: "%.3f", timeoutSeconds)))
+        let reply = try await blockingRedis.send("BRPOP", .string(list), .seconds(timeoutSeconds))
         return reply.array.flatMap { $0.count == 2 ? $0[1].data : nil }
     }
 

@@ -9,6 +9,13 @@ public enum RedisArgument: Sendable, ExpressibleByStringLiteral, CustomStringCon
 
     public static func int(_ value: Int) -> RedisArgument { .string(String(value)) }
 
+    /// A timeout in seconds with millisecond precision (`1.5`), as blocking commands take it.
+    public static func seconds(_ value: Double) -> RedisArgument {
+        let milliseconds = max(0, Int((value * 1000).rounded()))
+        let fraction = String(milliseconds % 1000)
+        return .string("\(milliseconds / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction)
+    }
+
     var byteCount: Int {
         switch self {
         case .string(let text): text.utf8.count

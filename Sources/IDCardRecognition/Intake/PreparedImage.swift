@@ -53,7 +53,7 @@ extension PreparedImage {
                 throw JobError(.imageTooLarge, "the image is larger than \(limits.maxImageBytes) bytes")
             }
             _ = try Self.inspect(bytes, limits: limits)
-            let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+            let digest = Self.hex(SHA256.hash(data: bytes))
             self = .bytes(bytes, base64: text, sha256: digest)
         }
     }
@@ -70,6 +70,18 @@ extension PreparedImage {
             throw JobError(.imageTooLarge, "the image is \(width) × \(height) pixels, more than \(limits.maxPixels)")
         }
         return inspection
+    }
+
+    /// Lower-case hex, without `String(format:)` (which costs more than the hash itself).
+    static func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Standard-alphabet base64; missing `=` padding is tolerated.
