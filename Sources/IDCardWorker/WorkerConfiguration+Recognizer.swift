@@ -3,13 +3,16 @@ import IDCardRecognition
 
 extension WorkerConfiguration {
     /// The process's one HTTP client. Redirects come back to the caller, so the imgUrl fetcher
-    /// checks every hop's address itself.
+    /// checks every hop's address itself. One connection per job in flight: HTTP/1 carries one
+    /// call at a time, and the client's default of 8 per host would cap a process at 8 calls
+    /// in flight whatever `IDOCR_CONCURRENCY` says (8 calls/s against a 1 s API).
     public func makeHTTPClient() -> HTTPClient {
         HTTPClient(
             eventLoopGroupProvider: .singleton,
             configuration: HTTPClient.Configuration(
                 redirectConfiguration: .disallow,
-                timeout: .init(connect: .seconds(Int64(ShowAPIConfiguration.connectTimeout)), read: .milliseconds(Int64(recognizerTimeout * 1000)))
+                timeout: .init(connect: .seconds(Int64(ShowAPIConfiguration.connectTimeout)), read: .milliseconds(Int64(recognizerTimeout * 1000))),
+                connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, concurrency))
             )
         )
     }

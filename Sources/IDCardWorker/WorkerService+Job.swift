@@ -66,7 +66,9 @@ extension WorkerService {
             let recognition = try await recognizer.recognize(RecognitionRequest(image: image, side: job.side, needQuality: job.needQuality))
             metrics.ocrRequest(outcome: "ok", duration: .now - started)
             noteRecognizerAnswered(logger: logger)
+            let answeredAt = ContinuousClock.now
             await succeed(received, job: job, recognition: recognition, attempt: attempt, imageKey: imageKey, outcome: .succeeded, takenAt: takenAt, logger: logger)
+            metrics.answerToResult.record(duration: .now - answeredAt)
         } catch let failure as RecognitionFailure {
             metrics.ocrRequest(outcome: failure.code?.rawValue ?? "account", duration: .now - started)
             await handle(failure, received: received, job: job, attempt: attempt, callStartedAt: started, takenAt: takenAt, logger: logger)

@@ -71,4 +71,21 @@ struct ShowAPIResponseTests {
         #expect(recognition.body["extra"] == .int(1))
         #expect(recognition.body["name"] == .string("测试"))
     }
+
+    @Test("a large form is escaped chunk by chunk into exactly the bytes and length of the whole")
+    func streamedForm() async throws {
+        var form = FormEncoding()
+        let image = String(repeating: "ab+/=Z09", count: 40_000)  // 320 KB, a third of it escaped
+        form.append("imgData", image)
+        form.append("type", "1")
+        var streamed: [UInt8] = []
+        for await chunk in form {
+            #expect(chunk.readableBytes <= FormEncoding.chunkSize + 3)
+            streamed += chunk.readableBytesView
+        }
+        #expect(streamed == form.bytes)
+        #expect(streamed.count == form.length)
+        #expect(String(decoding: streamed.prefix(20), as: UTF8.self) == "imgData=ab%2B%2F%3DZ")
+        #expect(String(decoding: streamed.suffix(7), as: UTF8.self) == "&type=1")
+    }
 }

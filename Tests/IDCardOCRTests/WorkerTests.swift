@@ -103,6 +103,21 @@ struct WorkerTests {
         }
     }
 
+    @Test("IDOCR_CONCURRENCY calls are in flight at once, not the HTTP client's default of 8 connections")
+    func callsInFlight() async throws {
+        var fakeConfiguration = ShowAPIFake.Configuration()
+        fakeConfiguration.latency = .milliseconds(1500)
+        try await Harness.scenario(fake: fakeConfiguration, configure: { $0.concurrency = 24 }) { scenario in
+            let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
+            try await producer.enqueue((0..<24).map { Harness.job(id: "wide-\($0)") })
+            try await Harness.withWorker(configuration) { _ in
+                try await Harness.eventually("all 24 done") { try await producer.stats().succeeded == 24 }
+            }
+            // All 24 were sent within one slow answer of each other.
+            #expect(fake.stats.maxPerSecond >= 20)
+        }
+    }
+
     @Test("no card found: not_recognized at once, no retry")
     func notRecognized() async throws {
         try await Harness.scenario { scenario in

@@ -111,7 +111,10 @@ public struct ReceivedJob: Sendable {
         if body.hasPrefix("data:"), let comma = body.firstIndex(of: ",") {
             body = body[body.index(after: comma)...]
         }
-        guard body.utf8.contains(where: { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else { return String(body) }
+        guard body.utf8.contains(where: { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else {
+            // The common case: the producer's text itself, shared rather than copied.
+            return body.startIndex == text.startIndex ? text : String(body)
+        }
         return String(body.filter { !$0.isWhitespace })
     }
 }

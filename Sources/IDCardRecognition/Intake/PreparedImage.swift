@@ -4,13 +4,14 @@ import IDCardQueue
 
 /// An image checked before any paid call: decoded, within the size limit, carrying a known signature.
 public enum PreparedImage: Sendable, Equatable {
-    /// Bytes from `imgData`, with the base64 text they came in (sent on as is) and their SHA-256.
-    case bytes(Data, base64: String, sha256: String)
+    /// `imgData` as it came (sent on as is to the 1429-1 API) and the SHA-256 of its bytes. The
+    /// decoded bytes are not kept: a job waiting seconds for an answer holds only the text.
+    case base64(String, sha256: String)
     /// An `http(s)` URL for the recognizer to fetch.
     case url(String)
 
     public var sha256: String? {
-        if case .bytes(_, _, let digest) = self { return digest }
+        if case .base64(_, let digest) = self { return digest }
         return nil
     }
 }
@@ -53,8 +54,7 @@ extension PreparedImage {
                 throw JobError(.imageTooLarge, "the image is larger than \(limits.maxImageBytes) bytes")
             }
             _ = try Self.inspect(bytes, limits: limits)
-            let digest = Self.hex(SHA256.hash(data: bytes))
-            self = .bytes(bytes, base64: text, sha256: digest)
+            self = .base64(text, sha256: Self.hex(SHA256.hash(data: bytes)))
         }
     }
 

@@ -26,7 +26,10 @@ public struct RapidOCRRecognizer: Recognizer {
     public func recognize(_ request: RecognitionRequest) async throws -> Recognition {
         let bytes: Data
         switch request.image {
-        case .bytes(let data, _, _): bytes = data
+        case .base64(let text, _):
+            // Checked at intake; decoded again here rather than held through the wait for a slot.
+            guard let data = PreparedImage.decodeBase64(text) else { throw RecognitionFailure.rejected(JobError(.invalidJob, "imgData is not valid base64")) }
+            bytes = data
         case .url(let url): bytes = try await fetcher.fetch(url)
         }
         let inspection: ImageInspection

@@ -1,13 +1,37 @@
-/// `application/x-www-form-urlencoded` bodies, built byte by byte (images make them megabytes long).
-struct FormEncoding {
-    private(set) var bytes: [UInt8] = []
+import NIOCore
+
+/// An `application/x-www-form-urlencoded` body, escaped chunk by chunk while it is sent.
+///
+/// Images make these bodies hundreds of KB long; a job waiting seconds for the API's answer
+/// should not hold an escaped copy of its image besides the text it came in.
+struct FormEncoding: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+
+    static let chunkSize = 64 * 1024
+
+    private var pieces: [(text: String, escaped: Bool)] = []
 
     mutating func append(_ name: String, _ value: String) {
-        if !bytes.isEmpty { bytes.append(UInt8(ascii: "&")) }
-        Self.escape(name.utf8, into: &bytes)
-        bytes.append(UInt8(ascii: "="))
-        bytes.reserveCapacity(bytes.count + value.utf8.count + value.utf8.count / 8)
-        Self.escape(value.utf8, into: &bytes)
+        if !pieces.isEmpty { pieces.append(("&", false)) }
+        pieces.append((name, true))
+        pieces.append(("=", false))
+        pieces.append((value, true))
+    }
+
+    /// The body's length in bytes, known before sending (the request carries Content-Length).
+    var length: Int {
+        pieces.reduce(0) { total, piece in
+            total + (piece.escaped ? piece.text.utf8.reduce(0) { $0 + (Self.isUnreserved($1) ? 1 : 3) } : piece.text.utf8.count)
+        }
+    }
+
+    /// The whole body at once, for small forms and tests.
+    var bytes: [UInt8] {
+        var out: [UInt8] = []
+        for piece in pieces {
+            if piece.escaped { Self.escape(piece.text.utf8, into: &out) } else { out.append(contentsOf: piece.text.utf8) }
+        }
+        return out
     }
 
     static func escape(_ text: String) -> String {
@@ -18,17 +42,50 @@ struct FormEncoding {
 
     private static let hex = Array("0123456789ABCDEF".utf8)
 
-    private static func escape(_ text: String.UTF8View, into out: inout [UInt8]) {
+    static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            true
+        default:
+            false
+        }
+    }
+
+    private static func escape<Bytes: Sequence<UInt8>>(_ text: Bytes, into out: inout [UInt8]) {
         for byte in text {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            if isUnreserved(byte) {
                 out.append(byte)
-            default:
-                out.append(UInt8(ascii: "%"))
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0x0F)])
+            } else {
+                out.append(contentsOf: [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
             }
+        }
+    }
+
+    func makeAsyncIterator() -> Iterator { Iterator(pieces: pieces) }
+
+    struct Iterator: AsyncIteratorProtocol {
+        let pieces: [(text: String, escaped: Bool)]
+        var piece = 0
+        var offset = 0
+
+        mutating func next() async -> ByteBuffer? {
+            guard piece < pieces.count else { return nil }
+            var out: [UInt8] = []
+            out.reserveCapacity(FormEncoding.chunkSize + 3)
+            while piece < pieces.count, out.count < FormEncoding.chunkSize {
+                let (text, escaped) = pieces[piece]
+                // At most three output bytes per input byte: never past the chunk size.
+                let room = Swift.max(1, (FormEncoding.chunkSize - out.count) / 3)
+                let utf8 = Array(text.utf8[text.utf8.index(text.utf8.startIndex, offsetBy: offset)...].prefix(room))
+                if escaped { FormEncoding.escape(utf8, into: &out) } else { out.append(contentsOf: utf8) }
+                offset += utf8.count
+                if offset >= text.utf8.count {
+                    piece += 1
+                    offset = 0
+                }
+            }
+            return ByteBuffer(bytes: out)
         }
     }
 }

@@ -21,7 +21,11 @@ public struct ShowAPIRecognizer: Recognizer {
         http.method = .POST
         http.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         http.headers.add(name: "Accept", value: "application/json")
-        http.body = .bytes(ByteBuffer(bytes: formBody(for: request)))
+        let form = formBody(for: request)
+        let length = form.length
+        // Large bodies are escaped while they are sent; small ones go as one buffer, which the
+        // client may send again on a fresh connection if a pooled one turns out closed.
+        http.body = length > FormEncoding.chunkSize ? .stream(form, length: .known(Int64(length))) : .bytes(ByteBuffer(bytes: form.bytes))
 
         let response: HTTPClientResponse
         let bytes: ByteBuffer
@@ -45,14 +49,14 @@ public struct ShowAPIRecognizer: Recognizer {
         return configuration.url + separator + "appKey=" + FormEncoding.escape(configuration.appKey)
     }
 
-    private func formBody(for request: RecognitionRequest) -> [UInt8] {
+    private func formBody(for request: RecognitionRequest) -> FormEncoding {
         var form = FormEncoding()
         switch request.image {
-        case .bytes(_, let base64, _): form.append("imgData", base64)
+        case .base64(let base64, _): form.append("imgData", base64)
         case .url(let url): form.append("imgUrl", url)
         }
         if request.side != .detect { form.append("type", request.side.rawValue) }
         if request.needQuality { form.append("needQuality", "1") }
-        return form.bytes
+        return form
     }
 }

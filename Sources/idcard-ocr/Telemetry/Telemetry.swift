@@ -20,6 +20,7 @@ enum Telemetry {
         }
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = histogramBuckets
+        factory.durationHistogramBuckets["idocr_answer_to_result_seconds"] = overheadBuckets
         MetricsSystem.bootstrap(factory)
         return Logger(label: "idcard-ocr.\(service)")
     }
@@ -43,6 +44,12 @@ enum Telemetry {
         }
         return String(out.dropLast())
     }
+
+    /// From 0.1 ms to 100 ms: the worker's own work between an answer and its stored result.
+    static let overheadBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .microseconds(1500), .milliseconds(2),
+        .milliseconds(3), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(100),
+    ]
 
     /// `/metrics` (Prometheus text), `/healthz` (alive), `/readyz` (Redis reachable and not paused).
     static func metricsServer(port: Int, health: WorkerHealth, logger: Logger) -> some ApplicationProtocol {
