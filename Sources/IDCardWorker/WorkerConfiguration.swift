@@ -108,9 +108,9 @@ public struct WorkerConfiguration: Sendable {
     }
 
     /// Calls are spaced this much wider than 1/rate. A strict limiter counts calls in any sliding
-    /// second as they arrive, and arrivals jitter (timers, scheduling, the network): spacing 1.2 %
-    /// wider absorbs 12 ms of jitter per second at any rate, for 98.8 % of the quota.
-    public static let rateSpacingMargin = 1.012
+    /// second as they arrive, and arrivals jitter (timers, scheduling, the network): spacing 1.5 %
+    /// wider absorbs 15 ms of jitter per second at any rate, for 98.5 % of the quota.
+    public static let rateSpacingMargin = 1.015
 
     /// The spacing between calls the fleet's rate limit asks for.
     public var rateInterval: Duration? {
