@@ -114,4 +114,10 @@ struct JobDecodingTests {
         #expect(received.replyTo == "rq")
         #expect(ReceivedJob(element: Data("garbage".utf8)).id == nil)
     }
+
+    @Test("timestamps are the contract's ISO 8601 UTC with milliseconds, zero-padded")
+    func timestamps() {
+        #expect(Timestamp.iso8601(milliseconds: 1_764_111_602_123) == "2025-11-25T23:00:02.123Z")
+        #expect(Timestamp.iso8601(milliseconds: 5_007) == "1970-01-01T00:00:05.007Z")
+    }
 }

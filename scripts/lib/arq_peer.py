@@ -14,9 +14,10 @@ from arq import create_pool
 from arq.connections import RedisSettings
 from arq.worker import run_worker
 
+from harness import padded_image
+
 SETTINGS = RedisSettings(host="127.0.0.1", port=int(os.environ["BENCH_REDIS_PORT"]))
 QUEUE = os.environ.get("BENCH_QUEUE", "arq:queue")
-JPEG_HEAD = bytes([0xFF, 0xD8, 0xFF, 0xC0, 0, 17, 8, 1, 144, 2, 128, 3, 1, 17, 0, 2, 17, 0, 3, 17, 0])
 
 
 async def startup(ctx):
@@ -52,8 +53,7 @@ class WorkerSettings:
 async def enqueue(count, size):
     pool = await create_pool(SETTINGS)
     for i in range(count):
-        body = JPEG_HEAD + f"arq-{i}".encode()
-        image = base64.b64encode(body + b"\0" * max(0, size - len(body))).decode()
+        image = base64.b64encode(padded_image(size, f"arq-{i}")).decode()
         await pool.enqueue_job("recognize", f"a{i}", image, _job_id=f"a{i}", _queue_name=QUEUE)
     await pool.aclose()
 

@@ -3,11 +3,28 @@
 Starts real processes (redis-server, the RapidOCR server, the 1429-1 fake, workers) on free
 loopback ports and stops them; waits with a deadline. Synthetic data only.
 """
-import os, signal, socket, subprocess, time, urllib.request
+import json, os, signal, socket, subprocess, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.join(ROOT, ".build", "debug")
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+# A JPEG start and a 640x400 frame header: all the worker's intake checks before any call.
+JPEG_HEAD = bytes([0xFF, 0xD8, 0xFF, 0xC0, 0, 17, 8, 1, 144, 2, 128, 3, 1, 17, 0, 2, 17, 0, 3, 17, 0])
+# What the 1429-1 fake (IDCardTestSupport.FakeImage) looks for after the header.
+FAKE_MARKER = JPEG_HEAD + b"IDOCR-FAKE"
+
+
+def padded_image(size, nonce):
+    """An image of `size` bytes that passes intake, distinct per nonce."""
+    return JPEG_HEAD + nonce.encode() + b"\0" * max(0, size - len(JPEG_HEAD) - len(nonce))
+
+
+def fake_image(card, nonce, padding=0):
+    """An image the 1429-1 fake answers with `card`; `padding` bytes make it larger."""
+    payload = {"card": card, "script": [], "nonce": nonce}
+    if padding:
+        payload["padding"] = "x" * padding
+    return FAKE_MARKER + json.dumps(payload, ensure_ascii=False).encode()
 
 
 def free_port():

@@ -11,13 +11,9 @@ public enum Timestamp {
         var seconds = time_t(milliseconds / 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        // Digits by hand: String(format:) goes through CoreFoundation and costs microseconds per call.
-        func digits(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return digits(Int(parts.tm_year) + 1900, 4) + "-" + digits(Int(parts.tm_mon) + 1, 2) + "-" + digits(Int(parts.tm_mday), 2)
-            + "T" + digits(Int(parts.tm_hour), 2) + ":" + digits(Int(parts.tm_min), 2) + ":" + digits(Int(parts.tm_sec), 2)
-            + "." + digits(Int(milliseconds % 1000), 3) + "Z"
+        let date = [Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday)]
+        let time = [Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec)]
+        return zip(date, [4, 2, 2]).map { $0.zeroPadded(to: $1) }.joined(separator: "-") + "T"
+            + time.map { $0.zeroPadded(to: 2) }.joined(separator: ":") + "." + Int(milliseconds % 1000).zeroPadded(to: 3) + "Z"
     }
 }

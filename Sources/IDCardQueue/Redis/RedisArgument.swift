@@ -12,8 +12,7 @@ public enum RedisArgument: Sendable, ExpressibleByStringLiteral, CustomStringCon
     /// A timeout in seconds with millisecond precision (`1.5`), as blocking commands take it.
     public static func seconds(_ value: Double) -> RedisArgument {
         let milliseconds = max(0, Int((value * 1000).rounded()))
-        let fraction = String(milliseconds % 1000)
-        return .string("\(milliseconds / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction)
+        return .string("\(milliseconds / 1000)." + (milliseconds % 1000).zeroPadded(to: 3))
     }
 
     var byteCount: Int {

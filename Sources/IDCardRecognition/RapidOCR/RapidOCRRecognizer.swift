@@ -75,25 +75,15 @@ public struct RapidOCRRecognizer: Recognizer {
         http.headers.add(name: "Accept", value: "application/json")
         http.body = .bytes(ByteBuffer(bytes: form.bytes))
 
-        let response: HTTPClientResponse
-        let answer: ByteBuffer
-        do {
-            response = try await httpClient.execute(http, timeout: .milliseconds(Int64(configuration.timeout * 1000)))
-            answer = try await response.body.collect(upTo: configuration.maxResponseBytes)
-        } catch let error as CancellationError {
-            throw error
-        } catch is NIOTooManyBytesError {
-            throw RecognitionFailure.unavailable("the RapidOCR answer is larger than \(configuration.maxResponseBytes) bytes")
-        } catch {
-            if Task.isCancelled { throw CancellationError() }
-            throw RecognitionFailure.transport(error, calling: "the RapidOCR server")
-        }
-        switch response.status.code {
+        let (status, answer) = try await httpClient.recognizerCall(
+            http, timeout: configuration.timeout, maxBytes: configuration.maxResponseBytes, calling: "the RapidOCR server"
+        )
+        switch status {
         case 200..<300: break
-        case 404, 405, 422: throw RecognitionFailure.accountProblem("RapidOCR answered HTTP \(response.status.code): check RAPIDOCR_URL (it ends in /ocr)")
+        case 404, 405, 422: throw RecognitionFailure.accountProblem("RapidOCR answered HTTP \(status): check RAPIDOCR_URL (it ends in /ocr)")
         case 413: throw RecognitionFailure.rejected(JobError(.imageTooLarge, "the RapidOCR server refused the image as too large (HTTP 413)"))
         case 429: throw RecognitionFailure.rateLimited("RapidOCR answered HTTP 429")
-        default: throw RecognitionFailure.unavailable("RapidOCR answered HTTP \(response.status.code)")
+        default: throw RecognitionFailure.unavailable("RapidOCR answered HTTP \(status)")
         }
         guard let lines = OCRLine.lines(fromRapidOCR: Data(answer.readableBytesView)) else {
             throw RecognitionFailure.unavailable("the RapidOCR answer is not its JSON of lines")

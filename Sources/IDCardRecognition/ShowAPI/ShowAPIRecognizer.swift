@@ -27,20 +27,10 @@ public struct ShowAPIRecognizer: Recognizer {
         // client may send again on a fresh connection if a pooled one turns out closed.
         http.body = length > FormEncoding.chunkSize ? .stream(form, length: .known(Int64(length))) : .bytes(ByteBuffer(bytes: form.bytes))
 
-        let response: HTTPClientResponse
-        let bytes: ByteBuffer
-        do {
-            response = try await httpClient.execute(http, timeout: .milliseconds(Int64(configuration.timeout * 1000)))
-            bytes = try await response.body.collect(upTo: configuration.maxResponseBytes)
-        } catch let error as CancellationError {
-            throw error
-        } catch is NIOTooManyBytesError {
-            throw RecognitionFailure.unavailable("the 1429-1 answer is larger than \(configuration.maxResponseBytes) bytes")
-        } catch {
-            if Task.isCancelled { throw CancellationError() }
-            throw RecognitionFailure.transport(error, calling: "the 1429-1 API")
-        }
-        return try ShowAPIResponse.interpret(status: response.status.code, body: Data(bytes.readableBytesView), request: request)
+        let (status, bytes) = try await httpClient.recognizerCall(
+            http, timeout: configuration.timeout, maxBytes: configuration.maxResponseBytes, calling: "the 1429-1 API"
+        )
+        return try ShowAPIResponse.interpret(status: status, body: Data(bytes.readableBytesView), request: request)
     }
 
     /// `url?appKey=...`, keeping any query the configured URL already has.
