@@ -5,7 +5,9 @@ import Logging
 
 /// One job's path: intake → gate → recognize → finish. Every exit ends in exactly one queue step.
 extension WorkerService {
-    func process(_ received: ReceivedJob, takenAt: ContinuousClock.Instant) async {
+    /// Runs one job to its end.
+    /// - Returns: the next job, when the step that ended this one also took it (see ``JobQueue/Completion/takeNext``).
+    func process(_ received: ReceivedJob, takenAt: ContinuousClock.Instant) async -> ReceivedJob? {
         var logger = self.logger
         if let id = received.id { logger[metadataKey: "job"] = "\(id)" }
 
@@ -15,8 +17,7 @@ extension WorkerService {
             job = try received.job()
             image = try PreparedImage(job.image, limits: intakeLimits)
         } catch {
-            await failForGood(received, error: error, attempts: 1, provider: nil, takenAt: takenAt, logger: logger)
-            return
+            return await failForGood(received, error: error, attempts: 1, provider: nil, takenAt: takenAt, logger: logger)
         }
         if let enqueuedAt = job.enqueuedAtMilliseconds {
             let waited = Timestamp.nowMilliseconds() - enqueuedAt
@@ -33,20 +34,19 @@ extension WorkerService {
         } catch {
             if !(error is CancellationError) { logger.error("gate failed; giving the job back", metadata: ["error": "\(error)"]) }
             await giveBack(received, logger: logger)
-            return
+            return nil
         }
         let attempt = attemptsMade + 1
         logger[metadataKey: "attempt"] = "\(attempt)"
 
         switch decision {
         case .alreadySucceeded:
-            await end(JobQueue.Completion(job: received, worker: workerID, result: nil, resultTTLSeconds: configuration.resultTTL), logger: logger)
+            let next = await end(JobQueue.Completion(job: received, worker: workerID, result: nil, resultTTLSeconds: configuration.resultTTL), logger: logger)
             record(.deduplicated, takenAt: takenAt, logger: logger)
-            return
+            return next
         case .cachedRecognition(let data):
             if let recognition = JSONValue.parse(data).flatMap(Recognition.init) {
-                await succeed(received, job: job, recognition: recognition, attempt: attempt, imageKey: nil, outcome: .deduplicated, takenAt: takenAt, logger: logger)
-                return
+                return await succeed(received, job: job, recognition: recognition, attempt: attempt, imageKey: nil, outcome: .deduplicated, takenAt: takenAt, logger: logger)
             }
             logger.warning("a remembered recognition could not be read; recognizing again")
         case .proceed(let wait):
@@ -56,7 +56,7 @@ extension WorkerService {
                     try await Task.sleep(for: wait)
                 } catch {
                     await giveBack(received, logger: logger)
-                    return
+                    return nil
                 }
             }
         }
@@ -67,25 +67,29 @@ extension WorkerService {
             metrics.ocrRequest(outcome: "ok", duration: .now - started)
             noteRecognizerAnswered(logger: logger)
             let answeredAt = ContinuousClock.now
-            await succeed(received, job: job, recognition: recognition, attempt: attempt, imageKey: imageKey, outcome: .succeeded, takenAt: takenAt, logger: logger)
+            let next = await succeed(
+                received, job: job, recognition: recognition, attempt: attempt, imageKey: imageKey, outcome: .succeeded, takenAt: takenAt, logger: logger
+            )
             metrics.answerToResult.record(duration: .now - answeredAt)
+            return next
         } catch let failure as RecognitionFailure {
             metrics.ocrRequest(outcome: failure.code?.rawValue ?? "account", duration: .now - started)
-            await handle(failure, received: received, job: job, attempt: attempt, callStartedAt: started, takenAt: takenAt, logger: logger)
+            return await handle(failure, received: received, job: job, attempt: attempt, callStartedAt: started, takenAt: takenAt, logger: logger)
         } catch {
             // Cancelled at the end of the shutdown grace: nothing was recognised, the job goes back.
             await giveBack(received, logger: logger)
+            return nil
         }
     }
 
     private func handle(
         _ failure: RecognitionFailure, received: ReceivedJob, job: Job, attempt: Int, callStartedAt: ContinuousClock.Instant,
         takenAt: ContinuousClock.Instant, logger: Logger
-    ) async {
+    ) async -> ReceivedJob? {
         switch failure {
         case .rejected(let error):
             noteRecognizerAnswered(logger: logger)
-            await failForGood(received, error: error, attempts: attempt, provider: recognizer.provider, takenAt: takenAt, logger: logger)
+            return await failForGood(received, error: error, attempts: attempt, provider: recognizer.provider, takenAt: takenAt, logger: logger)
         case .unavailable, .rateLimited:
             var delay = retryPolicy.delay(afterAttempt: attempt)
             if case .rateLimited = failure {
@@ -100,8 +104,7 @@ extension WorkerService {
             }
             guard attempt < configuration.maxAttempts else {
                 let error = JobError(.attemptsExhausted, "gave up after \(attempt) attempts; last cause: \(failure)")
-                await failForGood(received, error: error, attempts: attempt, provider: recognizer.provider, takenAt: takenAt, logger: logger)
-                return
+                return await failForGood(received, error: error, attempts: attempt, provider: recognizer.provider, takenAt: takenAt, logger: logger)
             }
             let retryDelay = delay
             do {
@@ -115,34 +118,41 @@ extension WorkerService {
             } catch {
                 logger.error("could not schedule the retry; the job stays with this worker until it is given back", metadata: ["error": "\(error)"])
             }
+            return nil
         case .accountProblem(let reason):
             let wait = health.pause(reason: reason, callStartedAt: callStartedAt)
             logger.error("the recognizer refused the account or configuration: taking no jobs, probing again later", metadata: [
                 "reason": "\(reason)", "probeInMs": "\(Int(wait / .milliseconds(1)))",
             ])
             await giveBack(received, logger: logger)
+            return nil
         }
     }
 
     private func succeed(
         _ received: ReceivedJob, job: Job, recognition: Recognition, attempt: Int, imageKey: String?,
         outcome: WorkerMetrics.JobOutcome, takenAt: ContinuousClock.Instant, logger: Logger
-    ) async {
+    ) async -> ReceivedJob? {
         let result = JobResult(
             id: job.id, status: .succeeded, provider: recognition.provider, attempts: attempt, enqueuedAt: job.enqueuedAt,
             durationMs: Self.milliseconds(since: takenAt), body: .object(recognition.body), checks: CardChecks.evaluate(recognition.body),
             derived: recognition.derived, meta: job.meta
         )
         let cache = imageKey.map { (key: $0, recognition: recognition.jsonValue.encoded()) }
-        await end(
+        let next = await end(
             JobQueue.Completion(job: received, worker: workerID, result: result.encoded(), imageCache: cache, resultTTLSeconds: configuration.resultTTL),
             logger: logger
         )
         record(outcome, takenAt: takenAt, logger: logger)
+        return next
     }
 
     /// Ends a job as failed for good: a failed result under its id (when it has a valid one) and a dead letter.
-    func failForGood(_ received: ReceivedJob, error: JobError, attempts: Int, provider: String?, takenAt: ContinuousClock.Instant, logger: Logger) async {
+    /// - Parameter mayTakeNext: `false` outside a slot (a job set aside by the reaper), where no one would run the next job.
+    func failForGood(
+        _ received: ReceivedJob, error: JobError, attempts: Int, provider: String?, takenAt: ContinuousClock.Instant, logger: Logger,
+        mayTakeNext: Bool = true
+    ) async -> ReceivedJob? {
         let result = received.id.map { id in
             JobResult(
                 id: id, status: .failed, provider: provider, attempts: attempts, enqueuedAt: received.fields?["enqueuedAt"],
@@ -151,23 +161,30 @@ extension WorkerService {
             )
         }
         let letter = DeadLetter.encode(received, error: error, attempts: attempts, worker: workerID)
-        await end(
+        let next = await end(
             JobQueue.Completion(job: received, worker: workerID, result: result?.encoded(), deadLetter: letter, resultTTLSeconds: configuration.resultTTL),
-            logger: logger
+            mayTakeNext: mayTakeNext, logger: logger
         )
         var logger = logger
         logger[metadataKey: "code"] = "\(error.code.rawValue)"
         record(.failed, takenAt: takenAt, logger: logger)
+        return next
     }
 
-    private func end(_ completion: JobQueue.Completion, logger: Logger) async {
+    /// Writes the job's end; while the worker is taking jobs at full speed, the same step takes the next one.
+    private func end(_ completion: JobQueue.Completion, mayTakeNext: Bool = true, logger: Logger) async -> ReceivedJob? {
+        var completion = completion
+        completion.takeNext = mayTakeNext && isTakingJobs
+        let ending = completion
         do {
-            let stillOurs = try await persistently("finish", keepTryingAfterCancel: .seconds(5)) { try await self.queue.finish(completion) }
-            if !stillOurs {
+            let outcome = try await persistently("finish", keepTryingAfterCancel: .seconds(5)) { try await self.queue.finish(ending) }
+            if !outcome.wasStillOurs {
                 logger.warning("the job had been given back while this worker was presumed dead; its result is stored all the same")
             }
+            return outcome.next
         } catch {
             logger.error("could not store the job's end; it stays with this worker until it is given back", metadata: ["error": "\(error)"])
+            return nil
         }
     }
 

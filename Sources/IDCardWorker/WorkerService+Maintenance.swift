@@ -19,7 +19,7 @@ extension WorkerService {
             if reaped > 0 { self.logger.warning("recovered the jobs of dead workers", metadata: ["workers": "\(reaped)"]) }
             for job in setAside {
                 let error = JobError(.workerLost, "the job was in the hands of a worker process that died, three times; it is set aside so it cannot crash more workers")
-                await self.failForGood(job, error: error, attempts: 3, provider: nil, takenAt: .now, logger: self.logger)
+                _ = await self.failForGood(job, error: error, attempts: 3, provider: nil, takenAt: .now, logger: self.logger, mayTakeNext: false)
             }
         }
     }

@@ -21,6 +21,8 @@ public final class WorkerService: Service, Sendable {
     let metrics: WorkerMetrics
     let retryPolicy: RetryPolicy
     let intakeLimits: IntakeLimits
+    /// Where jobs and housekeeping run; `nil` for Swift's cooperative pool.
+    let executor: (any TaskExecutor)?
     private let stopping = Atomic<Bool>(false)
     /// Finished when the worker is asked to stop, so a job loop waiting for a free slot wakes up.
     private let stopSignal = AsyncStream<Never>.makeStream()
@@ -30,7 +32,12 @@ public final class WorkerService: Service, Sendable {
     static let promoteInterval = Duration.milliseconds(250)
     static let depthSampleInterval = Duration.seconds(5)
 
-    public init(configuration: WorkerConfiguration, queue: JobQueue, recognizer: any Recognizer, health: WorkerHealth = WorkerHealth(), logger: Logger) {
+    /// - Parameter executor: where the process's jobs run; an ``EventLoopTaskExecutor`` on the HTTP
+    ///   client's event loop saves most of a job's thread hops.
+    public init(
+        configuration: WorkerConfiguration, queue: JobQueue, recognizer: any Recognizer, health: WorkerHealth = WorkerHealth(),
+        executor: (any TaskExecutor)? = nil, logger: Logger
+    ) {
         self.configuration = configuration
         self.queue = queue
         self.recognizer = recognizer
@@ -45,6 +52,7 @@ public final class WorkerService: Service, Sendable {
             base: .milliseconds(Int64(configuration.retryBase * 1000)), cap: .milliseconds(Int64(configuration.retryCap * 1000))
         )
         self.intakeLimits = configuration.intakeLimits
+        self.executor = executor
     }
 
     var workerID: String { configuration.workerID }
@@ -57,25 +65,33 @@ public final class WorkerService: Service, Sendable {
         // Register before the first take, so the reaper can always find what this process holds.
         guard (try? await persistently("register") { try await self.queue.heartbeat(worker: self.workerID) }) != nil else { return }
 
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.beatHeart() }
-            group.addTask { await self.reapDeadWorkers() }
-            group.addTask { await self.promoteDueRetries() }
-            group.addTask { await self.sampleDepths() }
-            await withGracefulShutdownHandler {
-                await self.runJobs()
-            } onGracefulShutdown: {
-                self.stop()
+        await withTaskExecutorPreference(executor) {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.beatHeart() }
+                group.addTask { await self.reapDeadWorkers() }
+                group.addTask { await self.promoteDueRetries() }
+                group.addTask { await self.sampleDepths() }
+                await withGracefulShutdownHandler {
+                    await self.runJobs()
+                } onGracefulShutdown: {
+                    self.stop()
+                }
+                group.cancelAll()
             }
-            group.cancelAll()
         }
         do {
             try await queue.deregister(worker: workerID)
         } catch {
             logger.warning("could not deregister; the reaper will return anything left", metadata: ["error": "\(error)"])
         }
-        logger.info("worker stopped")
+        // Commands per round trip show how much the jobs' Redis steps shared round trips.
+        logger.info("worker stopped", metadata: [
+            "redisCommands": "\(queue.commandCounts.values.reduce(0, +))", "redisRoundTrips": "\(queue.roundTrips)",
+        ])
     }
+
+    /// True while the worker takes jobs at full concurrency: not stopping, not paused.
+    var isTakingJobs: Bool { !stopping.load(ordering: .relaxed) && health.pausedReason == nil }
 
     /// Asks the job loop to stop taking jobs, as SIGTERM does.
     public func stop() {
@@ -97,6 +113,8 @@ public final class WorkerService: Service, Sendable {
             }
             var inFlight = 0
             var redisFailures = 0
+            // While the last take found jobs, take without blocking, alongside the other jobs' steps.
+            var backlog = false
             while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
                 // Paused by an account problem: one job at a time, each a probe, when the probe is due.
                 let limit = health.pausedReason == nil ? configuration.concurrency : 1
@@ -109,17 +127,30 @@ public final class WorkerService: Service, Sendable {
                     continue
                 }
                 do {
-                    guard let job = try await queue.take(worker: workerID, timeoutSeconds: 1) else { continue }
+                    var taken = backlog ? try await queue.take(worker: workerID, limit: limit - inFlight) : []
+                    if taken.isEmpty, let job = try await queue.waitForJob(worker: workerID, timeoutSeconds: 1) {
+                        taken = [job]
+                    }
+                    backlog = !taken.isEmpty
                     if redisFailures > 0 {
                         logger.info("Redis is back")
                         redisFailures = 0
                         health.redisReachable(true)
                     }
-                    inFlight += 1
                     let takenAt = ContinuousClock.now
-                    jobs.addTask {
-                        await self.process(job, takenAt: takenAt)
-                        return .jobEnded
+                    for job in taken {
+                        inFlight += 1
+                        let handoff = Handoff(job)
+                        jobs.addTask {
+                            // A slot: the step that ends a job may hand over the next one.
+                            var next = handoff.take()
+                            var takenAt = takenAt
+                            while let job = next {
+                                next = await self.process(job, takenAt: takenAt)
+                                takenAt = .now
+                            }
+                            return .jobEnded
+                        }
                     }
                 } catch {
                     redisFailures += 1
@@ -150,6 +181,14 @@ public final class WorkerService: Service, Sendable {
                 }
             }
         }
+    }
+
+    /// Passes a slot its first job without the slot's closure holding that job (and its image) while
+    /// the slot runs the jobs after it.
+    private final class Handoff: Sendable {
+        private let job: Mutex<ReceivedJob?>
+        init(_ job: ReceivedJob) { self.job = Mutex(job) }
+        func take() -> ReceivedJob? { job.withLock { $0.take() } }
     }
 
     /// Reconnecting to Redis: quick at first, at most every 5 s.

@@ -13,6 +13,9 @@ extension JobQueue {
         /// A recognition to remember for identical image bytes: (the gate's image key, recognition JSON).
         public var imageCache: (key: String, recognition: Data)?
         public var resultTTLSeconds: Int
+        /// Take the next pending job in the same step, saving its own round trip: set while a worker
+        /// is taking jobs, so a busy slot goes from one job to the next in one step.
+        public var takeNext = false
 
         public init(
             job: ReceivedJob, worker: String, result: Data?, deadLetter: Data? = nil,
@@ -27,11 +30,19 @@ extension JobQueue {
         }
     }
 
-    /// Stores the result, releases the job, pushes the dead letter and the `replyTo` message, all or nothing.
-    /// - Returns: `false` when the job was no longer in this worker's hands (the reaper took it back
-    ///   while this worker was presumed dead); the result is stored all the same.
+    /// What ending a job gave back.
+    public struct Ending: Sendable {
+        /// `false` when the job was no longer in this worker's hands (the reaper took it back while
+        /// this worker was presumed dead); the result is stored all the same.
+        public var wasStillOurs: Bool
+        /// The job taken with ``Completion/takeNext``, now in this worker's processing list.
+        public var next: ReceivedJob?
+    }
+
+    /// Stores the result, releases the job, pushes the dead letter and the `replyTo` message, all or
+    /// nothing; with ``Completion/takeNext``, also takes the next job.
     @discardableResult
-    public func finish(_ completion: Completion) async throws -> Bool {
+    public func finish(_ completion: Completion) async throws -> Ending {
         let id = completion.job.id
         let unused = keys.base + "none"
         let reply = try await redis.run(
@@ -39,6 +50,7 @@ extension JobQueue {
             keys: [
                 keys.processing(completion.worker), id.map(keys.result) ?? unused, keys.attempts, keys.dead,
                 completion.imageCache.map { keys.image($0.key) } ?? unused, completion.job.replyTo ?? unused, keys.finished,
+                keys.pending,
             ],
             arguments: [
                 .data(completion.job.element),
@@ -49,9 +61,13 @@ extension JobQueue {
                 .data(completion.imageCache?.recognition ?? Data()),
                 completion.job.replyTo == nil ? "0" : "1",
                 completion.deadLetter == nil ? "0" : "1",
+                completion.takeNext ? "1" : "0",
             ]
         )
-        return reply.int == 1
+        guard let parts = reply.array, let removed = parts.first?.int else {
+            throw RedisError.unexpectedReply("finish returned \(reply)")
+        }
+        return Ending(wasStillOurs: removed == 1, next: parts.dropFirst().first?.data.map(ReceivedJob.init(element:)))
     }
 
     /// Length of the unique prefix that keeps identical elements apart in the `delayed` set.

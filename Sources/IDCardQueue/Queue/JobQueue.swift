@@ -4,19 +4,18 @@ import Logging
 ///
 /// Producer calls are in `JobQueue+Produce`, a worker's steps in `JobQueue+Consume` and
 /// `JobQueue+Finish`, the fleet's housekeeping in `JobQueue+Maintenance`, dead letters in
-/// `JobQueue+DeadLetters`. Each step is one Redis round trip; multi-key steps are Lua scripts.
+/// `JobQueue+DeadLetters`. Each step is one Redis command; multi-key steps are Lua scripts. Steps
+/// of concurrent jobs share round trips (see ``RedisClient``).
 public final class JobQueue: Sendable {
     public let keys: QueueKeys
     let redis: RedisClient
-    /// Blocking pops get their own thread and connection, so they never delay other commands.
+    /// Blocking pops get their own connection, so they never delay other commands.
     let blockingRedis: RedisClient
 
-    public init(redis configuration: RedisConfiguration, keys: QueueKeys = QueueKeys(), threads: Int = 4, blockingTimeoutSeconds: Double = 1) {
+    public init(redis configuration: RedisConfiguration, keys: QueueKeys = QueueKeys(), blockingTimeoutSeconds: Double = 1) {
         self.keys = keys
-        self.redis = RedisClient(configuration: configuration, threads: threads)
-        self.blockingRedis = RedisClient(
-            configuration: configuration, threads: 1, readTimeoutSeconds: blockingTimeoutSeconds + configuration.timeoutSeconds
-        )
+        self.redis = RedisClient(configuration: configuration)
+        self.blockingRedis = RedisClient(configuration: configuration, readTimeoutSeconds: blockingTimeoutSeconds + configuration.timeoutSeconds)
     }
 
     /// Closes connections and stops the Redis threads.
@@ -25,8 +24,11 @@ public final class JobQueue: Sendable {
         await blockingRedis.shutdown()
     }
 
-    /// Round trips this queue made, by command or script name (both connections).
-    public var roundTrips: [String: Int] {
-        redis.roundTrips.merging(blockingRedis.roundTrips, uniquingKeysWith: +)
+    /// Commands this queue sent, by command or script name (both connections).
+    public var commandCounts: [String: Int] {
+        redis.commandCounts.merging(blockingRedis.commandCounts, uniquingKeysWith: +)
     }
+
+    /// Round trips this queue made (both connections); below the commands' count when steps shared them.
+    public var roundTrips: Int { redis.roundTrips + blockingRedis.roundTrips }
 }

@@ -1,5 +1,20 @@
 /// The Lua scripts behind the queue's atomic steps. Clock: Redis `TIME`, so hosts' clocks never matter.
 enum QueueScripts {
+    /// Takes up to ARGV[1] jobs in one step, as that many `LMOVE`s would, stopping once ARGV[2] bytes
+    /// are taken (large images: one reply never holds more than a few of them). Returns the elements, oldest first.
+    static let take = RedisScript(name: "take", source: """
+        -- KEYS: pending, processing   ARGV: most jobs to take, most bytes to take
+        local taken, bytes = {}, 0
+        for _ = 1, tonumber(ARGV[1]) do
+          local element = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
+          if not element then break end
+          taken[#taken + 1] = element
+          bytes = bytes + #element
+          if bytes >= tonumber(ARGV[2]) then break end
+        end
+        return taken
+        """)
+
     /// Before a paid call: reuse a succeeded result or a recognition of the same bytes, else reserve
     /// the next rate slot (GCRA). Returns `{verdict, payload, attempts}` where verdict is
     /// `done` (payload: the existing result), `cached` (payload: a recognition) or `go` (payload: µs to wait).
@@ -41,12 +56,14 @@ enum QueueScripts {
 
     /// Ends a job in one step: release it, store the result, dead-letter, cache the recognition, reply.
     /// A failure never replaces a stored success of the same id (a later bad job reusing a good id).
-    /// Returns 1 when the job was still ours, 0 when the reaper had already given it back to `pending`.
+    /// Returns `{1 when the job was still ours (0 when the reaper had already given it back to `pending`),
+    /// the next job when one was asked for and pending had one}`.
     static let finish = RedisScript(name: "finish", source: """
-        -- KEYS: processing, result, attempts, dead, image, replyTo, finished
+        -- KEYS: processing, result, attempts, dead, image, replyTo, finished, pending
         -- ARGV: element, result ('' = keep the stored one), ttl s, job id ('' = none), dead letter ('' = none),
         --       recognition to cache ('' = none), reply ('1' = push the result onto replyTo),
-        --       keep a success ('1' = the result is a failure that must not replace a stored success)
+        --       keep a success ('1' = the result is a failure that must not replace a stored success),
+        --       take the next job ('1')
         local removed = redis.call('LREM', KEYS[1], -1, ARGV[1])
         local result = ARGV[2]
         local store = result ~= ''
@@ -69,7 +86,11 @@ enum QueueScripts {
             redis.call('EXPIRE', KEYS[6], ARGV[3])
           end
         end
-        return removed
+        if ARGV[9] == '1' then
+          local next = redis.call('LMOVE', KEYS[8], KEYS[1], 'RIGHT', 'LEFT')
+          if next then return {removed, next} end
+        end
+        return {removed}
         """)
 
     /// Schedules another attempt: out of `processing`, into `delayed`, the attempt counted.

@@ -1,44 +1,78 @@
+import DequeModule
 import Foundation
 import NIOConcurrencyHelpers
 import NIOPosix
 
-/// A small pool of hiredis connections served by its own threads.
+/// A pipelined hiredis connection served by its own thread.
 ///
-/// Every command runs on the pool's threads, so a slow or blocking Redis call never holds a
-/// thread of Swift's cooperative pool. A connection is taken inside the thread, so there are
-/// never more connections than threads. Commands are not cancelled once handed to Redis:
-/// writes such as "store the result" must land even while the caller is being cancelled.
+/// Commands from any number of tasks queue in an outbox; one thread writes everything queued in
+/// one go and reads the replies back in order. Under load a round trip carries many jobs' steps
+/// (automatic pipelining), so the cost of a round trip — the thread wake-ups and syscalls that
+/// dominate a worker's CPU — is shared; an idle client still sends a lone command at once.
+/// Commands sent from an event loop go out when the loop has run what it had queued, so the jobs
+/// one loop tick wakes up share the round trip instead of racing the Redis thread one by one.
+/// Blocking hiredis calls run on that thread, never on Swift's cooperative pool. Commands are not
+/// cancelled once queued: writes such as "store the result" must land even while the caller is
+/// being cancelled.
 public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
     private let threadPool: NIOThreadPool
-    private let idle: NIOLockedValueBox<[RedisConnection]>
-    private let readTimeoutSeconds: Double
+    private let connection: RedisConnection
+    private let outbox = NIOLockedValueBox(Outbox())
     private let scriptSHAs = NIOLockedValueBox<[String: String]>([:])
-    private let counts = NIOLockedValueBox<[String: Int]>([:])
+    private let counts = NIOLockedValueBox(Counts())
 
-    /// Round trips sent so far, by command name or script name: how tests and benchmarks
-    /// check that a job costs the few round trips it should.
-    public var roundTrips: [String: Int] { counts.withLockedValue { $0 } }
+    private typealias Queued = (command: [RedisArgument], reply: CheckedContinuation<RedisValue, Error>)
 
-    /// - Parameters:
-    ///   - threads: commands that may run at once (and connections opened).
-    ///   - readTimeoutSeconds: how long one reply may take; longer than any blocking command's timeout.
-    public init(configuration: RedisConfiguration, threads: Int = 4, readTimeoutSeconds: Double? = nil) {
+    private struct Outbox {
+        var queued: Deque<Queued> = []
+        var flushing = false
+        var closed = false
+
+        /// The oldest queued commands, up to `maxBytes` of arguments (at least one command), so a burst
+        /// of large commands (finishes carrying 100 KB images) never builds one huge write buffer.
+        mutating func nextBatch(maxBytes: Int) -> [Queued] {
+            var batch: [Queued] = []
+            var bytes = 0
+            while let first = queued.first {
+                let size = first.command.reduce(0) { $0 + $1.byteCount }
+                if !batch.isEmpty && bytes + size > maxBytes { break }
+                bytes += size
+                batch.append(queued.removeFirst())
+            }
+            if batch.isEmpty { flushing = false }
+            return batch
+        }
+    }
+
+    /// Most argument bytes one round trip carries.
+    static let maxBatchBytes = 1 << 20
+
+    private struct Counts {
+        var commands: [String: Int] = [:]
+        var roundTrips = 0
+    }
+
+    /// Commands sent so far, by command name or script name: how tests check that a job costs
+    /// the few steps it should.
+    public var commandCounts: [String: Int] { counts.withLockedValue { $0.commands } }
+
+    /// Writes to Redis so far, each carrying one or more commands.
+    public var roundTrips: Int { counts.withLockedValue { $0.roundTrips } }
+
+    /// - Parameter readTimeoutSeconds: how long one reply may take; longer than any blocking command's timeout.
+    public init(configuration: RedisConfiguration, readTimeoutSeconds: Double? = nil) {
         self.configuration = configuration
-        self.readTimeoutSeconds = readTimeoutSeconds ?? configuration.timeoutSeconds
-        self.threadPool = NIOThreadPool(numberOfThreads: threads)
-        self.idle = NIOLockedValueBox([])
+        self.connection = RedisConnection(configuration: configuration, readTimeoutSeconds: readTimeoutSeconds ?? configuration.timeoutSeconds)
+        self.threadPool = NIOThreadPool(numberOfThreads: 1)
         threadPool.start()
     }
 
-    /// Stops the threads and closes the connections. Commands sent afterwards fail with ``RedisError/closed``.
+    /// Stops the thread and closes the connection. Commands sent afterwards fail with ``RedisError/closed``.
     public func shutdown() async {
+        outbox.withLockedValue { $0.closed = true }
         try? await threadPool.shutdownGracefully()
-        let connections = idle.withLockedValue { pool in
-            defer { pool.removeAll() }
-            return pool
-        }
-        for connection in connections { connection.close() }
+        connection.close()
     }
 
     /// Sends one command. An error reply throws ``RedisError/server(_:)``.
@@ -47,16 +81,23 @@ public final class RedisClient: Sendable {
     }
 
     private func send(_ arguments: [RedisArgument], label: String) async throws -> RedisValue {
-        counts.withLockedValue { $0[label, default: 0] += 1 }
+        counts.withLockedValue { $0.commands[label, default: 0] += 1 }
         let reply = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<RedisValue, Error>) in
-            threadPool.submit { state in
-                guard case .active = state else {
-                    continuation.resume(throwing: RedisError.closed)
-                    return
+            let isFirst = outbox.withLockedValue { outbox -> Bool? in
+                if outbox.closed { return nil }
+                outbox.queued.append((arguments, continuation))
+                defer { outbox.flushing = true }
+                return !outbox.flushing
+            }
+            switch isFirst {
+            case nil: continuation.resume(throwing: RedisError.closed)
+            case true?:
+                if let eventLoop = MultiThreadedEventLoopGroup.currentEventLoop {
+                    eventLoop.execute { self.startFlushing() }
+                } else {
+                    startFlushing()
                 }
-                let connection = self.checkOut()
-                defer { self.checkIn(connection) }
-                continuation.resume(with: Result { try connection.send(arguments) })
+            case false?: break  // the running flush takes it with its next batch
             }
         }
         if case .error(let message) = reply { throw RedisError.server(message) }
@@ -65,6 +106,36 @@ public final class RedisClient: Sendable {
 
     public func send(_ arguments: RedisArgument...) async throws -> RedisValue {
         try await send(arguments)
+    }
+
+    private func startFlushing() {
+        threadPool.submit { state in
+            guard case .active = state else { return self.failQueued() }
+            self.flush()
+        }
+    }
+
+    /// The thread is gone (shutdown raced a send): whatever is queued fails.
+    private func failQueued() {
+        let batch = outbox.withLockedValue { outbox in
+            defer { outbox.queued.removeAll() }
+            outbox.flushing = false
+            return outbox.queued
+        }
+        for entry in batch { entry.reply.resume(throwing: RedisError.closed) }
+    }
+
+    /// Runs on the client's thread until the outbox is empty: each pass sends everything queued as one pipeline.
+    private func flush() {
+        while true {
+            let batch = outbox.withLockedValue { $0.nextBatch(maxBytes: Self.maxBatchBytes) }
+            if batch.isEmpty { return }
+            counts.withLockedValue { $0.roundTrips += 1 }
+            let replies = connection.pipeline(batch.map(\.command))
+            for (entry, reply) in zip(batch, replies) {
+                entry.reply.resume(with: reply.mapError { $0 as Error })
+            }
+        }
     }
 
     /// Runs a Lua script by its SHA-1, loading it first when Redis does not know it
@@ -92,14 +163,5 @@ public final class RedisClient: Sendable {
         }
         scriptSHAs.withLockedValue { $0[script.name] = sha }
         return sha
-    }
-
-    private func checkOut() -> RedisConnection {
-        idle.withLockedValue { $0.popLast() }
-            ?? RedisConnection(configuration: configuration, readTimeoutSeconds: readTimeoutSeconds)
-    }
-
-    private func checkIn(_ connection: RedisConnection) {
-        idle.withLockedValue { $0.append(connection) }
     }
 }

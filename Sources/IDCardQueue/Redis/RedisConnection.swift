@@ -23,24 +23,46 @@ final class RedisConnection: @unchecked Sendable {
         if let context { redisFree(context) }
     }
 
-    /// Sends one command and waits for its reply, connecting first when needed.
-    /// A broken connection is dropped, so the next call reconnects.
-    /// Throws only ``RedisError``.
-    func send(_ arguments: [RedisArgument]) throws -> RedisValue {
-        try lock.withLock {
-            let context = try connectedContext()
-            guard let raw = Self.withArgv(arguments, { argc, argv, lengths in redisCommandArgv(context, argc, argv, lengths) }) else {
-                let message = Self.errorString(context)
-                dropContext()
-                throw RedisError.connection(message)
+    /// Sends commands in one write and reads their replies in order: one round trip for all of them,
+    /// connecting first when needed. A broken connection is dropped, so the next call reconnects, and
+    /// every command without a reply yet fails with ``RedisError/connection(_:)``: it may or may not
+    /// have run, as with any command whose reply was lost.
+    func pipeline(_ commands: [[RedisArgument]]) -> [Result<RedisValue, RedisError>] {
+        lock.withLock {
+            let context: UnsafeMutablePointer<redisContext>
+            do throws(RedisError) {
+                context = try connectedContext()
+            } catch {
+                return Array(repeating: .failure(error), count: commands.count)
             }
-            let reply = raw.assumingMemoryBound(to: redisReply.self)
-            defer { freeReplyObject(raw) }
-            return Self.value(of: reply)
+            for command in commands {
+                let status = Self.withArgv(command) { argc, argv, lengths in redisAppendCommandArgv(context, argc, argv, lengths) }
+                if status != REDIS_OK { return fail(commands.count, answered: [], context: context) }
+            }
+            var replies = [Result<RedisValue, RedisError>]()
+            replies.reserveCapacity(commands.count)
+            for _ in commands {
+                var raw: UnsafeMutableRawPointer?
+                guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
+                    return fail(commands.count, answered: replies, context: context)
+                }
+                replies.append(.success(Self.value(of: raw.assumingMemoryBound(to: redisReply.self))))
+                freeReplyObject(raw)
+            }
+            return replies
         }
     }
 
-    /// Closes the socket; the next ``send(_:)`` reconnects.
+    /// Drops the broken context; the commands not yet answered fail with its error.
+    private func fail(
+        _ count: Int, answered: [Result<RedisValue, RedisError>], context: UnsafeMutablePointer<redisContext>
+    ) -> [Result<RedisValue, RedisError>] {
+        let error = RedisError.connection(Self.errorString(context))
+        dropContext()
+        return answered + Array(repeating: .failure(error), count: count - answered.count)
+    }
+
+    /// Closes the socket; the next ``pipeline(_:)`` reconnects.
     func close() {
         lock.withLock { dropContext() }
     }

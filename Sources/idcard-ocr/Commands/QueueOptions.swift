@@ -27,7 +27,7 @@ struct QueueOptions: ParsableArguments {
         let configuration = try configuration()
         return JobQueue(
             redis: try RedisConfiguration(url: configuration.redisURL),
-            keys: QueueKeys(prefix: configuration.keyPrefix, queue: configuration.queue), threads: 2
+            keys: QueueKeys(prefix: configuration.keyPrefix, queue: configuration.queue)
         )
     }
 }

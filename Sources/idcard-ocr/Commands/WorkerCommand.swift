@@ -6,6 +6,7 @@ import IDCardQueue
 import IDCardRecognition
 import IDCardWorker
 import Logging
+import NIOPosix
 import ServiceLifecycle
 
 struct WorkerCommand: AsyncParsableCommand {
@@ -56,7 +57,8 @@ struct WorkerCommand: AsyncParsableCommand {
             throw CLIError(error.description)
         }
 
-        let httpClient = configuration.makeHTTPClient()
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        let httpClient = configuration.makeHTTPClient(eventLoop: eventLoop)
         let recognizer: any Recognizer
         do {
             recognizer = try configuration.makeRecognizer(httpClient: httpClient)
@@ -66,11 +68,13 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         let queue = JobQueue(
             redis: try RedisConfiguration(url: configuration.redisURL),
-            keys: QueueKeys(prefix: configuration.keyPrefix, queue: configuration.queue),
-            threads: min(max(2, configuration.concurrency / 4), 8)
+            keys: QueueKeys(prefix: configuration.keyPrefix, queue: configuration.queue)
         )
         let health = WorkerHealth()
-        let worker = WorkerService(configuration: configuration, queue: queue, recognizer: recognizer, health: health, logger: logger)
+        let worker = WorkerService(
+            configuration: configuration, queue: queue, recognizer: recognizer, health: health,
+            executor: EventLoopTaskExecutor(eventLoop), logger: logger
+        )
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if configuration.metricsPort != 0 {
