@@ -1,17 +1,14 @@
 import AsyncHTTPClient
 import IDCardRecognition
-import NIOCore
 
 extension WorkerConfiguration {
     /// The process's one HTTP client. Redirects come back to the caller, so the imgUrl fetcher
     /// checks every hop's address itself. One connection per job in flight: HTTP/1 carries one
     /// call at a time, and the client's default of 8 per host would cap a process at 8 calls
     /// in flight whatever `IDOCR_CONCURRENCY` says (8 calls/s against a 1 s API).
-    /// - Parameter eventLoop: where every connection lives: the loop the worker's jobs run on
-    ///   (see ``EventLoopTaskExecutor``).
-    public func makeHTTPClient(eventLoop: any EventLoop) -> HTTPClient {
+    public func makeHTTPClient() -> HTTPClient {
         HTTPClient(
-            eventLoopGroupProvider: .shared(eventLoop),
+            eventLoopGroupProvider: .singleton,
             configuration: HTTPClient.Configuration(
                 redirectConfiguration: .disallow,
                 timeout: .init(connect: .seconds(Int64(ShowAPIConfiguration.connectTimeout)), read: .milliseconds(Int64(recognizerTimeout * 1000))),

@@ -21,8 +21,6 @@ public final class WorkerService: Service, Sendable {
     let metrics: WorkerMetrics
     let retryPolicy: RetryPolicy
     let intakeLimits: IntakeLimits
-    /// Where jobs and housekeeping run; `nil` for Swift's cooperative pool.
-    let executor: (any TaskExecutor)?
     private let stopping = Atomic<Bool>(false)
     /// Finished when the worker is asked to stop, so a job loop waiting for a free slot wakes up.
     private let stopSignal = AsyncStream<Never>.makeStream()
@@ -32,12 +30,7 @@ public final class WorkerService: Service, Sendable {
     static let promoteInterval = Duration.milliseconds(250)
     static let depthSampleInterval = Duration.seconds(5)
 
-    /// - Parameter executor: where the process's jobs run; an ``EventLoopTaskExecutor`` on the HTTP
-    ///   client's event loop saves most of a job's thread hops.
-    public init(
-        configuration: WorkerConfiguration, queue: JobQueue, recognizer: any Recognizer, health: WorkerHealth = WorkerHealth(),
-        executor: (any TaskExecutor)? = nil, logger: Logger
-    ) {
+    public init(configuration: WorkerConfiguration, queue: JobQueue, recognizer: any Recognizer, health: WorkerHealth = WorkerHealth(), logger: Logger) {
         self.configuration = configuration
         self.queue = queue
         self.recognizer = recognizer
@@ -52,7 +45,6 @@ public final class WorkerService: Service, Sendable {
             base: .milliseconds(Int64(configuration.retryBase * 1000)), cap: .milliseconds(Int64(configuration.retryCap * 1000))
         )
         self.intakeLimits = configuration.intakeLimits
-        self.executor = executor
     }
 
     var workerID: String { configuration.workerID }
@@ -65,19 +57,17 @@ public final class WorkerService: Service, Sendable {
         // Register before the first take, so the reaper can always find what this process holds.
         guard (try? await persistently("register") { try await self.queue.heartbeat(worker: self.workerID) }) != nil else { return }
 
-        await withTaskExecutorPreference(executor) {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.beatHeart() }
-                group.addTask { await self.reapDeadWorkers() }
-                group.addTask { await self.promoteDueRetries() }
-                group.addTask { await self.sampleDepths() }
-                await withGracefulShutdownHandler {
-                    await self.runJobs()
-                } onGracefulShutdown: {
-                    self.stop()
-                }
-                group.cancelAll()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.beatHeart() }
+            group.addTask { await self.reapDeadWorkers() }
+            group.addTask { await self.promoteDueRetries() }
+            group.addTask { await self.sampleDepths() }
+            await withGracefulShutdownHandler {
+                await self.runJobs()
+            } onGracefulShutdown: {
+                self.stop()
             }
+            group.cancelAll()
         }
         do {
             try await queue.deregister(worker: workerID)

@@ -9,8 +9,6 @@ import NIOPosix
 /// one go and reads the replies back in order. Under load a round trip carries many jobs' steps
 /// (automatic pipelining), so the cost of a round trip — the thread wake-ups and syscalls that
 /// dominate a worker's CPU — is shared; an idle client still sends a lone command at once.
-/// Commands sent from an event loop go out when the loop has run what it had queued, so the jobs
-/// one loop tick wakes up share the round trip instead of racing the Redis thread one by one.
 /// Blocking hiredis calls run on that thread, never on Swift's cooperative pool. Commands are not
 /// cancelled once queued: writes such as "store the result" must land even while the caller is
 /// being cancelled.
@@ -91,12 +89,7 @@ public final class RedisClient: Sendable {
             }
             switch isFirst {
             case nil: continuation.resume(throwing: RedisError.closed)
-            case true?:
-                if let eventLoop = MultiThreadedEventLoopGroup.currentEventLoop {
-                    eventLoop.execute { self.startFlushing() }
-                } else {
-                    startFlushing()
-                }
+            case true?: startFlushing()
             case false?: break  // the running flush takes it with its next batch
             }
         }

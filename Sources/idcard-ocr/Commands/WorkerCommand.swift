@@ -6,7 +6,6 @@ import IDCardQueue
 import IDCardRecognition
 import IDCardWorker
 import Logging
-import NIOPosix
 import ServiceLifecycle
 
 struct WorkerCommand: AsyncParsableCommand {
@@ -57,8 +56,7 @@ struct WorkerCommand: AsyncParsableCommand {
             throw CLIError(error.description)
         }
 
-        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
-        let httpClient = configuration.makeHTTPClient(eventLoop: eventLoop)
+        let httpClient = configuration.makeHTTPClient()
         let recognizer: any Recognizer
         do {
             recognizer = try configuration.makeRecognizer(httpClient: httpClient)
@@ -71,10 +69,7 @@ struct WorkerCommand: AsyncParsableCommand {
             keys: QueueKeys(prefix: configuration.keyPrefix, queue: configuration.queue)
         )
         let health = WorkerHealth()
-        let worker = WorkerService(
-            configuration: configuration, queue: queue, recognizer: recognizer, health: health,
-            executor: EventLoopTaskExecutor(eventLoop), logger: logger
-        )
+        let worker = WorkerService(configuration: configuration, queue: queue, recognizer: recognizer, health: health, logger: logger)
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if configuration.metricsPort != 0 {

@@ -5,7 +5,6 @@ import IDCardRecognition
 import IDCardTestSupport
 import IDCardWorker
 import Logging
-import NIOPosix
 import Testing
 
 /// Shared helpers: a real redis-server per test, unique queue names, the 1429-1 fake, workers
@@ -76,16 +75,12 @@ enum Harness {
     static func withWorker<T: Sendable>(
         _ configuration: WorkerConfiguration, _ body: @Sendable (WorkerService) async throws -> T
     ) async throws -> T {
-        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
-        let httpClient = configuration.makeHTTPClient(eventLoop: eventLoop)
+        let httpClient = configuration.makeHTTPClient()
         let queue = try openQueue(configuration)
         let recognizer = try configuration.makeRecognizer(httpClient: httpClient)
         // Probes quickly, so tests of a paused worker need not wait minutes.
         let health = WorkerHealth(probePolicy: RetryPolicy(base: .milliseconds(200), cap: .seconds(1)))
-        let worker = WorkerService(
-            configuration: configuration, queue: queue, recognizer: recognizer, health: health,
-            executor: EventLoopTaskExecutor(eventLoop), logger: testLogger
-        )
+        let worker = WorkerService(configuration: configuration, queue: queue, recognizer: recognizer, health: health, logger: testLogger)
         let result: Result<T, any Error> = await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await worker.run() }
             let result = await Result { try await body(worker) }

@@ -1,0 +1,60 @@
+import Foundation
+@testable import IDCardQueue
+import IDCardTestSupport
+import Testing
+
+@Suite("The pipelined Redis client against a real redis-server")
+struct RedisClientTests {
+    @Test("commands sent at once share round trips, and each reply reaches its own sender")
+    func sharedRoundTrips() async throws {
+        try await Harness.withRedis { redis in
+            let client = RedisClient(configuration: try RedisConfiguration(url: redis.url))
+            let key = "pipeline-\(UInt32.random(in: .min ... .max))"
+            let replies = try await withThrowingTaskGroup(of: (Int, Int?).self) { group in
+                for index in 0..<200 {
+                    group.addTask { (index, try await client.send("RPUSH", .string(key), .int(index)).int) }
+                }
+                return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+            }
+            // RPUSH answers the list's new length: the order Redis ran them in, once each.
+            #expect(Set(replies.values) == Set(1...200))
+            let list = try await client.send("LRANGE", .string(key), "0", "-1").array?.compactMap(\.string) ?? []
+            for (index, length) in replies {
+                #expect(list[length - 1] == String(index), "reply \(length) went to the sender of \(index)")
+            }
+            #expect(client.roundTrips < 100, "200 concurrent commands took \(client.roundTrips) round trips")
+            await client.shutdown()
+        }
+    }
+
+    @Test("a round trip carries at most about 1 MiB, so a burst of large commands never builds one huge buffer")
+    func batchesAreBounded() async throws {
+        try await Harness.withRedis { redis in
+            let client = RedisClient(configuration: try RedisConfiguration(url: redis.url))
+            let value = Data(repeating: UInt8(ascii: "x"), count: 300 << 10)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<12 {
+                    group.addTask { _ = try await client.send("SET", .string("big-\(index)"), .data(value)) }
+                }
+                try await group.waitForAll()
+            }
+            // 12 × 300 KiB = 3.5 MiB: at least four writes of at most 1 MiB (one large command may go alone).
+            #expect(client.roundTrips >= 4)
+            #expect(try await client.send("STRLEN", "big-11").int == 300 << 10)
+            await client.shutdown()
+        }
+    }
+
+    @Test("a dropped connection fails the commands in flight with a connection error; the next command reconnects")
+    func reconnects() async throws {
+        try await Harness.withRedis { redis in
+            let client = RedisClient(configuration: try RedisConfiguration(url: redis.url))
+            #expect(try await client.send("PING").string == "PONG")
+            _ = try await client.send("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "no")
+            await #expect(throws: RedisError.self) { _ = try await client.send("PING") }
+            #expect(try await client.send("PING").string == "PONG")
+            await client.shutdown()
+            await #expect(throws: RedisError.self) { _ = try await client.send("PING") }
+        }
+    }
+}
