@@ -59,4 +59,34 @@ struct JSONValueTests {
         // A million open brackets: refused quickly at the limit, the stack untouched.
         #expect(JSONValue.parse(Data(repeating: UInt8(ascii: "["), count: 1_000_000)) == nil)
     }
+
+    @Test("a job's imgData stays in the element: a slice, not a copy; escaped or non-ASCII text is parsed as usual")
+    func imageLeftInPlace() throws {
+        let element = Data(#"{"id":"a","imgData":"QUJD","meta":{"imgData":"x"}}"#.utf8)
+        let (fields, text) = try #require(JSONValue.parseObject(element, leavingInPlace: "imgData"))
+        #expect(text.map { String(decoding: $0, as: UTF8.self) } == "QUJD")
+        #expect(fields["imgData"] == nil)
+        #expect(fields["meta"] == .object(["imgData": .string("x")]))  // only the top-level key
+        // Slices share the element's storage.
+        let slice = try #require(text)
+        element.withUnsafeBytes { whole in
+            slice.withUnsafeBytes { part in
+                #expect(part.baseAddress! >= whole.baseAddress! && part.baseAddress! < whole.baseAddress! + whole.count)
+            }
+        }
+
+        let escaped = try #require(JSONValue.parseObject(Data(#"{"imgData":"QU\/JD"}"#.utf8), leavingInPlace: "imgData"))
+        #expect(escaped.text == nil && escaped.fields["imgData"] == .string("QU/JD"))
+        let unicode = try #require(JSONValue.parseObject(Data(#"{"imgData":"数据"}"#.utf8), leavingInPlace: "imgData"))
+        #expect(unicode.text == nil && unicode.fields["imgData"] == .string("数据"))
+        let number = try #require(JSONValue.parseObject(Data(#"{"imgData":12}"#.utf8), leavingInPlace: "imgData"))
+        #expect(number.text == nil && number.fields["imgData"] == .int(12))
+        // A repeated key keeps its last value, in place or not.
+        let repeated = try #require(JSONValue.parseObject(Data(#"{"imgData":"QUJD","imgData":7}"#.utf8), leavingInPlace: "imgData"))
+        #expect(repeated.text == nil && repeated.fields["imgData"] == .int(7))
+        let repeatedBack = try #require(JSONValue.parseObject(Data(#"{"imgData":7,"imgData":"QUJD"}"#.utf8), leavingInPlace: "imgData"))
+        #expect(repeatedBack.text.map { String(decoding: $0, as: UTF8.self) } == "QUJD" && repeatedBack.fields["imgData"] == nil)
+        #expect(JSONValue.parseObject(Data(#"{"imgData":"QUJD""#.utf8), leavingInPlace: "imgData") == nil)
+        #expect(JSONValue.parseObject(Data("[1]".utf8), leavingInPlace: "imgData") == nil)
+    }
 }

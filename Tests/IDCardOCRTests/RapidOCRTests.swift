@@ -67,7 +67,7 @@ struct RapidOCRTests {
         #expect(samples.count >= 8)
         try await Self.withLocalProvider { _, producer in
             for (index, sample) in samples.enumerated() {
-                let job = Job(id: "sample-\(index)", image: .base64(try sample.data.base64EncodedString()), side: .detect, needQuality: true)
+                let job = Job(id: "sample-\(index)", image: .base64(encoding: try sample.data), side: .detect, needQuality: true)
                 try await producer.enqueue(job)
             }
             for (index, sample) in samples.enumerated() {
@@ -96,8 +96,8 @@ struct RapidOCRTests {
         try await FixedAnswerServer.serve(["/card.jpg": .init(headers: ["Content-Type": "image/jpeg"], body: image)]) { base in
             try await Self.withLocalProvider { _, producer in
                 try await producer.enqueue([
-                    Job(id: "blank", image: .base64(ImageBytes.bmp(width: 400, height: 250, blank: true).base64EncodedString())),
-                    Job(id: "cut", image: .base64(image.prefix(image.count - 2000).base64EncodedString())),
+                    Job(id: "blank", image: .base64(encoding: ImageBytes.bmp(width: 400, height: 250, blank: true))),
+                    Job(id: "cut", image: .base64(encoding: image.prefix(image.count - 2000))),
                     Job(id: "loopback", image: .url(base + "/card.jpg")),
                 ])
                 let expected: [(String, ErrorCode)] = [("blank", .notRecognized), ("cut", .imageUnreadable), ("loopback", .urlForbidden)]

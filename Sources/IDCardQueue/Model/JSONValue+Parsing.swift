@@ -12,11 +12,25 @@ extension JSONValue {
     /// Hand-written because every job and every answer goes through it: Foundation's Codable
     /// decoding of an untyped value costs several times more.
     public static func parse(_ data: Data) -> JSONValue? {
+        parse(data, leavingInPlace: nil)?.value
+    }
+
+    /// Parses a JSON object, leaving the string value of its top-level key `key` in place: that
+    /// value is not in `fields` but is `text`, a slice of `data` sharing its storage, when it is
+    /// plain ASCII without escapes (base64 always is). A job's image is then held once, in the
+    /// element, not a second time as a parsed string.
+    /// - Returns: `nil` when `data` is not a JSON object.
+    public static func parseObject(_ data: Data, leavingInPlace key: String) -> (fields: [String: JSONValue], text: Data?)? {
+        guard let (value, range) = parse(data, leavingInPlace: key), case .object(let fields) = value else { return nil }
+        return (fields, range.map { data[data.startIndex + $0.lowerBound..<data.startIndex + $0.upperBound] })
+    }
+
+    private static func parse(_ data: Data, leavingInPlace key: String?) -> (value: JSONValue, range: Range<Int>?)? {
         data.withUnsafeBytes { raw in
-            var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
+            var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self), inPlaceKey: key)
             guard let value = parser.value(depth: 0) else { return nil }
             parser.skipWhitespace()
-            return parser.index == parser.bytes.count ? value : nil
+            return parser.index == parser.bytes.count ? (value, parser.inPlaceRange) : nil
         }
     }
 }
@@ -24,9 +38,13 @@ extension JSONValue {
 private struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
+    /// A top-level key whose plain string value is only located, not copied.
+    let inPlaceKey: String?
+    var inPlaceRange: Range<Int>?
 
-    init(bytes: UnsafeBufferPointer<UInt8>) {
+    init(bytes: UnsafeBufferPointer<UInt8>, inPlaceKey: String? = nil) {
         self.bytes = bytes
+        self.inPlaceKey = inPlaceKey
     }
 
     mutating func skipWhitespace() {
@@ -74,8 +92,14 @@ private struct JSONParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
             index += 1
-            guard let value = value(depth: depth) else { return nil }
-            fields[key] = value
+            if depth == 1, key == inPlaceKey, let range = plainASCIIString() {
+                inPlaceRange = range
+                fields[key] = nil  // a repeated key keeps its last value
+            } else {
+                guard let value = value(depth: depth) else { return nil }
+                fields[key] = value
+                if depth == 1, key == inPlaceKey { inPlaceRange = nil }
+            }
             skipWhitespace()
             guard index < bytes.count else { return nil }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -101,6 +125,24 @@ private struct JSONParser {
             if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
             return nil
         }
+    }
+
+    /// Before a string value: its content's range when it is printable ASCII without escapes, past
+    /// its closing quote; otherwise `nil`, with the position unchanged.
+    mutating func plainASCIIString() -> Range<Int>? {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+        var end = index + 1
+        while end < bytes.count {
+            let byte = bytes[end]
+            if byte == UInt8(ascii: "\"") {
+                defer { index = end + 1 }
+                return index + 1..<end
+            }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 || byte >= 0x80 { return nil }
+            end += 1
+        }
+        return nil
     }
 
     /// At an opening quote; the string's value, escapes resolved, UTF-8 validated.

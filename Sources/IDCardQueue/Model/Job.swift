@@ -4,9 +4,14 @@ import Foundation
 public struct Job: Sendable, Equatable {
     /// Where the image comes from.
     public enum Image: Sendable, Equatable {
-        /// Base64 text, already stripped of a `data:` prefix and of line breaks.
-        case base64(String)
+        /// Base64 text (its ASCII bytes), already stripped of a `data:` prefix and of line breaks.
+        /// Bytes rather than a `String`: in a worker this is a slice of the list element, so a job
+        /// holds its image once.
+        case base64(Data)
         case url(String)
+
+        /// The image `bytes`, base64-encoded: how producers build a job.
+        public static func base64(encoding bytes: Data) -> Image { .base64(bytes.base64EncodedData()) }
     }
 
     /// Which side of the card the image shows.
@@ -71,7 +76,7 @@ public struct Job: Sendable, Equatable {
     public func encoded() -> Data {
         var fields: [String: JSONValue] = ["id": .string(id), "type": .string(side.rawValue)]
         switch image {
-        case .base64(let text): fields["imgData"] = .string(text)
+        case .base64(let text): fields["imgData"] = .string(String(decoding: text, as: UTF8.self))
         case .url(let url): fields["imgUrl"] = .string(url)
         }
         if needQuality { fields["needQuality"] = .string("1") }

@@ -7,11 +7,16 @@ import Foundation
 public struct ReceivedJob: Sendable {
     /// The element exactly as it was in the list; releasing or dead-lettering uses these bytes.
     public let element: Data
+    /// The element's fields, except a plain `imgData` string, which stays in `element` (``imageText``).
     public let fields: [String: JSONValue]?
+    /// `imgData`'s text as a slice of `element`, when it was a plain string (the usual case).
+    let imageText: Data?
 
     public init(element: Data) {
         self.element = element
-        self.fields = JSONValue.parse(element)?.objectValue
+        let parsed = JSONValue.parseObject(element, leavingInPlace: "imgData")
+        self.fields = parsed?.fields
+        self.imageText = parsed?.text
     }
 
     /// The id when it is a valid one, so a failed result can be stored under it.
@@ -41,13 +46,18 @@ public struct ReceivedJob: Sendable {
         guard let id else { throw JobError(.invalidJob, "id must be 1-128 characters of A-Za-z0-9._:-") }
 
         let image: Job.Image
-        switch (nonEmpty(fields["imgData"]), nonEmpty(fields["imgUrl"])) {
-        case (.some, .some): throw JobError(.invalidJob, "give imgData or imgUrl, not both")
-        case (.none, .none): throw JobError(.invalidJob, "imgData or imgUrl is required")
-        case (.some(let data), .none):
-            guard case .string(let text) = data else { throw JobError(.invalidJob, "imgData must be a base64 string") }
-            image = .base64(Self.strippedBase64(text))
-        case (.none, .some(let url)):
+        let hasImageData = imageText.map { !$0.isEmpty } ?? (nonEmpty(fields["imgData"]) != nil)
+        switch (hasImageData, nonEmpty(fields["imgUrl"])) {
+        case (true, .some): throw JobError(.invalidJob, "give imgData or imgUrl, not both")
+        case (false, .none): throw JobError(.invalidJob, "imgData or imgUrl is required")
+        case (true, .none):
+            if let imageText {
+                image = .base64(Self.strippedBase64(imageText))
+            } else {
+                guard case .string(let text)? = fields["imgData"] else { throw JobError(.invalidJob, "imgData must be a base64 string") }
+                image = .base64(Self.strippedBase64(Data(text.utf8)))
+            }
+        case (false, .some(let url)):
             guard case .string(let text) = url else { throw JobError(.invalidJob, "imgUrl must be a string") }
             image = .url(text)
         }
@@ -106,15 +116,14 @@ public struct ReceivedJob: Sendable {
     }
 
     /// Drops a `data:image/...;base64,` prefix and any white space producers wrapped lines with.
-    static func strippedBase64(_ text: String) -> String {
-        var body = Substring(text)
-        if body.hasPrefix("data:"), let comma = body.firstIndex(of: ",") {
+    static func strippedBase64(_ text: Data) -> Data {
+        var body = text
+        if body.starts(with: "data:".utf8), let comma = body.firstIndex(of: UInt8(ascii: ",")) {
             body = body[body.index(after: comma)...]
         }
-        guard body.utf8.contains(where: { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else {
-            // The common case: the producer's text itself, shared rather than copied.
-            return body.startIndex == text.startIndex ? text : String(body)
-        }
-        return String(body.filter { !$0.isWhitespace })
+        let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
+        // The common case: a slice of the producer's text, shared rather than copied.
+        guard body.contains(where: isSpace) else { return body }
+        return Data(body.filter { !isSpace($0) })
     }
 }

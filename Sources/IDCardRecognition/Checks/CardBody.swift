@@ -1,3 +1,4 @@
+import Foundation
 import IDCardQueue
 
 /// The contract's `body`: the 1429-1 field names, dates as `yyyy-MM-dd`, `effEndDate` possibly `长期`.
@@ -21,7 +22,7 @@ public enum CardBody {
         if let idNo = body["idNo"]?.stringValue {
             body["idNo"] = .string(IDNumber.normalized(idNo))
         }
-        if case .string(let portrait)? = body["headImgBase64"], PreparedImage.decodeBase64(portrait) == nil {
+        if case .string(let portrait)? = body["headImgBase64"], PreparedImage.decodeBase64(Data(portrait.utf8)) == nil {
             body["headImgBase64"] = nil
         }
         if !needQuality { body["quality"] = nil }

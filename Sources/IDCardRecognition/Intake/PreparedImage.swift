@@ -4,9 +4,10 @@ import IDCardQueue
 
 /// An image checked before any paid call: decoded, within the size limit, carrying a known signature.
 public enum PreparedImage: Sendable, Equatable {
-    /// `imgData` as it came (sent on as is to the 1429-1 API) and the SHA-256 of its bytes. The
-    /// decoded bytes are not kept: a job waiting seconds for an answer holds only the text.
-    case base64(String, sha256: String)
+    /// `imgData`'s text as it came (sent on as is to the 1429-1 API) and the SHA-256 of its bytes.
+    /// The decoded bytes are not kept: a job waiting seconds for an answer holds only the text,
+    /// and that is a slice of its list element.
+    case base64(Data, sha256: String)
     /// An `http(s)` URL for the recognizer to fetch.
     case url(String)
 
@@ -44,7 +45,7 @@ extension PreparedImage {
             self = .url(text)
         case .base64(let text):
             // Four base64 characters carry three bytes: reject oversized images before decoding them.
-            if text.utf8.count / 4 * 3 > limits.maxImageBytes + 3 {
+            if text.count / 4 * 3 > limits.maxImageBytes + 3 {
                 throw JobError(.imageTooLarge, "the image is larger than \(limits.maxImageBytes) bytes")
             }
             guard let bytes = Self.decodeBase64(text) else {
@@ -85,11 +86,13 @@ extension PreparedImage {
     }
 
     /// Standard-alphabet base64; missing `=` padding is tolerated.
-    static func decodeBase64(_ text: String) -> Data? {
+    static func decodeBase64(_ text: Data) -> Data? {
         guard !text.isEmpty else { return nil }
-        let remainder = text.utf8.count % 4
+        let remainder = text.count % 4
         if remainder == 1 { return nil }
-        let padded = remainder == 0 ? text : text + String(repeating: "=", count: 4 - remainder)
+        if remainder == 0 { return Data(base64Encoded: text) }
+        var padded = Data(text)
+        padded.append(contentsOf: repeatElement(UInt8(ascii: "="), count: 4 - remainder))
         return Data(base64Encoded: padded)
     }
 }

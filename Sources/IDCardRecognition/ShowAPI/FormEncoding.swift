@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 /// An `application/x-www-form-urlencoded` body, escaped chunk by chunk while it is sent.
@@ -9,19 +10,24 @@ struct FormEncoding: AsyncSequence, Sendable {
 
     static let chunkSize = 64 * 1024
 
-    private var pieces: [(text: String, escaped: Bool)] = []
+    private var pieces: [(bytes: Data, escaped: Bool)] = []
 
     mutating func append(_ name: String, _ value: String) {
-        if !pieces.isEmpty { pieces.append(("&", false)) }
-        pieces.append((name, true))
-        pieces.append(("=", false))
+        append(name, Data(value.utf8))
+    }
+
+    /// A value given as bytes: an image's base64 text, sent without a copy of it being made first.
+    mutating func append(_ name: String, _ value: Data) {
+        if !pieces.isEmpty { pieces.append((Data("&".utf8), false)) }
+        pieces.append((Data(name.utf8), true))
+        pieces.append((Data("=".utf8), false))
         pieces.append((value, true))
     }
 
     /// The body's length in bytes, known before sending (the request carries Content-Length).
     var length: Int {
         pieces.reduce(0) { total, piece in
-            total + (piece.escaped ? piece.text.utf8.reduce(0) { $0 + (Self.isUnreserved($1) ? 1 : 3) } : piece.text.utf8.count)
+            total + (piece.escaped ? piece.bytes.reduce(0) { $0 + (Self.isUnreserved($1) ? 1 : 3) } : piece.bytes.count)
         }
     }
 
@@ -29,7 +35,7 @@ struct FormEncoding: AsyncSequence, Sendable {
     var bytes: [UInt8] {
         var out: [UInt8] = []
         for piece in pieces {
-            if piece.escaped { Self.escape(piece.text.utf8, into: &out) } else { out.append(contentsOf: piece.text.utf8) }
+            if piece.escaped { Self.escape(piece.bytes, into: &out) } else { out.append(contentsOf: piece.bytes) }
         }
         return out
     }
@@ -65,7 +71,7 @@ struct FormEncoding: AsyncSequence, Sendable {
     func makeAsyncIterator() -> Iterator { Iterator(pieces: pieces) }
 
     struct Iterator: AsyncIteratorProtocol {
-        let pieces: [(text: String, escaped: Bool)]
+        let pieces: [(bytes: Data, escaped: Bool)]
         var piece = 0
         var offset = 0
 
@@ -74,13 +80,14 @@ struct FormEncoding: AsyncSequence, Sendable {
             var out: [UInt8] = []
             out.reserveCapacity(FormEncoding.chunkSize + 3)
             while piece < pieces.count, out.count < FormEncoding.chunkSize {
-                let (text, escaped) = pieces[piece]
+                let (bytes, escaped) = pieces[piece]
                 // At most three output bytes per input byte: never past the chunk size.
                 let room = Swift.max(1, (FormEncoding.chunkSize - out.count) / 3)
-                let utf8 = Array(text.utf8[text.utf8.index(text.utf8.startIndex, offsetBy: offset)...].prefix(room))
-                if escaped { FormEncoding.escape(utf8, into: &out) } else { out.append(contentsOf: utf8) }
-                offset += utf8.count
-                if offset >= text.utf8.count {
+                let start = bytes.startIndex + offset
+                let slice = bytes[start..<Swift.min(start + room, bytes.endIndex)]
+                if escaped { FormEncoding.escape(slice, into: &out) } else { out.append(contentsOf: slice) }
+                offset += slice.count
+                if offset >= bytes.count {
                     piece += 1
                     offset = 0
                 }

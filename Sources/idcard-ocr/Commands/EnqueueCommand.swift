@@ -37,7 +37,7 @@ struct EnqueueCommand: AsyncParsableCommand {
                 guard let bytes = FileManager.default.contents(atPath: path) else {
                     throw CLIError("cannot read \(path)")
                 }
-                image = .base64(bytes.base64EncodedString())
+                image = .base64(encoding: bytes)
             }
             let jobID = id ?? Self.jobID(for: path)
             jobs.append(Job(id: jobID, image: image, side: Job.Side(rawValue: type) ?? .detect, needQuality: needQuality, replyTo: replyTo))

@@ -119,7 +119,7 @@ enum Harness {
 
     /// A job whose image the 1429-1 fake reads as `card`, answering per `script`.
     static func job(id: String, card: [String: String] = SyntheticCard.portrait(), script: [FakeImage.Step] = [], side: Job.Side = .portrait, replyTo: String? = nil) -> Job {
-        Job(id: id, image: .base64(FakeImage.make(card: card, script: script).base64EncodedString()), side: side, replyTo: replyTo, meta: .object(["order": .int(7781)]))
+        Job(id: id, image: .base64(encoding: FakeImage.make(card: card, script: script)), side: side, replyTo: replyTo, meta: .object(["order": .int(7781)]))
     }
 
     /// Nothing pending and the last job's result is there.
