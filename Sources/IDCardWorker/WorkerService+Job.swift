@@ -24,17 +24,38 @@ extension WorkerService {
             if waited >= 0 { metrics.queueLatency.recordMilliseconds(waited) }
         }
 
-        let decision: JobQueue.GateDecision
-        let attemptsMade: Int
+        var decision: JobQueue.GateDecision
+        var attemptsMade: Int
         let imageKey = rememberedRecognitionKey(job: job, image: image)
-        do {
-            (decision, attemptsMade) = try await persistently("gate") {
-                try await self.queue.gate(jobID: job.id, imageKey: imageKey, rateInterval: self.configuration.rateInterval)
+        var missedSlots = 0
+        while true {
+            do {
+                (decision, attemptsMade) = try await persistently("gate") {
+                    try await self.queue.gate(jobID: job.id, imageKey: imageKey, rateInterval: self.configuration.rateInterval)
+                }
+            } catch {
+                if !(error is CancellationError) { logger.error("gate failed; giving the job back", metadata: ["error": "\(error)"]) }
+                await giveBack(received, logger: logger)
+                return nil
             }
-        } catch {
-            if !(error is CancellationError) { logger.error("gate failed; giving the job back", metadata: ["error": "\(error)"]) }
-            await giveBack(received, logger: logger)
-            return nil
+            guard case .proceed(let wait) = decision, configuration.rateInterval != nil else { break }
+            let repliedAt = ContinuousClock.now
+            if wait > .zero {
+                metrics.rateLimitWait.record(duration: wait)
+                do {
+                    try await Task.sleep(for: wait)
+                } catch {
+                    await giveBack(received, logger: logger)
+                    return nil
+                }
+            }
+            // A call leaving well after its slot would land in the limiter's same second as the
+            // calls of the next slots: take a fresh slot instead (the missed one goes unused).
+            let late = ContinuousClock.now - (repliedAt + wait)
+            guard late > Self.slotLateness, missedSlots < Self.maxMissedSlots else { break }
+            missedSlots += 1
+            metrics.rateSlotsMissed.increment()
+            logger.debug("late for the rate slot; reserving another", metadata: ["lateMs": "\(Int(late / .milliseconds(1)))"])
         }
         let attempt = attemptsMade + 1
         logger[metadataKey: "attempt"] = "\(attempt)"
@@ -49,16 +70,8 @@ extension WorkerService {
                 return await succeed(received, job: job, recognition: recognition, attempt: attempt, imageKey: nil, outcome: .deduplicated, takenAt: takenAt, logger: logger)
             }
             logger.warning("a remembered recognition could not be read; recognizing again")
-        case .proceed(let wait):
-            if wait > .zero {
-                metrics.rateLimitWait.record(duration: wait)
-                do {
-                    try await Task.sleep(for: wait)
-                } catch {
-                    await giveBack(received, logger: logger)
-                    return nil
-                }
-            }
+        case .proceed:
+            break  // its rate slot has come (waited for above)
         }
 
         let started = ContinuousClock.now
@@ -213,6 +226,14 @@ extension WorkerService {
         guard configuration.dedupeImages, let digest = image.sha256 else { return nil }
         return "\(digest):\(job.side == .detect ? "0" : job.side.rawValue):\(job.needQuality ? 1 : 0)"
     }
+
+    /// How late after its rate slot a call may still leave. The fleet's spacing margin absorbs
+    /// 15 ms of jitter per second (``WorkerConfiguration/rateSpacingMargin``); this keeps the part
+    /// the worker controls well inside it, leaving the rest to the HTTP client and the network.
+    static let slotLateness = Duration.milliseconds(5)
+    /// Fresh slots a job takes at most before calling anyway: a worker starved of CPU must not
+    /// burn the quota's slots one after another.
+    static let maxMissedSlots = 3
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Int {
         Int((ContinuousClock.now - start) / .milliseconds(1))
