@@ -123,7 +123,7 @@ public struct ReceivedJob: Sendable {
         }
         let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
         // The common case: a slice of the producer's text, shared rather than copied.
-        guard body.contains(where: isSpace) else { return body }
+        guard body.withUnsafeBytes({ $0.contains(where: isSpace) }) else { return body }
         return Data(body.filter { !isSpace($0) })
     }
 }

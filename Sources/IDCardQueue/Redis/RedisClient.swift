@@ -124,9 +124,8 @@ public final class RedisClient: Sendable {
             let batch = outbox.withLockedValue { $0.nextBatch(maxBytes: Self.maxBatchBytes) }
             if batch.isEmpty { return }
             counts.withLockedValue { $0.roundTrips += 1 }
-            let replies = connection.pipeline(batch.map(\.command))
-            for (entry, reply) in zip(batch, replies) {
-                entry.reply.resume(with: reply.mapError { $0 as Error })
+            connection.pipeline(batch.map(\.command)) { index, reply in
+                batch[index].reply.resume(with: reply.mapError { $0 as Error })
             }
         }
     }

@@ -24,42 +24,38 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     /// Sends commands in one write and reads their replies in order: one round trip for all of them,
-    /// connecting first when needed. A broken connection is dropped, so the next call reconnects, and
-    /// every command without a reply yet fails with ``RedisError/connection(_:)``: it may or may not
-    /// have run, as with any command whose reply was lost.
-    func pipeline(_ commands: [[RedisArgument]]) -> [Result<RedisValue, RedisError>] {
+    /// connecting first when needed. `reply` gets each command's outcome as soon as it is read, in
+    /// order. A broken connection is dropped, so the next call reconnects, and every command without
+    /// a reply yet fails with ``RedisError/connection(_:)``: it may or may not have run, as with any
+    /// command whose reply was lost.
+    func pipeline(_ commands: [[RedisArgument]], reply: (Int, Result<RedisValue, RedisError>) -> Void) {
         lock.withLock {
-            let context: UnsafeMutablePointer<redisContext>
+            var answered = 0
             do throws(RedisError) {
-                context = try connectedContext()
-            } catch {
-                return Array(repeating: .failure(error), count: commands.count)
-            }
-            for command in commands {
-                let status = Self.withArgv(command) { argc, argv, lengths in redisAppendCommandArgv(context, argc, argv, lengths) }
-                if status != REDIS_OK { return fail(commands.count, answered: [], context: context) }
-            }
-            var replies = [Result<RedisValue, RedisError>]()
-            replies.reserveCapacity(commands.count)
-            for _ in commands {
-                var raw: UnsafeMutableRawPointer?
-                guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
-                    return fail(commands.count, answered: replies, context: context)
+                let context = try connectedContext()
+                for command in commands {
+                    let status = Self.withArgv(command) { argc, argv, lengths in redisAppendCommandArgv(context, argc, argv, lengths) }
+                    if status != REDIS_OK { throw brokenConnection(context) }
                 }
-                replies.append(.success(Self.value(of: raw.assumingMemoryBound(to: redisReply.self))))
-                freeReplyObject(raw)
+                while answered < commands.count {
+                    var raw: UnsafeMutableRawPointer?
+                    guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw brokenConnection(context) }
+                    let value = Self.value(of: raw.assumingMemoryBound(to: redisReply.self))
+                    freeReplyObject(raw)
+                    reply(answered, .success(value))
+                    answered += 1
+                }
+            } catch {
+                for index in answered..<commands.count { reply(index, .failure(error)) }
             }
-            return replies
         }
     }
 
-    /// Drops the broken context; the commands not yet answered fail with its error.
-    private func fail(
-        _ count: Int, answered: [Result<RedisValue, RedisError>], context: UnsafeMutablePointer<redisContext>
-    ) -> [Result<RedisValue, RedisError>] {
+    /// Drops a context that failed, returning its error.
+    private func brokenConnection(_ context: UnsafeMutablePointer<redisContext>) -> RedisError {
         let error = RedisError.connection(Self.errorString(context))
         dropContext()
-        return answered + Array(repeating: .failure(error), count: count - answered.count)
+        return error
     }
 
     /// Closes the socket; the next ``pipeline(_:)`` reconnects.
