@@ -40,6 +40,14 @@ public final class ShowAPIFake: Sendable {
         public var duplicateBilled = 0
         /// Most billed calls seen in any one-second window.
         public var maxPerSecond = 0
+        /// For each call refused for rate: seconds since the first call, and how much shorter
+        /// than 1 s the span of the calls it would have joined was (ms): how bunched they arrived.
+        public var rejections: [Rejection] = []
+
+        public struct Rejection: Sendable, Codable, Equatable {
+            public var atSeconds: Double
+            public var bunchedMilliseconds: Double
+        }
     }
 
     struct State {
@@ -47,6 +55,7 @@ public final class ShowAPIFake: Sendable {
         var stats = Stats()
         var window: [ContinuousClock.Instant] = []
         var billedTimes: [ContinuousClock.Instant] = []
+        var firstCall: ContinuousClock.Instant?
         var callsPerImage: [Data: Int] = [:]
         var billedPerImage: [Data: Int] = [:]
     }
@@ -122,10 +131,16 @@ public final class ShowAPIFake: Sendable {
             if configuration.quotaExhausted {
                 return (.json(status: .ok, Self.gateway(code: -2, error: "calls used up")), configuration.latency)
             }
+            let firstCall = state.firstCall ?? arrival
+            state.firstCall = firstCall
             if let limit = configuration.strictQPS {
                 state.window.removeAll { arrival - $0 >= .seconds(1) }
                 if state.window.count >= limit {
                     state.stats.rejectedForRate += 1
+                    let span = arrival - (state.window.min() ?? arrival)
+                    state.stats.rejections.append(.init(
+                        atSeconds: (arrival - firstCall) / .seconds(1), bunchedMilliseconds: (.seconds(1) - span) / .milliseconds(1)
+                    ))
                     return (.json(status: .ok, Self.gateway(code: -1009, error: "rate limited")), configuration.latency)
                 }
                 state.window.append(arrival)
