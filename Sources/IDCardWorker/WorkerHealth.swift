@@ -8,6 +8,8 @@ import Synchronization
 public final class WorkerHealth: Sendable {
     struct State {
         var redisReachable = true
+        /// Redis connection failures so far: each may have lost a reply.
+        var connectionLosses = 0
         var pausedReason: String?
         var failedProbes = 0
         var nextProbe: ContinuousClock.Instant?
@@ -35,8 +37,14 @@ public final class WorkerHealth: Sendable {
     var nextProbe: ContinuousClock.Instant? { state.withLock(\.nextProbe) }
 
     func redisReachable(_ reachable: Bool) {
-        update { $0.redisReachable = reachable }
+        update { state in
+            state.redisReachable = reachable
+            if !reachable { state.connectionLosses += 1 }
+        }
     }
+
+    /// Redis connection failures so far.
+    var connectionLosses: Int { state.withLock(\.connectionLosses) }
 
     /// The account or configuration was refused: stop taking jobs until a probe gets through.
     /// Only a call started during the pause (a probe) pushes the next probe further out; the other

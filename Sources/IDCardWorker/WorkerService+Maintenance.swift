@@ -1,5 +1,7 @@
+import Crypto
 import Foundation
 import IDCardQueue
+import IDCardRecognition
 import Logging
 
 /// Work every worker does beside its jobs, so the fleet needs no coordinator.
@@ -21,6 +23,40 @@ extension WorkerService {
                 let error = JobError(.workerLost, "the job was in the hands of a worker process that died, three times; it is set aside so it cannot crash more workers")
                 _ = await self.failForGood(job, error: error, attempts: 3, provider: nil, takenAt: .now, logger: self.logger, mayTakeNext: false)
             }
+        }
+    }
+
+    /// Gives back jobs whose take ran in Redis but whose reply was lost with a connection: such a
+    /// job sits in this worker's processing list with no slot running it, and the reaper never
+    /// looks at a live worker. After a connection failure, the list is compared with the jobs held
+    /// a reply deadline later: whatever was listed before and is held by no slot then is given back.
+    func recoverLostTakes() async {
+        var handledLosses = 0
+        while !Task.isCancelled {
+            let losses = health.connectionLosses
+            if losses > handledLosses {
+                do {
+                    try await giveBackLostTakes()
+                    handledLosses = losses
+                } catch {
+                    logger.debug("housekeeping step failed", metadata: ["error": "\(error)"])
+                }
+            }
+            try? await Task.sleep(for: heartbeatInterval)
+        }
+    }
+
+    private func giveBackLostTakes() async throws {
+        let listed = try await queue.processingDigests(worker: workerID)
+        guard !listed.isEmpty else { return }
+        try await Task.sleep(for: queue.replyDeadline + .seconds(1))
+        var unheld = Dictionary(listed.map { ($0, 1) }, uniquingKeysWith: +)
+        for element in held.withLock({ $0.all }) {
+            unheld[PreparedImage.hex(Insecure.SHA1.hash(data: element))]? -= 1
+        }
+        let moved = try await queue.giveBack(worker: workerID, digests: unheld.filter { $0.value > 0 })
+        if moved > 0 {
+            logger.warning("gave back jobs whose take was lost with a Redis connection", metadata: ["jobs": "\(moved)"])
         }
     }
 

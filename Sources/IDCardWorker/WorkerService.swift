@@ -22,6 +22,8 @@ public final class WorkerService: Service, Sendable {
     let retryPolicy: RetryPolicy
     let intakeLimits: IntakeLimits
     private let stopping = Atomic<Bool>(false)
+    /// The jobs slots are running, by slot: what this worker's processing list should hold.
+    let held = Mutex(HeldJobs())
     /// Finished when the worker is asked to stop, so a job loop waiting for a free slot wakes up.
     private let stopSignal = AsyncStream<Never>.makeStream()
 
@@ -62,6 +64,7 @@ public final class WorkerService: Service, Sendable {
             group.addTask { await self.reapDeadWorkers() }
             group.addTask { await self.promoteDueRetries() }
             group.addTask { await self.sampleDepths() }
+            group.addTask { await self.recoverLostTakes() }
             await withGracefulShutdownHandler {
                 await self.runJobs()
             } onGracefulShutdown: {
@@ -136,7 +139,9 @@ public final class WorkerService: Service, Sendable {
                             var next = handoff.take()
                             var takenAt = takenAt
                             while let job = next {
+                                let slot = self.held.withLock { $0.hold(job.element) }
                                 next = await self.process(job, takenAt: takenAt)
+                                self.held.withLock { $0.release(slot) }
                                 takenAt = .now
                             }
                             return .jobEnded
@@ -179,6 +184,22 @@ public final class WorkerService: Service, Sendable {
         private let job: Mutex<ReceivedJob?>
         init(_ job: ReceivedJob) { self.job = Mutex(job) }
         func take() -> ReceivedJob? { job.withLock { $0.take() } }
+    }
+
+    /// Job elements held by running slots.
+    struct HeldJobs {
+        private var elements: [Int: Data] = [:]
+        private var nextSlot = 0
+
+        mutating func hold(_ element: Data) -> Int {
+            nextSlot += 1
+            elements[nextSlot] = element
+            return nextSlot
+        }
+
+        mutating func release(_ slot: Int) { elements[slot] = nil }
+
+        var all: [Data] { Array(elements.values) }
     }
 
     /// Reconnecting to Redis: quick at first, at most every 5 s.

@@ -41,4 +41,30 @@ struct ResilienceTests {
         await restarted.stop()
         await redis.stop()
     }
+
+    @Test("a take whose reply was lost with the connection: the job is given back, not stranded with a live worker")
+    func lostTake() async throws {
+        var fakeConfiguration = ShowAPIFake.Configuration()
+        fakeConfiguration.latency = .seconds(3)
+        try await Harness.scenario(fake: fakeConfiguration) { scenario in
+            let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
+            try await producer.enqueue((0..<3).map { Harness.job(id: "held-\($0)") })
+            try await Harness.withWorker(configuration) { worker in
+                try await Harness.eventually("3 jobs in flight") { try await producer.stats().processing == 3 }
+                // As if a take had run in Redis and its reply had been lost: a job in this live
+                // worker's processing list that no slot runs.
+                let stranded = Harness.job(id: "stranded").encoded()
+                _ = try await producer.redis.send("LPUSH", .string(producer.keys.processing(worker.configuration.workerID)), .data(stranded))
+                // Every client's connection drops, the worker's with them.
+                _ = try await producer.redis.send("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "no")
+                try await Harness.eventually("the stranded job's result", timeout: 30) { try await producer.resultData(id: "stranded") != nil }
+                for index in 0..<3 { #expect(try await producer.resultData(id: "held-\(index)") != nil) }
+            }
+            // The jobs running during the recovery were not given back: nothing was paid twice.
+            #expect(fake.stats.billed == 4)
+            #expect(fake.stats.duplicateBilled == 0)
+            let stats = try await producer.stats()
+            #expect(stats.processing == 0 && stats.pending == 0 && stats.dead == 0)
+        }
+    }
 }

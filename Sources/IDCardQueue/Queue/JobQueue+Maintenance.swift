@@ -37,6 +37,21 @@ extension JobQueue {
         ).int ?? 0
     }
 
+    /// The SHA-1 (hex) of each job in `worker`'s processing list.
+    public func processingDigests(worker: String) async throws -> [String] {
+        let reply = try await redis.run(QueueScripts.processingDigests, keys: [keys.processing(worker)], arguments: [])
+        return (reply.array ?? []).compactMap(\.string)
+    }
+
+    /// Gives back to `pending` up to `count` jobs of each SHA-1 still in `worker`'s processing list.
+    /// Returns how many moved.
+    @discardableResult
+    public func giveBack(worker: String, digests: [String: Int]) async throws -> Int {
+        guard !digests.isEmpty else { return 0 }
+        let arguments = digests.flatMap { [RedisArgument.string($0.key), .int($0.value)] }
+        return try await redis.run(QueueScripts.giveBackByDigest, keys: [keys.processing(worker), keys.pending], arguments: arguments).int ?? 0
+    }
+
     /// Leaves the fleet on a clean shutdown: anything still held goes back to `pending`.
     public func deregister(worker: String) async throws {
         _ = try await redis.run(

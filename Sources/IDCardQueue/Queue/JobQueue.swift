@@ -16,7 +16,12 @@ public final class JobQueue: Sendable {
         self.keys = keys
         self.redis = RedisClient(configuration: configuration)
         self.blockingRedis = RedisClient(configuration: configuration, readTimeoutSeconds: blockingTimeoutSeconds + configuration.timeoutSeconds)
+        self.replyDeadline = .milliseconds(Int64((blockingTimeoutSeconds + configuration.timeoutSeconds) * 1000))
     }
+
+    /// The longest a reply may take before its command counts as failed (the blocking take's).
+    /// A command that failed may still have run; after this long, no reply of it can still come.
+    public let replyDeadline: Duration
 
     /// Closes connections and stops the Redis threads.
     public func shutdown() async {

@@ -202,6 +202,32 @@ enum QueueScripts {
         return count
         """)
 
+    /// The SHA-1 of every element in a processing list: what a worker compares with the jobs it holds.
+    static let processingDigests = RedisScript(name: "processingDigests", source: """
+        -- KEYS: processing
+        local digests = {}
+        for _, element in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do digests[#digests + 1] = redis.sha1hex(element) end
+        return digests
+        """)
+
+    /// Gives back to the right of `pending` up to ARGV[2n] elements of each SHA-1 ARGV[2n-1] still in
+    /// the processing list. Returns how many moved.
+    static let giveBackByDigest = RedisScript(name: "giveBackByDigest", source: """
+        -- KEYS: processing, pending   ARGV: digest, count, digest, count, ...
+        local wanted = {}
+        for i = 1, #ARGV, 2 do wanted[ARGV[i]] = tonumber(ARGV[i + 1]) end
+        local moved = 0
+        for _, element in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+          local digest = redis.sha1hex(element)
+          if (wanted[digest] or 0) > 0 and redis.call('LREM', KEYS[1], -1, element) > 0 then
+            redis.call('RPUSH', KEYS[2], element)
+            wanted[digest] = wanted[digest] - 1
+            moved = moved + 1
+          end
+        end
+        return moved
+        """)
+
     /// A worker leaving cleanly: whatever it still holds goes back to the right of `pending`.
     static let retire = RedisScript(name: "retire", source: """
         -- KEYS: workers, own processing, pending, paused   ARGV: worker

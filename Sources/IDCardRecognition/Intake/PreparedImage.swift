@@ -74,7 +74,7 @@ extension PreparedImage {
     }
 
     /// Lower-case hex, without `String(format:)` (which costs more than the hash itself).
-    static func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+    public static func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(64)
