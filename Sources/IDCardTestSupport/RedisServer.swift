@@ -47,8 +47,9 @@ public final class RedisServer: Sendable {
         return answer == true
     }
 
-    /// Asks the server to exit (`SHUTDOWN NOSAVE`), then waits for it. A server launched from the
-    /// test process did not act on SIGTERM and sat out `end`'s 10 s deadline, adding 10 s to every test.
+    /// Asks the server to exit (`SHUTDOWN NOSAVE`), then waits for it. Not SIGTERM: `Process` starts
+    /// the child with the spawning thread's signal mask, and the test process's threads block
+    /// SIGTERM, so the server would sit out `end`'s 10 s deadline.
     public func stop() async {
         _ = try? FreePort.exchange(port: port, send: "SHUTDOWN NOSAVE\r\n", expectPrefix: "-")
         await Self.end(process, signal: SIGTERM)

@@ -1,4 +1,5 @@
 import Foundation
+import IDCardQueue
 import IDCardRecognition
 
 /// Everything a worker process is told, with the contract's defaults (contract §6).
@@ -8,6 +9,9 @@ import IDCardRecognition
 public struct WorkerConfiguration: Sendable {
     /// `IDOCR_REDIS_URL`: `redis://[user:password@]host:port/db`.
     public var redisURL = "redis://127.0.0.1:6379/0"
+    /// *Extension*: the contents of the file `IDOCR_REDIS_PASSWORD_FILE` names (a mounted Secret),
+    /// so the password need not sit in the URL; it replaces any password there.
+    public var redisPassword: String?
     /// `IDOCR_KEY_PREFIX`: `P` of the keys.
     public var keyPrefix = "idocr"
     /// `IDOCR_QUEUE`: `Q` of the keys.
@@ -65,13 +69,9 @@ public struct WorkerConfiguration: Sendable {
         queue = reader.string("IDOCR_QUEUE") ?? queue
         provider = reader.string("IDOCR_PROVIDER") ?? provider
         showAPIURL = reader.string("SHOWAPI_URL") ?? showAPIURL
+        redisPassword = try Self.secret(fromFileIn: "IDOCR_REDIS_PASSWORD_FILE", reader)
         showAPIAppKey = reader.string("SHOWAPI_APP_KEY")
-        if showAPIAppKey == nil, let path = reader.string("SHOWAPI_APP_KEY_FILE") {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw ConfigurationError("SHOWAPI_APP_KEY_FILE: cannot read \(path)")
-            }
-            showAPIAppKey = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        if showAPIAppKey == nil { showAPIAppKey = try Self.secret(fromFileIn: "SHOWAPI_APP_KEY_FILE", reader) }
         rapidOCRURL = reader.string("RAPIDOCR_URL") ?? rapidOCRURL
         concurrency = try reader.int("IDOCR_CONCURRENCY") ?? concurrency
         rateLimit = try reader.double("IDOCR_RATE_LIMIT") ?? rateLimit
@@ -88,6 +88,39 @@ public struct WorkerConfiguration: Sendable {
         rateCoolDown = try reader.double("IDOCR_RATE_COOLDOWN") ?? rateCoolDown
         recognizerTimeout = try reader.double("IDOCR_OCR_TIMEOUT") ?? recognizerTimeout
         workerID = reader.string("IDOCR_WORKER_ID") ?? workerID
+    }
+
+    /// A secret from the file the variable `name` points at; `nil` when the variable is unset.
+    private static func secret(fromFileIn name: String, _ reader: EnvironmentReader) throws(ConfigurationError) -> String? {
+        guard let path = reader.string(name) else { return nil }
+        return try secret(fromFile: path, for: name)
+    }
+
+    /// A secret file's contents, trimmed (a mounted Secret often ends with a newline); the error names
+    /// `setting` (the variable or flag that gave the path), never the contents.
+    public static func secret(fromFile path: String, for setting: String) throws(ConfigurationError) -> String {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ConfigurationError("\(setting): cannot read \(path)") }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Where Redis is and how to log in: `IDOCR_REDIS_URL` with the password from
+    /// `IDOCR_REDIS_PASSWORD_FILE` when set. With the file, `redis://worker@host:6379/0` names the
+    /// ACL user `worker` (without it, a lone name before `@` is a password, as before).
+    public func redisConfiguration() throws(ConfigurationError) -> RedisConfiguration {
+        var configuration: RedisConfiguration
+        do {
+            configuration = try RedisConfiguration(url: redisURL)
+        } catch {
+            throw ConfigurationError("IDOCR_REDIS_URL: \(error)")
+        }
+        if let redisPassword {
+            let credentials = redisURL.dropFirst("redis://".count).split(separator: "@", omittingEmptySubsequences: false).dropLast().joined(separator: "@")
+            if configuration.username == nil, !credentials.isEmpty, !credentials.contains(":") {
+                configuration.username = configuration.password
+            }
+            configuration.password = redisPassword
+        }
+        return configuration
     }
 
     /// Rejects values that cannot work, saying which setting to fix.

@@ -8,6 +8,9 @@ struct QueueOptions: ParsableArguments {
     @Option(name: .customLong("redis-url"), help: "redis://[user:password@]host:port/db (env IDOCR_REDIS_URL)")
     var redisURL: String?
 
+    @Option(name: .customLong("redis-password-file"), help: "File holding the Redis password; replaces one in the URL (env IDOCR_REDIS_PASSWORD_FILE)")
+    var redisPasswordFile: String?
+
     @Option(name: .customLong("key-prefix"), help: "Key prefix P (env IDOCR_KEY_PREFIX, default idocr)")
     var keyPrefix: String?
 
@@ -18,6 +21,9 @@ struct QueueOptions: ParsableArguments {
     func configuration() throws -> WorkerConfiguration {
         var configuration = try WorkerConfiguration(environment: ProcessInfo.processInfo.environment)
         if let redisURL { configuration.redisURL = redisURL }
+        if let redisPasswordFile {
+            configuration.redisPassword = try WorkerConfiguration.secret(fromFile: redisPasswordFile, for: "--redis-password-file")
+        }
         if let keyPrefix { configuration.keyPrefix = keyPrefix }
         if let queue { configuration.queue = queue }
         return configuration
@@ -26,7 +32,7 @@ struct QueueOptions: ParsableArguments {
     func openQueue() throws -> JobQueue {
         let configuration = try configuration()
         return JobQueue(
-            redis: try RedisConfiguration(url: configuration.redisURL),
+            redis: try configuration.redisConfiguration(),
             keys: QueueKeys(prefix: configuration.keyPrefix, queue: configuration.queue)
         )
     }

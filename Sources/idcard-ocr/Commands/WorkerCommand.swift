@@ -37,10 +37,7 @@ struct WorkerCommand: AsyncParsableCommand {
         if let provider { configuration.provider = provider }
         if let showAPIURL { configuration.showAPIURL = showAPIURL }
         if let showAPIAppKeyFile {
-            guard let key = try? String(contentsOfFile: showAPIAppKeyFile, encoding: .utf8) else {
-                throw CLIError("cannot read --showapi-app-key-file \(showAPIAppKeyFile)")
-            }
-            configuration.showAPIAppKey = key.trimmingCharacters(in: .whitespacesAndNewlines)
+            configuration.showAPIAppKey = try WorkerConfiguration.secret(fromFile: showAPIAppKeyFile, for: "--showapi-app-key-file")
         }
         if let rapidOCRURL { configuration.rapidOCRURL = rapidOCRURL }
         if let concurrency { configuration.concurrency = concurrency }
@@ -50,8 +47,10 @@ struct WorkerCommand: AsyncParsableCommand {
         if let shutdownGrace { configuration.shutdownGrace = shutdownGrace }
         if let metricsPort { configuration.metricsPort = metricsPort }
         if allowPrivateURLs { configuration.allowPrivateURLs = true }
+        let redis: RedisConfiguration
         do {
             try configuration.validate()
+            redis = try configuration.redisConfiguration()
         } catch {
             throw CLIError(error.description)
         }
@@ -65,7 +64,7 @@ struct WorkerCommand: AsyncParsableCommand {
             throw CLIError(error.description)
         }
         let queue = JobQueue(
-            redis: try RedisConfiguration(url: configuration.redisURL),
+            redis: redis,
             keys: QueueKeys(prefix: configuration.keyPrefix, queue: configuration.queue)
         )
         let health = WorkerHealth()

@@ -68,7 +68,7 @@ enum Harness {
     }
 
     static func openQueue(_ configuration: WorkerConfiguration) throws -> JobQueue {
-        JobQueue(redis: try RedisConfiguration(url: configuration.redisURL), keys: QueueKeys(prefix: configuration.keyPrefix, queue: configuration.queue))
+        JobQueue(redis: try configuration.redisConfiguration(), keys: QueueKeys(prefix: configuration.keyPrefix, queue: configuration.queue))
     }
 
     /// Runs a worker in this process while `body` runs, then stops it as SIGTERM would.
