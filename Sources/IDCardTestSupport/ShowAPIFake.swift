@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A fake of the paid 1429-1 API, for tests and benchmarks only: never a provider users can pick.
 ///
@@ -60,18 +60,18 @@ public final class ShowAPIFake: Sendable {
         var billedPerImage: [Data: Int] = [:]
     }
 
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
 
     public init(configuration: Configuration = Configuration()) {
-        state = Mutex(State(configuration: configuration))
+        state = NIOLockedValueBox(State(configuration: configuration))
     }
 
     public func update(_ change: (inout Configuration) -> Void) {
-        state.withLock { change(&$0.configuration) }
+        state.withLockedValue { change(&$0.configuration) }
     }
 
     public var stats: Stats {
-        state.withLock { state in
+        state.withLockedValue { state in
             var stats = state.stats
             stats.maxPerSecond = Self.maxInAnySecond(state.billedTimes)
             return stats
@@ -121,7 +121,7 @@ public final class ShowAPIFake: Sendable {
         let arrival = ContinuousClock.now
         let image = form["imgData"].flatMap { Data(base64Encoded: $0) } ?? Data((form["imgUrl"] ?? "").utf8)
         let fake = FakeImage.read(image)
-        let decision: (answer: Answer, latency: Duration) = state.withLock { state in
+        let decision: (answer: Answer, latency: Duration) = state.withLockedValue { state in
             let configuration = state.configuration
             state.stats.calls += 1
             guard appKey == configuration.appKey else {

@@ -1,5 +1,5 @@
 import Metrics
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Whether this worker should take jobs, as `/readyz` and `idocr_worker_ready` report it.
 ///
@@ -16,7 +16,7 @@ public final class WorkerHealth: Sendable {
         var pausedSince: ContinuousClock.Instant?
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     private let readyGauge: Gauge
     private let probePolicy: RetryPolicy
 
@@ -27,14 +27,14 @@ public final class WorkerHealth: Sendable {
     }
 
     public var isReady: Bool {
-        state.withLock { $0.redisReachable && $0.pausedReason == nil }
+        state.withLockedValue { $0.redisReachable && $0.pausedReason == nil }
     }
 
     /// Why jobs are not being taken, when they are not.
-    public var pausedReason: String? { state.withLock(\.pausedReason) }
+    public var pausedReason: String? { state.withLockedValue(\.pausedReason) }
 
     /// When the paused worker may try its next job; `nil` while not paused.
-    var nextProbe: ContinuousClock.Instant? { state.withLock(\.nextProbe) }
+    var nextProbe: ContinuousClock.Instant? { state.withLockedValue(\.nextProbe) }
 
     func redisReachable(_ reachable: Bool) {
         update { state in
@@ -44,7 +44,7 @@ public final class WorkerHealth: Sendable {
     }
 
     /// Redis connection failures so far.
-    var connectionLosses: Int { state.withLock(\.connectionLosses) }
+    var connectionLosses: Int { state.withLockedValue(\.connectionLosses) }
 
     /// The account or configuration was refused: stop taking jobs until a probe gets through.
     /// Only a call started during the pause (a probe) pushes the next probe further out; the other
@@ -84,7 +84,7 @@ public final class WorkerHealth: Sendable {
     }
 
     private func update(_ change: (inout State) -> Void) {
-        let ready = state.withLock { state in
+        let ready = state.withLockedValue { state in
             change(&state)
             return state.redisReachable && state.pausedReason == nil
         }

@@ -3,7 +3,7 @@ import IDCardQueue
 import IDCardRecognition
 import Logging
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// One worker process: takes jobs from the queue and runs up to `concurrency` of them at once.
 ///
@@ -21,9 +21,9 @@ public final class WorkerService: Service, Sendable {
     let metrics: WorkerMetrics
     let retryPolicy: RetryPolicy
     let intakeLimits: IntakeLimits
-    private let stopping = Atomic<Bool>(false)
+    private let stopping = NIOLockedValueBox(false)
     /// The jobs slots are running, by slot: what this worker's processing list should hold.
-    let held = Mutex(HeldJobs())
+    let held = NIOLockedValueBox(HeldJobs())
     /// Finished when the worker is asked to stop, so a job loop waiting for a free slot wakes up.
     private let stopSignal = AsyncStream<Never>.makeStream()
 
@@ -84,11 +84,11 @@ public final class WorkerService: Service, Sendable {
     }
 
     /// True while the worker takes jobs at full concurrency: not stopping, not paused.
-    var isTakingJobs: Bool { !stopping.load(ordering: .relaxed) && health.pausedReason == nil }
+    var isTakingJobs: Bool { !stopping.withLockedValue { $0 } && health.pausedReason == nil }
 
     /// Asks the job loop to stop taking jobs, as SIGTERM does.
     public func stop() {
-        stopping.store(true, ordering: .relaxed)
+        stopping.withLockedValue { $0 = true }
         stopSignal.continuation.finish()
     }
 
@@ -108,7 +108,7 @@ public final class WorkerService: Service, Sendable {
             var redisFailures = 0
             // While the last take found jobs, take without blocking, alongside the other jobs' steps.
             var backlog = false
-            while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
+            while !stopping.withLockedValue { $0 } && !Task.isCancelled {
                 // Paused by an account problem: one job at a time, each a probe, when the probe is due.
                 let limit = health.pausedReason == nil ? configuration.concurrency : 1
                 if inFlight >= limit {
@@ -139,9 +139,9 @@ public final class WorkerService: Service, Sendable {
                             var next = handoff.take()
                             var takenAt = takenAt
                             while let job = next {
-                                let slot = self.held.withLock { $0.hold(job.element) }
+                                let slot = self.held.withLockedValue { $0.hold(job.element) }
                                 next = await self.process(job, takenAt: takenAt)
-                                self.held.withLock { $0.release(slot) }
+                                self.held.withLockedValue { $0.release(slot) }
                                 takenAt = .now
                             }
                             return .jobEnded
@@ -181,9 +181,9 @@ public final class WorkerService: Service, Sendable {
     /// Passes a slot its first job without the slot's closure holding that job (and its image) while
     /// the slot runs the jobs after it.
     private final class Handoff: Sendable {
-        private let job: Mutex<ReceivedJob?>
-        init(_ job: ReceivedJob) { self.job = Mutex(job) }
-        func take() -> ReceivedJob? { job.withLock { $0.take() } }
+        private let job: NIOLockedValueBox<ReceivedJob?>
+        init(_ job: ReceivedJob) { self.job = NIOLockedValueBox(job) }
+        func take() -> ReceivedJob? { job.withLockedValue { $0.take() } }
     }
 
     /// Job elements held by running slots.
