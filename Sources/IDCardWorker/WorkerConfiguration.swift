@@ -107,20 +107,11 @@ public struct WorkerConfiguration: Sendable {
     /// `IDOCR_REDIS_PASSWORD_FILE` when set. With the file, `redis://worker@host:6379/0` names the
     /// ACL user `worker` (without it, a lone name before `@` is a password, as before).
     public func redisConfiguration() throws(ConfigurationError) -> RedisConfiguration {
-        var configuration: RedisConfiguration
         do {
-            configuration = try RedisConfiguration(url: redisURL)
+            return try RedisConfiguration(url: redisURL, password: redisPassword)
         } catch {
             throw ConfigurationError("IDOCR_REDIS_URL: \(error)")
         }
-        if let redisPassword {
-            let credentials = redisURL.dropFirst("redis://".count).split(separator: "@", omittingEmptySubsequences: false).dropLast().joined(separator: "@")
-            if configuration.username == nil, !credentials.isEmpty, !credentials.contains(":") {
-                configuration.username = configuration.password
-            }
-            configuration.password = redisPassword
-        }
-        return configuration
     }
 
     /// Rejects values that cannot work, saying which setting to fix.

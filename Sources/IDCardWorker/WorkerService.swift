@@ -84,7 +84,9 @@ public final class WorkerService: Service, Sendable {
     }
 
     /// True while the worker takes jobs at full concurrency: not stopping, not paused.
-    var isTakingJobs: Bool { !stopping.withLockedValue { $0 } && health.pausedReason == nil }
+    var isTakingJobs: Bool { !isStopping && health.pausedReason == nil }
+
+    private var isStopping: Bool { stopping.withLockedValue { $0 } }
 
     /// Asks the job loop to stop taking jobs, as SIGTERM does.
     public func stop() {
@@ -108,7 +110,7 @@ public final class WorkerService: Service, Sendable {
             var redisFailures = 0
             // While the last take found jobs, take without blocking, alongside the other jobs' steps.
             var backlog = false
-            while !stopping.withLockedValue { $0 } && !Task.isCancelled {
+            while !isStopping && !Task.isCancelled {
                 // Paused by an account problem: one job at a time, each a probe, when the probe is due.
                 let limit = health.pausedReason == nil ? configuration.concurrency : 1
                 if inFlight >= limit {

@@ -14,9 +14,10 @@ public final class JobQueue: Sendable {
 
     public init(redis configuration: RedisConfiguration, keys: QueueKeys = QueueKeys(), blockingTimeoutSeconds: Double = 1) {
         self.keys = keys
+        let blockingReadTimeout = blockingTimeoutSeconds + configuration.timeoutSeconds
         self.redis = RedisClient(configuration: configuration)
-        self.blockingRedis = RedisClient(configuration: configuration, readTimeoutSeconds: blockingTimeoutSeconds + configuration.timeoutSeconds)
-        self.replyDeadline = .milliseconds(Int64((blockingTimeoutSeconds + configuration.timeoutSeconds) * 1000))
+        self.blockingRedis = RedisClient(configuration: configuration, readTimeoutSeconds: blockingReadTimeout)
+        self.replyDeadline = .milliseconds(Int64(blockingReadTimeout * 1000))
     }
 
     /// The longest a reply may take before its command counts as failed (the blocking take's).

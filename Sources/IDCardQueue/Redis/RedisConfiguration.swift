@@ -23,7 +23,9 @@ public struct RedisConfiguration: Sendable, Equatable {
     }
 
     /// Parses a `redis://` URL. Percent-escapes in the user and password are decoded.
-    public init(url: String) throws(RedisError) {
+    /// - Parameter password: a password given apart from the URL (a secret file); it replaces the
+    ///   URL's, and a lone name before `@` (`redis://worker@host`) is then the user, not a password.
+    public init(url: String, password separatePassword: String? = nil) throws(RedisError) {
         guard url.hasPrefix("redis://") else {
             throw .connection("IDOCR_REDIS_URL must start with redis:// (TLS is not built into hiredis 0.14; use a tunnel)")
         }
@@ -37,9 +39,11 @@ public struct RedisConfiguration: Sendable, Equatable {
                 username = user.isEmpty ? nil : user
                 password = String(credentials[credentials.index(after: colon)...]).removingPercentEncodingOrSelf
             } else if !credentials.isEmpty {
-                password = String(credentials).removingPercentEncodingOrSelf
+                let name = String(credentials).removingPercentEncodingOrSelf
+                if separatePassword == nil { password = name } else { username = name }
             }
         }
+        if let separatePassword { password = separatePassword }
         var hostPort = rest
         if let slash = rest.firstIndex(of: "/") {
             hostPort = rest[..<slash]
