@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import IDCardQueue
 import NIOCore
+import NIOHTTP1
 
 /// A self-hosted RapidOCR API server: no key, no internet, no per-call cost.
 ///
@@ -69,14 +70,10 @@ public struct RapidOCRRecognizer: Recognizer {
         var form = MultipartForm()
         form.appendFile(name: "image_file", filename: "card.\(format.rawValue)", contentType: "image/\(format.rawValue)", data: bytes)
         form.close()
-        var http = HTTPClientRequest(url: configuration.url)
-        http.method = .POST
-        http.headers.add(name: "Content-Type", value: form.contentType)
-        http.headers.add(name: "Accept", value: "application/json")
-        http.body = .bytes(ByteBuffer(bytes: form.bytes))
-
+        let headers: HTTPHeaders = ["Content-Type": form.contentType, "Accept": "application/json"]
         let (status, answer) = try await httpClient.recognizerCall(
-            http, timeout: configuration.timeout, maxBytes: configuration.maxResponseBytes, calling: "the RapidOCR server"
+            url: configuration.url, headers: headers, body: ByteBuffer(bytes: form.bytes),
+            timeout: configuration.timeout, maxBytes: configuration.maxResponseBytes, calling: "the RapidOCR server"
         )
         switch status {
         case 200..<300: break

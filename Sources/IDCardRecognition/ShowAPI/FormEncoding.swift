@@ -31,19 +31,24 @@ struct FormEncoding: AsyncSequence, Sendable {
         }
     }
 
-    /// The whole body at once, for small forms and tests.
-    var bytes: [UInt8] {
-        var out: [UInt8] = []
+    /// The whole body at once, for small forms and tests: one buffer of exactly `length` bytes.
+    var buffer: ByteBuffer {
+        var out = ByteBuffer()
+        out.reserveCapacity(length)
         for piece in pieces {
-            if piece.escaped { Self.escape(piece.bytes, into: &out) } else { out.append(contentsOf: piece.bytes) }
+            if piece.escaped {
+                Self.escape(piece.bytes, into: &out)
+            } else {
+                out.writeBytes(piece.bytes)
+            }
         }
         return out
     }
 
     static func escape(_ text: String) -> String {
-        var out = [UInt8]()
+        var out = ByteBuffer()
         escape(Data(text.utf8), into: &out)
-        return String(decoding: out, as: UTF8.self)
+        return String(buffer: out)
     }
 
     private static let hex = Array("0123456789ABCDEF".utf8)
@@ -59,16 +64,23 @@ struct FormEncoding: AsyncSequence, Sendable {
     }
 
     /// Through raw bytes: `Data`'s own iterator costs more than the escaping.
-    private static func escape(_ text: Data, into out: inout [UInt8]) {
+    private static func escape(_ text: Data, into out: inout ByteBuffer) {
+        let length = escapedLength(text)
         text.withUnsafeBytes { raw in
-            for byte in raw {
-                if isUnreserved(byte) {
-                    out.append(byte)
-                } else {
-                    out.append(UInt8(ascii: "%"))
-                    out.append(hex[Int(byte >> 4)])
-                    out.append(hex[Int(byte & 0x0F)])
+            out.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
+                var at = 0
+                for byte in raw {
+                    if isUnreserved(byte) {
+                        target[at] = byte
+                        at += 1
+                    } else {
+                        target[at] = UInt8(ascii: "%")
+                        target[at + 1] = hex[Int(byte >> 4)]
+                        target[at + 2] = hex[Int(byte & 0x0F)]
+                        at += 3
+                    }
                 }
+                return at
             }
         }
     }
@@ -86,22 +98,22 @@ struct FormEncoding: AsyncSequence, Sendable {
 
         mutating func next() async -> ByteBuffer? {
             guard piece < pieces.count else { return nil }
-            var out: [UInt8] = []
+            var out = ByteBuffer()
             out.reserveCapacity(FormEncoding.chunkSize + 3)
-            while piece < pieces.count, out.count < FormEncoding.chunkSize {
+            while piece < pieces.count, out.readableBytes < FormEncoding.chunkSize {
                 let (bytes, escaped) = pieces[piece]
                 // At most three output bytes per input byte: never past the chunk size.
-                let room = Swift.max(1, (FormEncoding.chunkSize - out.count) / 3)
+                let room = Swift.max(1, (FormEncoding.chunkSize - out.readableBytes) / 3)
                 let start = bytes.startIndex + offset
                 let slice = bytes[start..<Swift.min(start + room, bytes.endIndex)]
-                if escaped { FormEncoding.escape(slice, into: &out) } else { out.append(contentsOf: slice) }
+                if escaped { FormEncoding.escape(slice, into: &out) } else { out.writeBytes(slice) }
                 offset += slice.count
                 if offset >= bytes.count {
                     piece += 1
                     offset = 0
                 }
             }
-            return ByteBuffer(bytes: out)
+            return out
         }
     }
 }

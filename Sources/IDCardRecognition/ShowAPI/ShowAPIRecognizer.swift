@@ -9,34 +9,41 @@ public struct ShowAPIRecognizer: Recognizer {
     public let provider = "showapi"
     public let configuration: ShowAPIConfiguration
     private let httpClient: HTTPClient
+    /// `url?appKey=...`, keeping any query the configured URL already has.
+    private let endpoint: String
+    private static let headers: HTTPHeaders = [
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Accept": "application/json",
+    ]
 
     /// - Parameter httpClient: shared by the process; its connection pool keeps calls on warm connections.
     public init(configuration: ShowAPIConfiguration, httpClient: HTTPClient) {
         self.configuration = configuration
         self.httpClient = httpClient
+        let separator = configuration.url.contains("?") ? "&" : "?"
+        self.endpoint = configuration.url + separator + "appKey=" + FormEncoding.escape(configuration.appKey)
     }
 
     public func recognize(_ request: RecognitionRequest) async throws -> Recognition {
-        var http = HTTPClientRequest(url: endpoint)
-        http.method = .POST
-        http.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        http.headers.add(name: "Accept", value: "application/json")
         let form = formBody(for: request)
         let length = form.length
-        // Large bodies are escaped while they are sent; small ones go as one buffer, which the
-        // client may send again on a fresh connection if a pooled one turns out closed.
-        http.body = length > FormEncoding.chunkSize ? .stream(form, length: .known(Int64(length))) : .bytes(ByteBuffer(bytes: form.bytes))
-
-        let (status, bytes) = try await httpClient.recognizerCall(
-            http, timeout: configuration.timeout, maxBytes: configuration.maxResponseBytes, calling: "the 1429-1 API"
-        )
-        return try ShowAPIResponse.interpret(status: status, body: Data(bytes.readableBytesView), request: request)
-    }
-
-    /// `url?appKey=...`, keeping any query the configured URL already has.
-    private var endpoint: String {
-        let separator = configuration.url.contains("?") ? "&" : "?"
-        return configuration.url + separator + "appKey=" + FormEncoding.escape(configuration.appKey)
+        let answer: (status: UInt, body: ByteBuffer)
+        // Large bodies are escaped while they are sent; small ones go as one buffer.
+        if length > FormEncoding.chunkSize {
+            var http = HTTPClientRequest(url: endpoint)
+            http.method = .POST
+            http.headers = Self.headers
+            http.body = .stream(form, length: .known(Int64(length)))
+            answer = try await httpClient.recognizerCall(
+                http, timeout: configuration.timeout, maxBytes: configuration.maxResponseBytes, calling: "the 1429-1 API"
+            )
+        } else {
+            answer = try await httpClient.recognizerCall(
+                url: endpoint, headers: Self.headers, body: form.buffer,
+                timeout: configuration.timeout, maxBytes: configuration.maxResponseBytes, calling: "the 1429-1 API"
+            )
+        }
+        return try ShowAPIResponse.interpret(status: answer.status, body: Data(answer.body.readableBytesView), request: request)
     }
 
     private func formBody(for request: RecognitionRequest) -> FormEncoding {
