@@ -38,6 +38,8 @@ public final class ShowAPIFake: Sendable {
         public var wrongAppKey = 0
         /// Images answered with a billed answer more than once: calls paid twice.
         public var duplicateBilled = 0
+        /// Distinct images answered with a billed answer: `billed - imagesBilled` calls were paid again.
+        public var imagesBilled = 0
         /// Most billed calls seen in any one-second window.
         public var maxPerSecond = 0
         /// For each call refused for rate: seconds since the first call, and how much shorter
@@ -170,6 +172,7 @@ public final class ShowAPIFake: Sendable {
                 state.billedTimes.append(arrival)
                 let billed = state.billedPerImage[image, default: 0] + 1
                 state.billedPerImage[image] = billed
+                if billed == 1 { state.stats.imagesBilled += 1 }
                 if billed == 2 { state.stats.duplicateBilled += 1 }
                 if step == .notRecognized {
                     return (.json(status: .ok, Self.success(["ret_code": -1, "flag": false, "msg": "未识别到身份证"])), configuration.latency)

@@ -30,8 +30,10 @@ extension WorkerService {
     /// job sits in this worker's processing list with no slot running it, and the reaper never
     /// looks at a live worker. After a connection failure, the list is compared with the jobs held
     /// a reply deadline later: whatever was listed before and is held by no slot then is given back.
+    /// Also once at start: a process that died under the same `IDOCR_WORKER_ID` (a container
+    /// restarted in its pod) left its jobs in the list this one now heartbeats for.
     func recoverLostTakes() async {
-        var handledLosses = 0
+        var handledLosses = -1
         while !Task.isCancelled {
             let losses = health.connectionLosses
             if losses > handledLosses {

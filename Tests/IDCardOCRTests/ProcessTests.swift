@@ -51,6 +51,40 @@ struct ProcessTests {
         }
     }
 
+    /// A container restarted in its pod keeps its name: the new process heartbeats for the dead
+    /// one's list at once, so the reaper never sees a dead worker there.
+    @Test("kill -9, then a restart under the same IDOCR_WORKER_ID: the jobs the dead process held complete")
+    func restartUnderSameID() async throws {
+        try await Harness.withRedis { redis in
+            var fakeConfiguration = ShowAPIFake.Configuration()
+            fakeConfiguration.latency = .milliseconds(1500)
+            let fake = ShowAPIFake(configuration: fakeConfiguration)
+            try await fake.serve { url in
+                let queueName = Harness.uniqueQueue()
+                let producer = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: queueName))
+                try await producer.enqueue((0..<4).map { Harness.job(id: "same-\($0)") })
+                let environment = Self.environment(redis: redis, queue: queueName, fakeURL: url, extra: ["IDOCR_WORKER_ID": "pod-a"])
+                let victim = try WorkerProcess(environment: environment)
+                try await Harness.eventually("the victim holds 4 jobs") { try await producer.stats().processing == 4 }
+                victim.signal(SIGKILL)
+                _ = await victim.waitForExit()
+
+                let restarted = try WorkerProcess(environment: environment)
+                try await Harness.eventually("all 4 results", timeout: 40) {
+                    let stats = try await producer.stats()
+                    return stats.pending == 0 && stats.processing == 0 && stats.delayed == 0
+                }
+                for index in 0..<4 {
+                    #expect(try await producer.result(id: "same-\(index)")?.status == .succeeded, "same-\(index)")
+                }
+                #expect(fake.stats.billed <= 4 + 4)
+                restarted.signal(SIGTERM)
+                #expect(await restarted.waitForExit() == 0)
+                await producer.shutdown()
+            }
+        }
+    }
+
     /// A long grace lets the 4 jobs in flight finish; a short one gives them back. Either way the
     /// process exits 0, holds nothing, and no attempt is spent on a job it gave back.
     @Test("SIGTERM: in-flight jobs finish within the grace or go back to pending; nothing lost; exit 0", arguments: [

@@ -76,10 +76,12 @@ enum QueueScripts {
         end
         if store then redis.call('SET', KEYS[2], result, 'EX', ARGV[3]) end
         if ARGV[4] ~= '' then redis.call('HDEL', KEYS[3], ARGV[4]) end
-        if ARGV[5] ~= '' then redis.call('LPUSH', KEYS[4], ARGV[5]) end
+        -- Once per taken job: a finish repeated after its reply was lost, or a job given back
+        -- meanwhile (its next holder ends it), adds no second dead letter, count or reply.
+        if removed > 0 and ARGV[5] ~= '' then redis.call('LPUSH', KEYS[4], ARGV[5]) end
         if removed > 0 then redis.call('HINCRBY', KEYS[7], ARGV[5] ~= '' and 'failed' or 'succeeded', 1) end
         if ARGV[6] ~= '' then redis.call('SET', KEYS[5], ARGV[6], 'EX', ARGV[3]) end
-        if ARGV[7] == '1' then
+        if removed > 0 and ARGV[7] == '1' then
           if result == '' then result = redis.call('GET', KEYS[2]) end
           if result then
             redis.call('LPUSH', KEYS[6], result)
@@ -97,6 +99,9 @@ enum QueueScripts {
     static let retry = RedisScript(name: "retry", source: """
         -- KEYS: processing, delayed, attempts   ARGV: element, delay ms, unique member prefix, job id, attempts made
         local removed = redis.call('LREM', KEYS[1], -1, ARGV[1])
+        -- Not ours any more (a repeat after a lost reply, or given back meanwhile): scheduling it
+        -- again would run the job twice.
+        if removed == 0 then return 0 end
         local t = redis.call('TIME')
         local due = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2])
         redis.call('ZADD', KEYS[2], string.format('%.0f', due), ARGV[3] .. ARGV[1])

@@ -1,0 +1,42 @@
+import Foundation
+@testable import IDCardQueue
+import IDCardTestSupport
+import Testing
+
+/// A worker repeats a step whose reply was lost with its connection: the step must not happen twice.
+@Suite("The queue's last steps, repeated")
+struct JobQueueTests {
+    @Test("a failure's finish run twice: one dead letter, one reply, one failure counted")
+    func finishTwice() async throws {
+        try await Harness.withRedis { redis in
+            let queue = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: Harness.uniqueQueue()))
+            try await queue.enqueue([Harness.job(id: "twice", replyTo: "replies-twice")])
+            let job = try #require(try await queue.take(worker: "w", limit: 1).first)
+            let completion = JobQueue.Completion(
+                job: job, worker: "w", result: Data(#"{"id":"twice","status":"failed"}"#.utf8),
+                deadLetter: Data(#"{"job":{"id":"twice"}}"#.utf8), resultTTLSeconds: 60
+            )
+            #expect(try await queue.finish(completion).wasStillOurs)
+            #expect(try await !queue.finish(completion).wasStillOurs)
+            #expect(try await queue.stats().dead == 1)
+            #expect(try await queue.redis.send("LLEN", "replies-twice").int == 1)
+            #expect(try await queue.redis.send("HGET", .string(queue.keys.finished), "failed").data == Data("1".utf8))
+            await queue.shutdown()
+        }
+    }
+
+    @Test("a retry scheduled twice: the job waits in `delayed` once")
+    func retryTwice() async throws {
+        try await Harness.withRedis { redis in
+            let queue = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: Harness.uniqueQueue()))
+            try await queue.enqueue([Harness.job(id: "again")])
+            let job = try #require(try await queue.take(worker: "w", limit: 1).first)
+            for _ in 0..<2 {
+                try await queue.scheduleRetry(job, id: "again", worker: "w", after: .seconds(60), attemptsMade: 1)
+            }
+            let stats = try await queue.stats()
+            #expect(stats.delayed == 1 && stats.processing == 0)
+            await queue.shutdown()
+        }
+    }
+}
