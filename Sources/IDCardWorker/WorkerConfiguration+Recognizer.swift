@@ -24,7 +24,10 @@ extension WorkerConfiguration {
             guard let appKey = showAPIAppKey, !appKey.isEmpty else {
                 throw ConfigurationError("IDOCR_PROVIDER=showapi needs the appKey: set SHOWAPI_APP_KEY or SHOWAPI_APP_KEY_FILE")
             }
-            return ShowAPIRecognizer(configuration: ShowAPIConfiguration(url: showAPIURL, appKey: appKey, timeout: recognizerTimeout), httpClient: httpClient)
+            return ShowAPIRecognizer(
+                configuration: ShowAPIConfiguration(url: showAPIURL, appKey: appKey, timeout: recognizerTimeout), httpClient: httpClient,
+                urlGuard: URLGuard(allowPrivateAddresses: allowPrivateURLs)
+            )
         case "rapidocr":
             let fetcher = ImageFetcher(configuration: .init(allowPrivateAddresses: allowPrivateURLs, maxBytes: maxImageBytes), httpClient: httpClient)
             let rapidOCR = RapidOCRConfiguration(url: rapidOCRURL, timeout: recognizerTimeout, limits: intakeLimits)

@@ -10,6 +10,7 @@ public final class WorkerHealth: Sendable {
         var redisReachable = true
         /// Redis connection failures so far: each may have lost a reply.
         var connectionLosses = 0
+        var lastConnectionLoss: ContinuousClock.Instant?
         var pausedReason: String?
         var failedProbes = 0
         var nextProbe: ContinuousClock.Instant?
@@ -39,12 +40,21 @@ public final class WorkerHealth: Sendable {
     func redisReachable(_ reachable: Bool) {
         update { state in
             state.redisReachable = reachable
-            if !reachable { state.connectionLosses += 1 }
+            if !reachable { state.noteConnectionLoss() }
         }
+    }
+
+    /// A housekeeping command failed for its connection: counted like the job loop's failures,
+    /// without deciding readiness (the job loop does that).
+    func connectionLost() {
+        state.withLockedValue { $0.noteConnectionLoss() }
     }
 
     /// Redis connection failures so far.
     var connectionLosses: Int { state.withLockedValue(\.connectionLosses) }
+
+    /// When a Redis command last failed for its connection.
+    var lastConnectionLoss: ContinuousClock.Instant? { state.withLockedValue(\.lastConnectionLoss) }
 
     /// The account or configuration was refused: stop taking jobs until a probe gets through.
     /// Only a call started during the pause (a probe) pushes the next probe further out; the other
@@ -89,5 +99,12 @@ public final class WorkerHealth: Sendable {
             return state.redisReachable && state.pausedReason == nil
         }
         readyGauge.record(ready ? 1 : 0)
+    }
+}
+
+extension WorkerHealth.State {
+    mutating func noteConnectionLoss() {
+        connectionLosses += 1
+        lastConnectionLoss = .now
     }
 }

@@ -15,9 +15,21 @@ extension WorkerService {
     }
 
     /// Gives the jobs of dead workers back; dead-letters those that were with a dying worker three times.
+    ///
+    /// Not within a heartbeat timeout of losing Redis: every worker may have lost it (a Redis
+    /// restart), and one that has not beaten its heart again yet is alive, with paid calls to write.
+    /// Reaping it then would have its jobs called twice.
     func reapDeadWorkers() async {
+        let heartbeatTimeout = Duration.milliseconds(Int64(configuration.heartbeatTimeout * 1000))
         await every(heartbeatInterval) {
-            let (reaped, setAside) = try await self.queue.reap(worker: self.workerID, heartbeatTimeout: self.configuration.heartbeatTimeout)
+            if let loss = self.health.lastConnectionLoss, ContinuousClock.now - loss < heartbeatTimeout { return }
+            let reaped: Int, setAside: [ReceivedJob]
+            do {
+                (reaped, setAside) = try await self.queue.reap(worker: self.workerID, heartbeatTimeout: self.configuration.heartbeatTimeout)
+            } catch let error as RedisError where error.isConnectionProblem {
+                self.health.connectionLost()
+                throw error
+            }
             if reaped > 0 { self.logger.warning("recovered the jobs of dead workers", metadata: ["workers": "\(reaped)"]) }
             for job in setAside {
                 let error = JobError(.workerLost, "the job was in the hands of a worker process that died, three times; it is set aside so it cannot crash more workers")

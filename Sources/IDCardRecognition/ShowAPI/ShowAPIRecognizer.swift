@@ -9,6 +9,7 @@ public struct ShowAPIRecognizer: Recognizer {
     public let provider = "showapi"
     public let configuration: ShowAPIConfiguration
     private let httpClient: HTTPClient
+    private let urlGuard: URLGuard
     /// `url?appKey=...`, keeping any query the configured URL already has.
     private let endpoint: String
     private static let headers: HTTPHeaders = [
@@ -16,15 +17,19 @@ public struct ShowAPIRecognizer: Recognizer {
         "Accept": "application/json",
     ]
 
-    /// - Parameter httpClient: shared by the process; its connection pool keeps calls on warm connections.
-    public init(configuration: ShowAPIConfiguration, httpClient: HTTPClient) {
+    /// - Parameters:
+    ///   - httpClient: shared by the process; its connection pool keeps calls on warm connections.
+    ///   - urlGuard: checks an `imgUrl` before the API is paid to fetch it.
+    public init(configuration: ShowAPIConfiguration, httpClient: HTTPClient, urlGuard: URLGuard = URLGuard()) {
         self.configuration = configuration
         self.httpClient = httpClient
+        self.urlGuard = urlGuard
         let separator = configuration.url.contains("?") ? "&" : "?"
         self.endpoint = configuration.url + separator + "appKey=" + FormEncoding.escape(configuration.appKey)
     }
 
     public func recognize(_ request: RecognitionRequest) async throws -> Recognition {
+        if case .url(let url) = request.image { try await urlGuard.check(url) }
         let form = formBody(for: request)
         let length = form.length
         let answer: (status: UInt, body: ByteBuffer)
