@@ -29,6 +29,8 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        /// glibc's `mallopt`, for the worker to return large buffers to the system.
+        .systemLibrary(name: "CMalloc"),
         .target(
             name: "IDCardQueue",
             dependencies: [
@@ -44,6 +46,7 @@ let package = Package(
             dependencies: [
                 "IDCardQueue",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -68,6 +71,7 @@ let package = Package(
                 "IDCardQueue",
                 "IDCardRecognition",
                 "IDCardWorker",
+                "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -9,11 +9,15 @@ public enum FixedAnswerServer {
         /// `Location` and `Content-Type` are sent.
         public var headers: [String: String]
         public var body: Data
+        /// Sends the body a byte at a time with this pause after each: never idle long enough for
+        /// a read timeout, never done in time.
+        public var drip: Duration?
 
-        public init(status: Int = 200, headers: [String: String] = [:], body: Data = Data()) {
+        public init(status: Int = 200, headers: [String: String] = [:], body: Data = Data(), drip: Duration? = nil) {
             self.status = status
             self.headers = headers
             self.body = body
+            self.drip = drip
         }
 
         public static func redirect(to location: String) -> Answer { Answer(status: 302, headers: ["Location": location]) }
@@ -27,7 +31,16 @@ public enum FixedAnswerServer {
             var headers = HTTPFields()
             if let location = answer.headers["Location"] { headers[.location] = location }
             if let type = answer.headers["Content-Type"] { headers[.contentType] = type }
-            return Response(status: .init(code: answer.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+            guard let drip = answer.drip else {
+                return Response(status: .init(code: answer.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+            }
+            return Response(status: .init(code: answer.status), headers: headers, body: ResponseBody { writer in
+                for byte in answer.body {
+                    try await writer.write(ByteBuffer(bytes: [byte]))
+                    try await Task.sleep(for: drip)
+                }
+                try await writer.finish(nil)
+            })
         }
         return try await LoopbackServer.serve(router) { port in try await body("http://127.0.0.1:\(port)") }
     }

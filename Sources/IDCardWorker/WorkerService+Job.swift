@@ -170,7 +170,7 @@ extension WorkerService {
             JobResult(
                 id: id, status: .failed, provider: provider, attempts: attempts, enqueuedAt: received.fields?["enqueuedAt"],
                 durationMs: Self.milliseconds(since: takenAt), error: error,
-                meta: received.fields?["meta"].flatMap { $0.objectValue == nil ? nil : $0 }
+                meta: received.meta
             )
         }
         let letter = DeadLetter.encode(received, error: error, attempts: attempts, worker: workerID)
@@ -187,7 +187,8 @@ extension WorkerService {
     /// Writes the job's end; while the worker is taking jobs at full speed, the same step takes the next one.
     private func end(_ completion: JobQueue.Completion, mayTakeNext: Bool = true, logger: Logger) async -> ReceivedJob? {
         var completion = completion
-        completion.takeNext = mayTakeNext && isTakingJobs
+        // Not after a job too large to ever succeed: the next one would arrive while it is still held.
+        completion.takeNext = mayTakeNext && isTakingJobs && completion.job.element.count <= intakeLimits.maxElementBytes
         let ending = completion
         do {
             let outcome = try await persistently("finish", keepTryingAfterCancel: .seconds(5)) { try await self.queue.finish(ending) }

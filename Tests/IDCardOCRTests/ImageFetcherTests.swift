@@ -16,6 +16,7 @@ struct ImageFetcherTests {
         "/loop": .redirect(to: "/loop"),
         "/broken": .init(status: 503),
         "/gone": .init(status: 410),
+        "/drip.jpg": .init(body: jpeg, drip: .milliseconds(200)),
     ]
 
     func withFetcher<T: Sendable>(allowPrivate: Bool, _ body: @Sendable (ImageFetcher, String) async throws -> T) async throws -> T {
@@ -46,6 +47,15 @@ struct ImageFetcherTests {
             #expect(await failure { try await fetcher.fetch(base + "/loop") }?.code == .imageUnreadable)
             #expect(await failure { try await fetcher.fetch(base + "/gone") }?.code == .imageUnreadable)
             #expect(await failure { try await fetcher.fetch(base + "/broken") }?.code == .ocrUnavailable)
+        }
+    }
+
+    @Test("a body dripping a byte at a time ends at the fetch's deadline, not when the server stops")
+    func drippingBody() async throws {
+        try await withFetcher(allowPrivate: true) { fetcher, base in
+            let started = ContinuousClock.now
+            #expect(await failure { try await fetcher.fetch(base + "/drip.jpg") }?.code == .ocrUnavailable)
+            #expect(ContinuousClock.now - started < .seconds(10))  // 5 s deadline; the body would take 21 s
         }
     }
 

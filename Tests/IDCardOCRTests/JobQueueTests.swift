@@ -14,11 +14,13 @@ struct JobQueueTests {
             let job = try #require(try await queue.take(worker: "w", limit: 1).first)
             let completion = JobQueue.Completion(
                 job: job, worker: "w", result: Data(#"{"id":"twice","status":"failed"}"#.utf8),
-                deadLetter: Data(#"{"job":{"id":"twice"}}"#.utf8), resultTTLSeconds: 60
+                deadLetter: DeadLetter.encode(job, error: JobError(.attemptsExhausted, "test"), attempts: 5, worker: "w"), resultTTLSeconds: 60
             )
             #expect(try await queue.finish(completion).wasStillOurs)
             #expect(try await !queue.finish(completion).wasStillOurs)
-            #expect(try await queue.stats().dead == 1)
+            let letters = try await queue.deadLetters()
+            #expect(letters.count == 1)
+            #expect(letters.first?.letter?.job == JSONValue.parse(job.element))  // the element, spliced in by the script
             #expect(try await queue.redis.send("LLEN", "replies-twice").int == 1)
             #expect(try await queue.redis.send("HGET", .string(queue.keys.finished), "failed").data == Data("1".utf8))
             await queue.shutdown()

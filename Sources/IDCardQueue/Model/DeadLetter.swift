@@ -14,25 +14,57 @@ public struct DeadLetter: Sendable, Equatable {
     /// The job's id, when it had a valid one.
     public var id: String? { ReceivedJob.validID(job?["id"]) }
 
+    /// A dead letter as the finish script writes it: `head`, the job's element, then `tail`. The
+    /// script splices the element in, since it has it anyway (for `LREM`): a large job is neither
+    /// copied into a second buffer here nor sent to Redis twice.
+    public struct Encoding: Sendable {
+        /// How the element goes between head and tail.
+        public enum Embedding: String, Sendable {
+            /// Already in `head` (a raw element that is not plain ASCII, escaped here).
+            case none = ""
+            /// As it is: a JSON object, the `job` field.
+            case verbatim = "job"
+            /// As a JSON string, by the script's `cjson.encode`: the `raw` field of a plain-ASCII element.
+            case string = "raw"
+        }
+
+        public var head: Data
+        public var embedding: Embedding
+        public var tail: Data
+
+        public init(head: Data, embedding: Embedding = .none, tail: Data = Data()) {
+            self.head = head
+            self.embedding = embedding
+            self.tail = tail
+        }
+    }
+
     /// Builds the element for a job that failed for good. A JSON job is embedded byte for byte,
     /// so `dlq requeue` puts back exactly what the producer sent.
-    public static func encode(_ job: ReceivedJob, error: JobError, attempts: Int, worker: String, failedAt: String = Timestamp.iso8601()) -> Data {
-        var out = Data("{".utf8)
+    public static func encode(_ job: ReceivedJob, error: JobError, attempts: Int, worker: String, failedAt: String = Timestamp.iso8601()) -> Encoding {
+        var head = Data("{".utf8)
+        let embedding: Encoding.Embedding
         if job.fields != nil {
-            out.append(contentsOf: "\"job\":".utf8)
-            out.append(job.element)
+            head.append(contentsOf: "\"job\":".utf8)
+            embedding = .verbatim
         } else {
-            out.append(contentsOf: "\"job\":null,\"raw\":".utf8)
-            out.append(JSONValue.string(String(decoding: job.element, as: UTF8.self)).encoded())
+            head.append(contentsOf: "\"job\":null,\"raw\":".utf8)
+            // Other bytes go through Swift's decoder, which replaces invalid UTF-8 (cjson would pass it on).
+            if job.element.withUnsafeBytes({ $0.allSatisfy { $0 < 0x80 } }) {
+                embedding = .string
+            } else {
+                head.append(JSONValue.string(String(decoding: job.element, as: UTF8.self)).encoded())
+                embedding = .none
+            }
         }
-        out.append(contentsOf: ",\"error\":".utf8)
-        out.append(error.jsonValue.encoded())
-        out.append(contentsOf: ",\"attempts\":\(attempts),\"failedAt\":".utf8)
-        out.append(JSONValue.string(failedAt).encoded())
-        out.append(contentsOf: ",\"worker\":".utf8)
-        out.append(JSONValue.string(worker).encoded())
-        out.append(contentsOf: "}".utf8)
-        return out
+        var tail = Data(",\"error\":".utf8)
+        tail.append(error.jsonValue.encoded())
+        tail.append(contentsOf: ",\"attempts\":\(attempts),\"failedAt\":".utf8)
+        tail.append(JSONValue.string(failedAt).encoded())
+        tail.append(contentsOf: ",\"worker\":".utf8)
+        tail.append(JSONValue.string(worker).encoded())
+        tail.append(contentsOf: "}".utf8)
+        return Encoding(head: head, embedding: embedding, tail: tail)
     }
 
     /// Reads an element back; `nil` when it is not a dead letter.

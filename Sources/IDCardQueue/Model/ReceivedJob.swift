@@ -32,6 +32,14 @@ public struct ReceivedJob: Sendable {
         return id.flatMap { Job.isValidID($0) ? $0 : nil }
     }
 
+    /// `meta` when it may be copied into a result: an object of at most 4 KiB. A larger one is not
+    /// echoed, not even into the failed result that says so.
+    public var meta: JSONValue? {
+        guard let value = fields?["meta"], case .object = value, element.count <= Job.maxMetaBytes || value.encoded().count <= Job.maxMetaBytes
+        else { return nil }
+        return value
+    }
+
     public var replyTo: String? {
         guard let key = fields?["replyTo"]?.stringValue, !key.isEmpty, key.utf8.count <= Job.maxReplyToLength else { return nil }
         return key
@@ -87,11 +95,9 @@ public struct ReceivedJob: Sendable {
             throw JobError(.invalidJob, "replyTo must be a non-empty Redis key of at most \(Job.maxReplyToLength) bytes")
         }
 
-        var meta: JSONValue?
         if let value = fields["meta"], value != .null {
             guard case .object = value else { throw JobError(.invalidJob, "meta must be a JSON object") }
-            guard value.encoded().count <= Job.maxMetaBytes else { throw JobError(.invalidJob, "meta is larger than 4 KiB") }
-            meta = value
+            guard meta != nil else { throw JobError(.invalidJob, "meta is larger than 4 KiB") }
         }
 
         var enqueuedAt: JSONValue?

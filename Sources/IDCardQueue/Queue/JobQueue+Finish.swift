@@ -9,7 +9,7 @@ extension JobQueue {
         /// Result JSON to store under the job's id; `nil` keeps what is stored (a deduplicated job).
         public var result: Data?
         /// A dead letter to push, when the job failed for good.
-        public var deadLetter: Data?
+        public var deadLetter: DeadLetter.Encoding?
         /// A recognition to remember for identical image bytes: (the gate's image key, recognition JSON).
         public var imageCache: (key: String, recognition: Data)?
         public var resultTTLSeconds: Int
@@ -18,7 +18,7 @@ extension JobQueue {
         public var takeNext = false
 
         public init(
-            job: ReceivedJob, worker: String, result: Data?, deadLetter: Data? = nil,
+            job: ReceivedJob, worker: String, result: Data?, deadLetter: DeadLetter.Encoding? = nil,
             imageCache: (key: String, recognition: Data)? = nil, resultTTLSeconds: Int
         ) {
             self.job = job
@@ -57,11 +57,13 @@ extension JobQueue {
                 id == nil ? "" : .data(completion.result ?? Data()),
                 .int(completion.resultTTLSeconds),
                 .string(id ?? ""),
-                .data(completion.deadLetter ?? Data()),
+                .data(completion.deadLetter?.head ?? Data()),
                 .data(completion.imageCache?.recognition ?? Data()),
                 completion.job.replyTo == nil ? "0" : "1",
                 completion.deadLetter == nil ? "0" : "1",
                 completion.takeNext ? "1" : "0",
+                .string(completion.deadLetter?.embedding.rawValue ?? ""),
+                .data(completion.deadLetter?.tail ?? Data()),
             ]
         )
         guard let parts = reply.array, let removed = parts.first?.int else {

@@ -63,7 +63,8 @@ enum QueueScripts {
         -- ARGV: element, result ('' = keep the stored one), ttl s, job id ('' = none), dead letter ('' = none),
         --       recognition to cache ('' = none), reply ('1' = push the result onto replyTo),
         --       keep a success ('1' = the result is a failure that must not replace a stored success),
-        --       take the next job ('1')
+        --       take the next job ('1'), how the dead letter embeds the element ('job': as is,
+        --       'raw': as a JSON string, '': not), dead letter tail
         local removed = redis.call('LREM', KEYS[1], -1, ARGV[1])
         local result = ARGV[2]
         local store = result ~= ''
@@ -78,7 +79,11 @@ enum QueueScripts {
         if ARGV[4] ~= '' then redis.call('HDEL', KEYS[3], ARGV[4]) end
         -- Once per taken job: a finish repeated after its reply was lost, or a job given back
         -- meanwhile (its next holder ends it), adds no second dead letter, count or reply.
-        if removed > 0 and ARGV[5] ~= '' then redis.call('LPUSH', KEYS[4], ARGV[5]) end
+        if removed > 0 and ARGV[5] ~= '' then
+          local embedded = ''
+          if ARGV[10] == 'job' then embedded = ARGV[1] elseif ARGV[10] == 'raw' then embedded = cjson.encode(ARGV[1]) end
+          redis.call('LPUSH', KEYS[4], ARGV[5] .. embedded .. ARGV[11])
+        end
         if removed > 0 then redis.call('HINCRBY', KEYS[7], ARGV[5] ~= '' and 'failed' or 'succeeded', 1) end
         if ARGV[6] ~= '' then redis.call('SET', KEYS[5], ARGV[6], 'EX', ARGV[3]) end
         if removed > 0 and ARGV[7] == '1' then

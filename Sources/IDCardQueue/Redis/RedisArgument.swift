@@ -22,13 +22,6 @@ public enum RedisArgument: Sendable, ExpressibleByStringLiteral, CustomStringCon
         }
     }
 
-    func append(to buffer: inout [UInt8]) {
-        switch self {
-        case .string(let text): buffer.append(contentsOf: text.utf8)
-        case .data(let data): buffer.append(contentsOf: data)
-        }
-    }
-
     /// Only ever the command name: arguments may carry personal data or secrets.
     public var description: String {
         switch self {

@@ -108,29 +108,40 @@ final class RedisConnection: @unchecked Sendable {
         }
     }
 
-    /// Lays every argument out in one buffer and hands hiredis pointers into it: one copy per call.
+    /// Hands hiredis pointers to every argument. Text arguments (names, keys, numbers) are laid
+    /// out in one small buffer; byte arguments (jobs, images, results) are read where they are,
+    /// so a 20 MB job is not copied once more before hiredis formats the command.
     private static func withArgv<R>(
         _ arguments: [RedisArgument],
         _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
     ) -> R {
-        var storage = [UInt8]()
-        storage.reserveCapacity(arguments.reduce(0) { $0 + $1.byteCount })
-        var offsets = [Int]()
-        var lengths = [Int]()
-        offsets.reserveCapacity(arguments.count)
-        lengths.reserveCapacity(arguments.count)
-        for argument in arguments {
-            offsets.append(storage.count)
-            argument.append(to: &storage)
-            lengths.append(storage.count - offsets.last!)
-        }
-        if storage.isEmpty { storage.append(0) }
-        return storage.withUnsafeBufferPointer { bytes in
-            let base = UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self)
-            var pointers: [UnsafePointer<CChar>?] = offsets.map { base + $0 }
-            return pointers.withUnsafeMutableBufferPointer { argv in
-                lengths.withUnsafeBufferPointer { body(Int32(arguments.count), argv.baseAddress!, $0.baseAddress!) }
+        var text = [UInt8]()
+        var offsets = [Int](repeating: 0, count: arguments.count)
+        var lengths = [Int](repeating: 0, count: arguments.count)
+        for (index, argument) in arguments.enumerated() {
+            lengths[index] = argument.byteCount
+            if case .string(let value) = argument {
+                offsets[index] = text.count
+                text.append(contentsOf: value.utf8)
             }
+        }
+        text.append(0)  // never empty: a base address for empty arguments too
+        return text.withUnsafeBufferPointer { textBytes in
+            let textBase = UnsafeRawPointer(textBytes.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var pointers = offsets.map { Optional(textBase + $0) }
+            func bind(from index: Int) -> R {
+                guard index < arguments.count else {
+                    return pointers.withUnsafeMutableBufferPointer { argv in
+                        lengths.withUnsafeBufferPointer { body(Int32(arguments.count), argv.baseAddress!, $0.baseAddress!) }
+                    }
+                }
+                guard case .data(let data) = arguments[index], !data.isEmpty else { return bind(from: index + 1) }
+                return data.withUnsafeBytes { raw in
+                    pointers[index] = raw.baseAddress.map { UnsafePointer($0.assumingMemoryBound(to: CChar.self)) } ?? textBase
+                    return bind(from: index + 1)
+                }
+            }
+            return bind(from: 0)
         }
     }
 

@@ -2,7 +2,6 @@ import AsyncHTTPClient
 import Foundation
 import IDCardQueue
 import NIOCore
-import NIOPosix
 
 /// Fetches an `imgUrl` for a recognizer that runs here (the 1429-1 API fetches its own).
 ///
@@ -43,27 +42,14 @@ public struct ImageFetcher: Sendable {
         for _ in 0...configuration.maxRedirects {
             try await urlGuard.check(current)
 
-            var request = HTTPClientRequest(url: current)
-            request.headers.add(name: "Accept", value: "image/*")
-            let response: HTTPClientResponse
-            do {
-                response = try await httpClient.execute(request, timeout: .milliseconds(Int64(configuration.timeout * 1000)))
-            } catch {
-                if Task.isCancelled { throw CancellationError() }
-                throw RecognitionFailure.transport(error, calling: "fetching imgUrl")
-            }
+            let response = try await httpClient.call(
+                .GET, url: current, headers: ["Accept": "image/*"], timeout: configuration.timeout, maxBytes: configuration.maxBytes,
+                calling: "fetching imgUrl",
+                tooLarge: .rejected(JobError(.imageTooLarge, "the image at imgUrl is larger than \(configuration.maxBytes) bytes"))
+            )
             switch response.status.code {
             case 200..<300:
-                let bytes: ByteBuffer
-                do {
-                    bytes = try await response.body.collect(upTo: configuration.maxBytes)
-                } catch is NIOTooManyBytesError {
-                    throw RecognitionFailure.rejected(JobError(.imageTooLarge, "the image at imgUrl is larger than \(configuration.maxBytes) bytes"))
-                } catch {
-                    if Task.isCancelled { throw CancellationError() }
-                    throw RecognitionFailure.transport(error, calling: "reading imgUrl")
-                }
-                let data = Data(bytes.readableBytesView)
+                let data = Data(response.bodyBytes.readableBytesView)
                 guard ImageFormat(sniffing: data) != nil else {
                     throw RecognitionFailure.rejected(JobError(.imageUnreadable, "imgUrl gave no JPEG, PNG, BMP or WebP image"))
                 }

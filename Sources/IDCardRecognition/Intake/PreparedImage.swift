@@ -29,6 +29,10 @@ public struct IntakeLimits: Sendable {
         self.maxImageBytes = maxImageBytes
         self.maxPixels = maxPixels
     }
+
+    /// Largest list element that can hold a job that may succeed: the base64 of the largest image
+    /// and 64 KiB for the other fields (meta is at most 4 KiB).
+    public var maxElementBytes: Int { (maxImageBytes + 2) / 3 * 4 + 64 * 1024 }
 }
 
 extension PreparedImage {

@@ -71,10 +71,12 @@ public struct RapidOCRRecognizer: Recognizer {
         form.appendFile(name: "image_file", filename: "card.\(format.rawValue)", contentType: "image/\(format.rawValue)", data: bytes)
         form.close()
         let headers: HTTPHeaders = ["Content-Type": form.contentType, "Accept": "application/json"]
-        let (status, answer) = try await httpClient.recognizerCall(
-            url: configuration.url, headers: headers, body: ByteBuffer(bytes: form.bytes),
-            timeout: configuration.timeout, maxBytes: configuration.maxResponseBytes, calling: "the RapidOCR server"
+        let response = try await httpClient.call(
+            .POST, url: configuration.url, headers: headers, body: .bytes(form.bytes), timeout: configuration.timeout,
+            maxBytes: configuration.maxResponseBytes, calling: "the RapidOCR server",
+            tooLarge: .unavailable("the answer of the RapidOCR server is larger than \(configuration.maxResponseBytes) bytes")
         )
+        let (status, answer) = (response.status.code, response.bodyBytes)
         switch status {
         case 200..<300: break
         case 404, 405, 422: throw RecognitionFailure.accountProblem("RapidOCR answered HTTP \(status): check RAPIDOCR_URL (it ends in /ocr)")

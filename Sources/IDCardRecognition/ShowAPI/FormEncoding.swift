@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// An `application/x-www-form-urlencoded` body, escaped chunk by chunk while it is sent.
@@ -89,6 +91,21 @@ struct FormEncoding: AsyncSequence, Sendable {
         text.withUnsafeBytes { raw in raw.reduce(0) { $0 + (isUnreserved($1) ? 1 : 3) } }
     }
 
+    /// The body for the HTTP client, escaped chunk by chunk as each write completes.
+    var streamedBody: HTTPClient.Body {
+        let chunks = NIOLockedValueBox(makeAsyncIterator())
+        return .stream(contentLength: Int64(length)) { writer in
+            @Sendable func write(_ chunk: ByteBuffer) -> EventLoopFuture<Void> {
+                let written = writer.write(.byteBuffer(chunk))
+                return written.flatMap {
+                    guard let next = chunks.withLockedValue({ $0.nextChunk() }) else { return written }
+                    return write(next)
+                }
+            }
+            return write(chunks.withLockedValue { $0.nextChunk() } ?? ByteBuffer())
+        }
+    }
+
     func makeAsyncIterator() -> Iterator { Iterator(pieces: pieces) }
 
     struct Iterator: AsyncIteratorProtocol {
@@ -96,7 +113,10 @@ struct FormEncoding: AsyncSequence, Sendable {
         var piece = 0
         var offset = 0
 
-        mutating func next() async -> ByteBuffer? {
+        mutating func next() async -> ByteBuffer? { nextChunk() }
+
+        /// At most ``FormEncoding/chunkSize`` (+ 2) escaped bytes; `nil` at the end.
+        mutating func nextChunk() -> ByteBuffer? {
             guard piece < pieces.count else { return nil }
             var out = ByteBuffer()
             out.reserveCapacity(FormEncoding.chunkSize + 3)

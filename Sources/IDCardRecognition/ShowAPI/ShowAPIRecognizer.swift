@@ -31,24 +31,13 @@ public struct ShowAPIRecognizer: Recognizer {
     public func recognize(_ request: RecognitionRequest) async throws -> Recognition {
         if case .url(let url) = request.image { try await urlGuard.check(url) }
         let form = formBody(for: request)
-        let length = form.length
-        let answer: (status: UInt, body: ByteBuffer)
         // Large bodies are escaped while they are sent; small ones go as one buffer.
-        if length > FormEncoding.chunkSize {
-            var http = HTTPClientRequest(url: endpoint)
-            http.method = .POST
-            http.headers = Self.headers
-            http.body = .stream(form, length: .known(Int64(length)))
-            answer = try await httpClient.recognizerCall(
-                http, timeout: configuration.timeout, maxBytes: configuration.maxResponseBytes, calling: "the 1429-1 API"
-            )
-        } else {
-            answer = try await httpClient.recognizerCall(
-                url: endpoint, headers: Self.headers, body: form.buffer,
-                timeout: configuration.timeout, maxBytes: configuration.maxResponseBytes, calling: "the 1429-1 API"
-            )
-        }
-        return try ShowAPIResponse.interpret(status: answer.status, body: Data(answer.body.readableBytesView), request: request)
+        let body: HTTPClient.Body = form.length > FormEncoding.chunkSize ? form.streamedBody : .byteBuffer(form.buffer)
+        let answer = try await httpClient.call(
+            .POST, url: endpoint, headers: Self.headers, body: body, timeout: configuration.timeout, maxBytes: configuration.maxResponseBytes,
+            calling: "the 1429-1 API", tooLarge: .unavailable("the answer of the 1429-1 API is larger than \(configuration.maxResponseBytes) bytes")
+        )
+        return try ShowAPIResponse.interpret(status: answer.status.code, body: Data(answer.bodyBytes.readableBytesView), request: request)
     }
 
     private func formBody(for request: RecognitionRequest) -> FormEncoding {
