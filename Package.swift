@@ -109,3 +109,13 @@ let package = Package(
         ),
     ]
 )
+
+/// libFuzzer targets: a `main` hands libFuzzer's driver the input function (SwiftPM renames an
+/// executable's `main`, so libFuzzer's own cannot serve). Only `scripts/fuzz`
+/// builds them, with IDOCR_FUZZ=1 and `-sanitize=fuzzer,address`; a plain build never sees them.
+if Context.environment["IDOCR_FUZZ"] == "1" {
+    package.targets.append(.systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"))
+    for (name, path) in [("fuzz-job-decoder", "JobDecoder"), ("fuzz-showapi-answer", "ShowAPIAnswer"), ("fuzz-rapidocr-answer", "RapidOCRAnswer")] {
+        package.targets.append(.executableTarget(name: name, dependencies: ["CLibFuzzer", "IDCardQueue", "IDCardRecognition"], path: "Fuzz/\(path)"))
+    }
+}
