@@ -6,7 +6,8 @@ import Foundation
 ///
 /// Whatever the bytes: no crash, no hang; a job that validates re-encodes to the same job (what a
 /// producer library pushes reads back unchanged); its image passes or fails intake with a
-/// `JobError`; a dead letter without the element spliced in is valid JSON.
+/// `JobError`; a dead letter without the element spliced in is valid JSON; a sealed one opens
+/// to what it was made from.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzJobDecoder(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let element = Data(UnsafeBufferPointer(start: start, count: count))
@@ -22,11 +23,24 @@ public func fuzzJobDecoder(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt 
         _ = try? PreparedImage(job.image, limits: IntakeLimits())
     }
 
-    let letter = DeadLetter.encode(received, error: JobError(.invalidJob, "fuzz"), attempts: 1, worker: "fuzz")
+    guard let letter = try? DeadLetter.encode(received, error: JobError(.invalidJob, "fuzz"), attempts: 1, worker: "fuzz") else {
+        fatalError("a dead letter could not be built")
+    }
     if letter.embedding == .none {
         precondition(JSONValue.parse(letter.head + letter.tail) != nil, "a dead letter is not JSON")
     } else if letter.embedding == .verbatim {
         precondition(JSONValue.parse(letter.head + element + letter.tail) != nil, "a dead letter with its job is not JSON")
+    }
+
+    // Sealed (with a fixed key: the inputs are what is fuzzed), the dead letter opens to the job
+    // (or the raw element) it was made from.
+    guard let keys = try? EncryptionKeys(parsing: "fuzz:" + Data(repeating: 7, count: 32).base64EncodedString()), let sealed = try? DeadLetter.encode(received, error: JobError(.invalidJob, "fuzz"), attempts: 1, worker: "fuzz", keys: keys),
+        let stored = DeadLetter(element: sealed.head + sealed.tail), let opened = try? stored.opened(with: keys)
+    else { fatalError("a sealed dead letter did not open") }
+    if received.fields != nil {
+        precondition(opened.job == JSONValue.parse(element), "a sealed job opened to something else")
+    } else {
+        precondition(opened.raw == String(decoding: element, as: UTF8.self), "a sealed raw element opened to something else")
     }
     return 0
 }

@@ -55,6 +55,10 @@ public struct WorkerConfiguration: Sendable {
     public var recognizerTimeout: Double = 30
     /// *Extension* `IDOCR_WORKER_ID`: this process's name in Redis; default host-pid-random.
     public var workerID = WorkerConfiguration.defaultWorkerID()
+    /// *Extension* `IDOCR_ENCRYPTION_KEYS`, or the file `IDOCR_ENCRYPTION_KEYS_FILE` names: `kid:base64key`
+    /// entries, the sealing key first. With them, result bodies, dead-lettered jobs and remembered
+    /// recognitions are stored sealed (AES-256-GCM); without them, in the clear. Default: none.
+    public var encryptionKeys: EncryptionKeys?
 
     /// The image checks every job passes before a recognizer sees it.
     public var intakeLimits: IntakeLimits { IntakeLimits(maxImageBytes: maxImageBytes) }
@@ -88,6 +92,20 @@ public struct WorkerConfiguration: Sendable {
         rateCoolDown = try reader.double("IDOCR_RATE_COOLDOWN") ?? rateCoolDown
         recognizerTimeout = try reader.double("IDOCR_OCR_TIMEOUT") ?? recognizerTimeout
         workerID = reader.string("IDOCR_WORKER_ID") ?? workerID
+        if let keys = reader.string("IDOCR_ENCRYPTION_KEYS") {
+            encryptionKeys = try Self.encryptionKeys(keys, from: "IDOCR_ENCRYPTION_KEYS")
+        } else if let keys = try Self.secret(fromFileIn: "IDOCR_ENCRYPTION_KEYS_FILE", reader) {
+            encryptionKeys = try Self.encryptionKeys(keys, from: "IDOCR_ENCRYPTION_KEYS_FILE")
+        }
+    }
+
+    /// Parses encryption keys, naming `setting` (never a key) when they do not parse.
+    public static func encryptionKeys(_ text: String, from setting: String) throws(ConfigurationError) -> EncryptionKeys {
+        do {
+            return try EncryptionKeys(parsing: text)
+        } catch {
+            throw ConfigurationError("\(setting): \(error)")
+        }
     }
 
     /// A secret from the file the variable `name` points at; `nil` when the variable is unset.

@@ -66,7 +66,7 @@ extension WorkerService {
             record(.deduplicated, takenAt: takenAt, logger: logger)
             return next
         case .cachedRecognition(let data):
-            if let recognition = JSONValue.parse(data).flatMap(Recognition.init) {
+            if let recognition = rememberedRecognition(data, key: imageKey) {
                 return await succeed(received, job: job, recognition: recognition, attempt: attempt, imageKey: nil, outcome: .deduplicated, takenAt: takenAt, logger: logger)
             }
             logger.warning("a remembered recognition could not be read; recognizing again")
@@ -146,12 +146,22 @@ extension WorkerService {
         _ received: ReceivedJob, job: Job, recognition: Recognition, attempt: Int, imageKey: String?,
         outcome: WorkerMetrics.JobOutcome, takenAt: ContinuousClock.Instant, logger: Logger
     ) async -> ReceivedJob? {
-        let result = JobResult(
+        var result = JobResult(
             id: job.id, status: .succeeded, provider: recognition.provider, attempts: attempt, enqueuedAt: job.enqueuedAt,
             durationMs: Self.milliseconds(since: takenAt), body: .object(recognition.body), checks: CardChecks.evaluate(recognition.body),
             derived: recognition.derived, meta: job.meta
         )
-        let cache = imageKey.map { (key: $0, recognition: recognition.jsonValue.encoded()) }
+        var cache = imageKey.map { (key: $0, recognition: recognition.jsonValue.encoded()) }
+        if let keys = configuration.encryptionKeys {
+            do {
+                result = try result.sealingBody(with: keys)
+                if let plain = cache { cache = (plain.key, try keys.seal(plain.recognition, for: .rememberedRecognition(key: plain.key)).encoded()) }
+            } catch {
+                logger.error("could not seal the result; the job goes back to pending", metadata: ["error": "\(error)"])
+                await giveBack(received, logger: logger)
+                return nil
+            }
+        }
         let next = await end(
             JobQueue.Completion(job: received, worker: workerID, result: result.encoded(), imageCache: cache, resultTTLSeconds: configuration.resultTTL),
             logger: logger
@@ -173,7 +183,14 @@ extension WorkerService {
                 meta: received.meta
             )
         }
-        let letter = DeadLetter.encode(received, error: error, attempts: attempts, worker: workerID)
+        let letter: DeadLetter.Encoding
+        do {
+            letter = try DeadLetter.encode(received, error: error, attempts: attempts, worker: workerID, keys: configuration.encryptionKeys)
+        } catch {
+            logger.error("could not seal the dead letter; the job goes back to pending", metadata: ["error": "\(error)"])
+            await giveBack(received, logger: logger)
+            return nil
+        }
         let next = await end(
             JobQueue.Completion(job: received, worker: workerID, result: result?.encoded(), deadLetter: letter, resultTTLSeconds: configuration.resultTTL),
             mayTakeNext: mayTakeNext, logger: logger
@@ -238,5 +255,17 @@ extension WorkerService {
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Int {
         Int((ContinuousClock.now - start) / .milliseconds(1))
+    }
+
+    /// A remembered recognition as stored, opened when sealed; `nil` when it cannot be read.
+    private func rememberedRecognition(_ data: Data, key: String?) -> Recognition? {
+        guard var value = JSONValue.parse(data) else { return nil }
+        if EncryptionKeys.isSealed(value) {
+            guard let keys = configuration.encryptionKeys, let key,
+                let plain = try? keys.open(value, for: .rememberedRecognition(key: key)), let opened = JSONValue.parse(plain)
+            else { return nil }
+            value = opened
+        }
+        return Recognition(value)
     }
 }

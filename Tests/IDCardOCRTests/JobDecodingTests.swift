@@ -51,6 +51,7 @@ struct JobDecodingTests {
         (#"{"id":"a","imgUrl":"https://x/y.jpg","replyTo":""}"#, "replyTo"),
         (#"{"id":"a","imgUrl":"https://x/y.jpg","enqueuedAt":"soon"}"#, "enqueuedAt"),
         (#"{"id":"a","imgData":"@@@@not base64@@@@"}"#, "not valid base64"),
+        (#"{"id":"a","imgData":"data:image/jpeg;base64,"}"#, "holds no base64"),  // found by fuzzing
     ])
     func invalid(element: String, message: String) throws {
         let error = try #require(intake(element))

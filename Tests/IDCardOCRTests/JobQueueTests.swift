@@ -14,7 +14,7 @@ struct JobQueueTests {
             let job = try #require(try await queue.take(worker: "w", limit: 1).first)
             let completion = JobQueue.Completion(
                 job: job, worker: "w", result: Data(#"{"id":"twice","status":"failed"}"#.utf8),
-                deadLetter: DeadLetter.encode(job, error: JobError(.attemptsExhausted, "test"), attempts: 5, worker: "w"), resultTTLSeconds: 60
+                deadLetter: try DeadLetter.encode(job, error: JobError(.attemptsExhausted, "test"), attempts: 5, worker: "w"), resultTTLSeconds: 60
             )
             #expect(try await queue.finish(completion).wasStillOurs)
             #expect(try await !queue.finish(completion).wasStillOurs)

@@ -6,13 +6,17 @@ public struct DeadLetter: Sendable, Equatable {
     public var job: JSONValue?
     /// The element as received, when it was not a JSON object.
     public var raw: String?
+    /// `raw` sealed (with encryption at rest).
+    public var sealedRaw: JSONValue?
     public var error: JobError
     public var attempts: Int
     public var failedAt: String
     public var worker: String
+    /// *Extension*: the job's id beside a sealed job, which hides its own.
+    public var listedID: String?
 
     /// The job's id, when it had a valid one.
-    public var id: String? { ReceivedJob.validID(job?["id"]) }
+    public var id: String? { ReceivedJob.validID(job?["id"]) ?? listedID }
 
     /// A dead letter as the finish script writes it: `head`, the job's element, then `tail`. The
     /// script splices the element in, since it has it anyway (for `LREM`): a large job is neither
@@ -40,11 +44,28 @@ public struct DeadLetter: Sendable, Equatable {
     }
 
     /// Builds the element for a job that failed for good. A JSON job is embedded byte for byte,
-    /// so `dlq requeue` puts back exactly what the producer sent.
-    public static func encode(_ job: ReceivedJob, error: JobError, attempts: Int, worker: String, failedAt: String = Timestamp.iso8601()) -> Encoding {
+    /// so `dlq requeue` puts back exactly what the producer sent. With `keys`, the job (or the
+    /// raw element) is sealed and its id listed beside it.
+    public static func encode(
+        _ job: ReceivedJob, error: JobError, attempts: Int, worker: String, failedAt: String = Timestamp.iso8601(), keys: EncryptionKeys? = nil
+    ) throws(EncryptionError) -> Encoding {
         var head = Data("{".utf8)
         let embedding: Encoding.Embedding
-        if job.fields != nil {
+        if let keys {
+            if let id = job.id {
+                head.append(contentsOf: "\"id\":".utf8)
+                head.append(JSONValue.string(id).encoded())
+                head.append(contentsOf: ",".utf8)
+            }
+            if job.fields != nil {
+                head.append(contentsOf: "\"job\":".utf8)
+                head.append(try keys.seal(job.element, for: .deadLetterJob(id: job.id)).encoded())
+            } else {
+                head.append(contentsOf: "\"job\":null,\"raw\":".utf8)
+                head.append(try keys.seal(job.element, for: .deadLetterRaw).encoded())
+            }
+            embedding = .none
+        } else if job.fields != nil {
             head.append(contentsOf: "\"job\":".utf8)
             embedding = .verbatim
         } else {
@@ -74,10 +95,12 @@ public struct DeadLetter: Sendable, Equatable {
         else { return nil }
         job = fields["job"].flatMap { $0 == .null ? nil : $0 }
         raw = fields["raw"]?.stringValue
+        sealedRaw = EncryptionKeys.isSealed(fields["raw"]) ? fields["raw"] : nil
         self.error = error
         attempts = fields["attempts"]?.intValue.map { Int($0) } ?? 0
         failedAt = fields["failedAt"]?.stringValue ?? ""
         worker = fields["worker"]?.stringValue ?? ""
+        listedID = fields["id"]?.stringValue
     }
 
     /// What `requeue` pushes back onto `pending`: the job, or the raw element.

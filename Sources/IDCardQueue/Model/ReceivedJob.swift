@@ -59,12 +59,16 @@ public struct ReceivedJob: Sendable {
         case (true, .some): throw JobError(.invalidJob, "give imgData or imgUrl, not both")
         case (false, .none): throw JobError(.invalidJob, "imgData or imgUrl is required")
         case (true, .none):
+            let base64: Data
             if let imageText {
-                image = .base64(Self.strippedBase64(imageText))
+                base64 = Self.strippedBase64(imageText)
             } else {
                 guard case .string(let text)? = fields["imgData"] else { throw JobError(.invalidJob, "imgData must be a base64 string") }
-                image = .base64(Self.strippedBase64(Data(text.utf8)))
+                base64 = Self.strippedBase64(Data(text.utf8))
             }
+            // Found by fuzzing: "data:image/jpeg;base64," alone passed as an image.
+            guard !base64.isEmpty else { throw JobError(.invalidJob, "imgData holds no base64, only a data: prefix or white space") }
+            image = .base64(base64)
         case (false, .some(let url)):
             guard case .string(let text) = url else { throw JobError(.invalidJob, "imgUrl must be a string") }
             image = .url(text)

@@ -9,15 +9,24 @@ extension JobQueue {
     }
 
     /// Puts dead letters back on `pending` unchanged, all of them or those whose job id is in `ids`.
-    /// Returns how many went back.
-    public func requeueDeadLetters(ids: Set<String>? = nil) async throws -> Int {
+    /// A sealed job is opened with `encryption` first; one that cannot be opened stays where it is.
+    /// Returns how many went back, and how many sealed ones stayed.
+    public func requeueDeadLetters(ids: Set<String>? = nil, opening encryption: EncryptionKeys? = nil) async throws -> (requeued: Int, leftSealed: Int) {
         var moved = 0
+        var leftSealed: Set<Data> = []
         while true {
             let batch = try await deadLetters(limit: 1000)
             var movedInBatch = 0
             for (element, letter) in batch {
-                guard let letter else { continue }
+                guard var letter else { continue }
                 if let ids, !(letter.id.map(ids.contains) ?? false) { continue }
+                if letter.isSealed {
+                    guard let encryption, let opened = try? letter.opened(with: encryption) else {
+                        leftSealed.insert(element)
+                        continue
+                    }
+                    letter = opened
+                }
                 let reply = try await redis.run(
                     QueueScripts.requeue, keys: [keys.dead, keys.pending, keys.attempts],
                     arguments: [.data(element), .data(letter.requeueElement), .string(letter.id ?? "")]
@@ -25,7 +34,7 @@ extension JobQueue {
                 movedInBatch += reply.int ?? 0
             }
             moved += movedInBatch
-            if movedInBatch == 0 || batch.count < 1000 { return moved }
+            if movedInBatch == 0 || batch.count < 1000 { return (moved, leftSealed.count) }
         }
     }
 

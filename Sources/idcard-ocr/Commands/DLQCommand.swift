@@ -9,26 +9,51 @@ struct DLQCommand: AsyncParsableCommand {
     )
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print dead letters, newest first, one JSON per line.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print dead letters, newest first, one JSON per line; sealed jobs opened when keys are given."
+        )
         @OptionGroup var queueOptions: QueueOptions
         @Option(help: "How many") var limit = 100
 
         func run() async throws {
             let limit = self.limit
+            let keys = try queueOptions.configuration().encryptionKeys
             let letters = try await queueOptions.openQueue().using { try await $0.deadLetters(limit: limit) }
-            for (element, _) in letters { FileHandle.standardOutput.write(element + Data("\n".utf8)) }
+            var sealed = 0
+            for (element, letter) in letters {
+                guard let letter, letter.isSealed else {
+                    FileHandle.standardOutput.write(element + Data("\n".utf8))
+                    continue
+                }
+                guard let keys, let opened = try? letter.opened(with: keys) else {
+                    sealed += 1
+                    FileHandle.standardOutput.write(element + Data("\n".utf8))
+                    continue
+                }
+                FileHandle.standardOutput.write(opened.jsonValue.encoded() + Data("\n".utf8))
+            }
+            if sealed > 0 {
+                FileHandle.standardError.write(Data("\(sealed) dead letters stay sealed: \(keys == nil ? "give --encryption-keys-file" : "none of the keys given opens them")\n".utf8))
+            }
         }
     }
 
     struct Requeue: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Put dead letters back on pending unchanged: all, or those with the given ids.")
+        static let configuration = CommandConfiguration(
+            abstract: "Put dead letters back on pending unchanged: all, or those with the given ids. Sealed ones need the keys."
+        )
         @OptionGroup var queueOptions: QueueOptions
         @Option(name: .customLong("id"), help: "A job id to put back (repeatable); default: all") var ids: [String] = []
 
         func run() async throws {
             let ids = self.ids.isEmpty ? nil : Set(self.ids)
-            let moved = try await queueOptions.openQueue().using { try await $0.requeueDeadLetters(ids: ids) }
+            let keys = try queueOptions.configuration().encryptionKeys
+            let (moved, sealed) = try await queueOptions.openQueue().using { try await $0.requeueDeadLetters(ids: ids, opening: keys) }
             print("requeued \(moved)")
+            if sealed > 0 {
+                FileHandle.standardError.write(Data("\(sealed) sealed dead letters left in place: \(keys == nil ? "give --encryption-keys-file" : "none of the keys given opens them")\n".utf8))
+                throw ExitCode(1)
+            }
         }
     }
 

@@ -17,6 +17,12 @@ struct QueueOptions: ParsableArguments {
     @Option(name: .customLong("queue"), help: "Queue name Q (env IDOCR_QUEUE, default idcard)")
     var queue: String?
 
+    @Option(
+        name: .customLong("encryption-keys-file"),
+        help: "File of kid:base64key entries, the sealing key first: seal (worker) or open (result, dlq) personal data (env IDOCR_ENCRYPTION_KEYS_FILE)"
+    )
+    var encryptionKeysFile: String?
+
     /// The environment's configuration with these flags applied.
     func configuration() throws -> WorkerConfiguration {
         var configuration = try WorkerConfiguration(environment: ProcessInfo.processInfo.environment)
@@ -26,6 +32,10 @@ struct QueueOptions: ParsableArguments {
         }
         if let keyPrefix { configuration.keyPrefix = keyPrefix }
         if let queue { configuration.queue = queue }
+        if let encryptionKeysFile {
+            let text = try WorkerConfiguration.secret(fromFile: encryptionKeysFile, for: "--encryption-keys-file")
+            configuration.encryptionKeys = try WorkerConfiguration.encryptionKeys(text, from: "--encryption-keys-file")
+        }
         return configuration
     }
 

@@ -1,0 +1,33 @@
+import Foundation
+
+extension DeadLetter {
+    /// Whether the job or the raw element is sealed.
+    public var isSealed: Bool { EncryptionKeys.isSealed(job) || sealedRaw != nil }
+
+    /// This dead letter with its job or raw element opened; unchanged when nothing was sealed.
+    public func opened(with keys: EncryptionKeys) throws(EncryptionError) -> DeadLetter {
+        var letter = self
+        if let job, EncryptionKeys.isSealed(job) {
+            guard let plain = JSONValue.parse(try keys.open(job, for: .deadLetterJob(id: listedID))) else {
+                throw EncryptionError("the opened job of a dead letter is not JSON")
+            }
+            letter.job = plain
+        }
+        if let sealedRaw {
+            letter.raw = String(decoding: try keys.open(sealedRaw, for: .deadLetterRaw), as: UTF8.self)
+            letter.sealedRaw = nil
+        }
+        return letter
+    }
+
+    /// The letter as the contract writes it (with `id` when it was listed), for printing opened letters.
+    public var jsonValue: JSONValue {
+        var fields: [String: JSONValue] = [
+            "job": job ?? .null, "error": error.jsonValue, "attempts": .int(Int64(attempts)),
+            "failedAt": .string(failedAt), "worker": .string(worker),
+        ]
+        fields["raw"] = sealedRaw ?? raw.map(JSONValue.string)
+        fields["id"] = listedID.map(JSONValue.string)
+        return .object(fields)
+    }
+}
