@@ -43,13 +43,14 @@ struct EnqueueCommand: AsyncParsableCommand {
             jobs.append(Job(id: jobID, image: image, side: Job.Side(rawValue: type) ?? .detect, needQuality: needQuality, replyTo: replyTo))
         }
         let (timeout, table) = (self.timeout, self.table)
+        let keys = try queueOptions.configuration().encryptionKeys
         let results = try await queue.using { queue -> [String: JobResult]? in
             try await queue.enqueue(jobs)
             guard let replyTo else {
                 for job in jobs { print(job.id) }
                 return nil
             }
-            return try await Self.waitForResults(of: jobs, on: replyTo, queue: queue, timeout: timeout, printEach: !table)
+            return try await Self.waitForResults(of: jobs, on: replyTo, queue: queue, timeout: timeout, printEach: !table, opening: keys)
         }
         guard let results else { return }
         if table {
@@ -58,8 +59,11 @@ struct EnqueueCommand: AsyncParsableCommand {
         if results.count < jobs.count || results.values.contains(where: { $0.status == .failed }) { throw ExitCode(1) }
     }
 
-    /// Shows progress and, with `printEach`, prints each result as it arrives; returns those that arrived.
-    static func waitForResults(of jobs: [Job], on replyTo: String, queue: JobQueue, timeout: Double, printEach: Bool) async throws -> [String: JobResult] {
+    /// Shows progress and, with `printEach`, prints each result as it arrives (its body opened with
+    /// `keys` when sealed); returns those that arrived.
+    static func waitForResults(
+        of jobs: [Job], on replyTo: String, queue: JobQueue, timeout: Double, printEach: Bool, opening keys: EncryptionKeys?
+    ) async throws -> [String: JobResult] {
         let deadline = Date().addingTimeInterval(timeout)
         var remaining = Set(jobs.map(\.id))
         var results: [String: JobResult] = [:]
@@ -74,11 +78,12 @@ struct EnqueueCommand: AsyncParsableCommand {
                 progress.show(done: total - remaining.count, failed: failed, stats: stats)
                 continue
             }
-            guard let result = try? JobResult.decode(data), remaining.remove(result.id) != nil else { continue }
+            guard var result = try? JobResult.decode(data), remaining.remove(result.id) != nil else { continue }
+            if let keys, result.hasSealedBody, let opened = try? result.openingBody(with: keys) { result = opened }
             results[result.id] = result
             if result.status == .failed { failed += 1 }
             progress.show(done: total - remaining.count, failed: failed, stats: nil)
-            if printEach { FileHandle.standardOutput.write(data + Data("\n".utf8)) }
+            if printEach { FileHandle.standardOutput.write(result.encoded() + Data("\n".utf8)) }
         }
         progress.finish()
         if !remaining.isEmpty {
