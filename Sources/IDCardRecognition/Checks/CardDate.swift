@@ -15,6 +15,17 @@ public struct CardDate: Sendable, Equatable, Comparable, CustomStringConvertible
 
     /// Reads `1988-03-15`, `1988.03.15`, `1988/3/15`, `19880315` and `1988年3月15日`.
     public init?(_ text: String) {
+        // The usual case, `yyyy-MM-dd`, read as bytes.
+        let bytes = Array(text.utf8)
+        if bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") {
+            let number = { (range: Range<Int>) -> Int? in
+                bytes[range].allSatisfy { $0 >= 48 && $0 <= 57 } ? bytes[range].reduce(0) { $0 * 10 + Int($1 - 48) } : nil
+            }
+            if let year = number(0..<4), let month = number(5..<7), let day = number(8..<10) {
+                self.init(year: year, month: month, day: day)
+                return
+            }
+        }
         let digitsOnly = text.filter(\.isASCIIDigitOrNothing)
         var numbers: [Int] = []
         var current = ""

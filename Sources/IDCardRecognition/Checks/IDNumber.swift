@@ -8,6 +8,11 @@ public struct IDNumber: Sendable, Equatable, CustomStringConvertible {
 
     /// Accepts 17 digits followed by a digit or `X` (after ``normalized(_:)``); the checksum is not required.
     public init?(_ text: String) {
+        // The usual case, read as bytes: Character properties cost more than the whole check.
+        if text.utf8.count == 18, text.utf8.prefix(17).allSatisfy(Self.isDigit), let last = text.utf8.last, Self.isDigit(last) || last == UInt8(ascii: "X") {
+            value = text
+            return
+        }
         let normalized = Self.normalized(text)
         let characters = Array(normalized)
         guard characters.count == 18, characters.prefix(17).allSatisfy({ $0.isASCII && $0.isNumber }),
@@ -23,8 +28,7 @@ public struct IDNumber: Sendable, Equatable, CustomStringConvertible {
 
     /// The check character the first 17 digits call for (ISO 7064 MOD 11-2).
     public var expectedCheckCharacter: Character {
-        let digits = value.prefix(17).compactMap(\.wholeNumberValue)
-        let sum = zip(digits, Self.weights).reduce(0) { $0 + $1.0 * $1.1 }
+        let sum = zip(digits.prefix(17), Self.weights).reduce(0) { $0 + $1.0 * $1.1 }
         return Self.checkCharacters[sum % 11]
     }
 
@@ -32,17 +36,21 @@ public struct IDNumber: Sendable, Equatable, CustomStringConvertible {
 
     /// Digits 7-14, when they form a real date.
     public var birthDate: CardDate? {
-        let digits = Array(value)
-        guard let year = Int(String(digits[6..<10])), let month = Int(String(digits[10..<12])), let day = Int(String(digits[12..<14])) else {
-            return nil
-        }
-        return CardDate(year: year, month: month, day: day)
+        let d = digits
+        return CardDate(year: d[6] * 1000 + d[7] * 100 + d[8] * 10 + d[9], month: d[10] * 10 + d[11], day: d[12] * 10 + d[13])
     }
 
     /// `男` for an odd 17th digit, `女` for an even one.
     public var sex: String {
-        (Array(value)[16].wholeNumberValue ?? 0) % 2 == 1 ? "男" : "女"
+        digits[16] % 2 == 1 ? "男" : "女"
     }
+
+    /// The 18 characters as numbers (`X` as 10); `value` is ASCII by construction.
+    private var digits: [Int] {
+        value.utf8.map { $0 == UInt8(ascii: "X") ? 10 : Int($0 &- UInt8(ascii: "0")) }
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
     /// First 6 and last 4 characters, the only form fit for logs and diagnostics.
     public var masked: String { String(value.prefix(6)) + "********" + String(value.suffix(4)) }

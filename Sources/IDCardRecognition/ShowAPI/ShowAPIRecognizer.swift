@@ -32,7 +32,8 @@ public struct ShowAPIRecognizer: Recognizer {
         if case .url(let url) = request.image { try await urlGuard.check(url) }
         let form = formBody(for: request)
         // Large bodies are escaped while they are sent; small ones go as one buffer.
-        let body: HTTPClient.Body = form.length > FormEncoding.chunkSize ? form.streamedBody : .byteBuffer(form.buffer)
+        let length = form.length
+        let body: HTTPClient.Body = length > FormEncoding.chunkSize ? form.streamedBody(length: length) : .byteBuffer(form.buffer(length: length))
         let answer = try await httpClient.call(
             .POST, url: endpoint, headers: Self.headers, body: body, timeout: configuration.timeout, maxBytes: configuration.maxResponseBytes,
             calling: "the 1429-1 API", tooLarge: .unavailable("the answer of the 1429-1 API is larger than \(configuration.maxResponseBytes) bytes")
