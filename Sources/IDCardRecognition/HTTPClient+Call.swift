@@ -21,6 +21,12 @@ extension HTTPClient {
         } catch {
             throw RecognitionFailure.transport(error, calling: what)
         }
+        return try await call(request, timeout: timeout, maxBytes: maxBytes, calling: what, tooLarge: tooLarge)
+    }
+
+    /// The same, for a request made beforehand: a recognizer calling one endpoint parses its URL
+    /// once, not per job.
+    func call(_ request: Request, timeout: Double, maxBytes: Int, calling what: String, tooLarge: RecognitionFailure) async throws -> Response {
         let task = execute(
             request: request,
             delegate: ResponseAccumulator(request: request, maxBodySize: maxBytes),

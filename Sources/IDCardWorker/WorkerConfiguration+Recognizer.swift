@@ -6,15 +6,17 @@ extension WorkerConfiguration {
     /// checks every hop's address itself. One connection per job in flight: HTTP/1 carries one
     /// call at a time, and the client's default of 8 per host would cap a process at 8 calls
     /// in flight whatever `IDOCR_CONCURRENCY` says (8 calls/s against a 1 s API).
+    ///
+    /// No tracer: the worker exports no traces, and the client's default (the bootstrapped no-op
+    /// tracer) still builds a span and its attributes per call.
     public func makeHTTPClient() -> HTTPClient {
-        HTTPClient(
-            eventLoopGroupProvider: .singleton,
-            configuration: HTTPClient.Configuration(
-                redirectConfiguration: .disallow,
-                timeout: .init(connect: .seconds(Int64(ShowAPIConfiguration.connectTimeout)), read: .milliseconds(Int64(recognizerTimeout * 1000))),
-                connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, concurrency))
-            )
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(Int64(ShowAPIConfiguration.connectTimeout)), read: .milliseconds(Int64(recognizerTimeout * 1000))),
+            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, concurrency))
         )
+        configuration.tracing.tracer = nil
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     /// The recognizer `provider` names, sharing `httpClient`.

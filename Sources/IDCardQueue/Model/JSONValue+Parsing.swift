@@ -81,6 +81,7 @@ private struct JSONParser {
     mutating func object(depth: Int) -> JSONValue? {
         index += 1
         var fields: [String: JSONValue] = [:]
+        fields.reserveCapacity(8)  // jobs, answers and results: a few to a dozen keys
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -149,16 +150,19 @@ private struct JSONParser {
     mutating func string() -> String? {
         index += 1
         let start = index
+        var isASCII = true
         // Fast path: no escapes, the bytes are the string.
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                let content = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                return text
+                // ASCII is valid UTF-8 as it is; only other text needs the validating decoder.
+                return isASCII ? String(decoding: content, as: UTF8.self) : String(validating: content, as: UTF8.self)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { return nil }
+            isASCII = isASCII && byte < 0x80
             index += 1
         }
         var out = Array(bytes[start..<index])

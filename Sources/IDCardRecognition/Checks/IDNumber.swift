@@ -23,7 +23,9 @@ public struct IDNumber: Sendable, Equatable, CustomStringConvertible {
 
     /// Upper-cases the check character; OCR reads it as `x` or `×`.
     public static func normalized(_ text: String) -> String {
-        String(text.filter { !$0.isWhitespace }.map { $0 == "x" || $0 == "×" || $0 == "Ⅹ" ? "X" : $0 })
+        // The usual answer is already 17 ASCII digits and a digit or `X`.
+        if text.utf8.count == 18, text.utf8.allSatisfy({ isDigit($0) || $0 == UInt8(ascii: "X") }) { return text }
+        return String(text.filter { !$0.isWhitespace }.map { $0 == "x" || $0 == "×" || $0 == "Ⅹ" ? "X" : $0 })
     }
 
     /// The check character the first 17 digits call for (ISO 7064 MOD 11-2).

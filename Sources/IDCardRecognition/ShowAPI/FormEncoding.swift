@@ -7,9 +7,7 @@ import NIOCore
 ///
 /// Images make these bodies hundreds of KB long; a job waiting seconds for the API's answer
 /// should not hold an escaped copy of its image besides the text it came in.
-struct FormEncoding: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-
+struct FormEncoding: Sendable {
     static let chunkSize = 64 * 1024
 
     private var pieces: [(bytes: Data, escaped: Bool)] = []
@@ -100,7 +98,7 @@ struct FormEncoding: AsyncSequence, Sendable {
 
     /// The body for the HTTP client, escaped chunk by chunk as each write completes.
     func streamedBody(length: Int) -> HTTPClient.Body {
-        let chunks = NIOLockedValueBox(makeAsyncIterator())
+        let chunks = NIOLockedValueBox(self.chunks())
         return .stream(contentLength: Int64(length)) { writer in
             @Sendable func write(_ chunk: ByteBuffer) -> EventLoopFuture<Void> {
                 let written = writer.write(.byteBuffer(chunk))
@@ -113,14 +111,13 @@ struct FormEncoding: AsyncSequence, Sendable {
         }
     }
 
-    func makeAsyncIterator() -> Iterator { Iterator(pieces: pieces) }
+    /// The escaped body, one chunk at a time.
+    func chunks() -> Chunks { Chunks(pieces: pieces) }
 
-    struct Iterator: AsyncIteratorProtocol {
+    struct Chunks {
         let pieces: [(bytes: Data, escaped: Bool)]
         var piece = 0
         var offset = 0
-
-        mutating func next() async -> ByteBuffer? { nextChunk() }
 
         /// At most ``FormEncoding/chunkSize`` (+ 2) escaped bytes; `nil` at the end.
         mutating func nextChunk() -> ByteBuffer? {

@@ -10,12 +10,14 @@ public struct ShowAPIRecognizer: Recognizer {
     public let configuration: ShowAPIConfiguration
     private let httpClient: HTTPClient
     private let urlGuard: URLGuard
-    /// `url?appKey=...`, keeping any query the configured URL already has.
-    private let endpoint: String
+    /// A POST to `url?appKey=...` (keeping any query the configured URL already has), made once;
+    /// each call only adds its body.
+    private let apiRequest: Result<HTTPClient.Request, RecognitionFailure>
     private static let headers: HTTPHeaders = [
         "Content-Type": "application/x-www-form-urlencoded",
         "Accept": "application/json",
     ]
+    private static let calling = "the 1429-1 API"
 
     /// - Parameters:
     ///   - httpClient: shared by the process; its connection pool keeps calls on warm connections.
@@ -25,7 +27,9 @@ public struct ShowAPIRecognizer: Recognizer {
         self.httpClient = httpClient
         self.urlGuard = urlGuard
         let separator = configuration.url.contains("?") ? "&" : "?"
-        self.endpoint = configuration.url + separator + "appKey=" + FormEncoding.escape(configuration.appKey)
+        let endpoint = configuration.url + separator + "appKey=" + FormEncoding.escape(configuration.appKey)
+        self.apiRequest = Result { try HTTPClient.Request(url: endpoint, method: .POST, headers: Self.headers) }
+            .mapError { RecognitionFailure.transport($0, calling: Self.calling) }
     }
 
     public func recognize(_ request: RecognitionRequest) async throws -> Recognition {
@@ -34,9 +38,10 @@ public struct ShowAPIRecognizer: Recognizer {
         // Large bodies are escaped while they are sent; small ones go as one buffer.
         let length = form.length
         let body: HTTPClient.Body = length > FormEncoding.chunkSize ? form.streamedBody(length: length) : .byteBuffer(form.buffer(length: length))
+        var call = try apiRequest.get()
+        call.body = body
         let answer = try await httpClient.call(
-            .POST, url: endpoint, headers: Self.headers, body: body, timeout: configuration.timeout, maxBytes: configuration.maxResponseBytes,
-            calling: "the 1429-1 API", tooLarge: .unavailable("the answer of the 1429-1 API is larger than \(configuration.maxResponseBytes) bytes")
+            call, timeout: configuration.timeout, maxBytes: configuration.maxResponseBytes, calling: Self.calling, tooLarge: .unavailable("the answer of the 1429-1 API is larger than \(configuration.maxResponseBytes) bytes")
         )
         return try ShowAPIResponse.interpret(status: answer.status.code, body: Data(answer.bodyBytes.readableBytesView), request: request)
     }
