@@ -6,14 +6,28 @@ public enum Timestamp {
         Int64((Date().timeIntervalSince1970 * 1000).rounded())
     }
 
-    /// `2026-11-25T23:00:02.123Z`
+    /// `2026-11-25T23:00:02.123Z`, written digit by digit into its 24 bytes: every result carries one.
     public static func iso8601(milliseconds: Int64 = nowMilliseconds()) -> String {
         var seconds = time_t(milliseconds / 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        let date = [Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday)]
-        let time = [Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec)]
-        return zip(date, [4, 2, 2]).map { $0.zeroPadded(to: $1) }.joined(separator: "-") + "T"
-            + time.map { $0.zeroPadded(to: 2) }.joined(separator: ":") + "." + Int(milliseconds % 1000).zeroPadded(to: 3) + "Z"
+        let fields: [(value: Int, width: Int, separator: UInt8)] = [
+            (Int(parts.tm_year) + 1900, 4, UInt8(ascii: "-")), (Int(parts.tm_mon) + 1, 2, UInt8(ascii: "-")), (Int(parts.tm_mday), 2, UInt8(ascii: "T")),
+            (Int(parts.tm_hour), 2, UInt8(ascii: ":")), (Int(parts.tm_min), 2, UInt8(ascii: ":")), (Int(parts.tm_sec), 2, UInt8(ascii: ".")),
+            (Int(milliseconds % 1000), 3, UInt8(ascii: "Z")),
+        ]
+        return String(unsafeUninitializedCapacity: 24) { bytes in
+            var end = 0
+            for field in fields {
+                var value = field.value
+                for offset in stride(from: field.width - 1, through: 0, by: -1) {
+                    bytes[end + offset] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+                bytes[end + field.width] = field.separator
+                end += field.width + 1
+            }
+            return end
+        }
     }
 }
