@@ -15,8 +15,14 @@ struct ProcessTests {
         ].merging(extra) { $1 }
     }
 
-    @Test("kill -9 of a busy worker: its jobs complete on another, nothing lost")
-    func killNine() async throws {
+    /// The next worker is either another process (the reaper gives the dead one's jobs back) or the
+    /// same container restarted in its pod under its `IDOCR_WORKER_ID`: that one heartbeats for
+    /// the dead one's list at once, so the reaper never sees a dead worker there and the new
+    /// process must give the jobs back itself.
+    @Test("kill -9 of a busy worker: the jobs it held complete on the next worker, nothing lost", arguments: [
+        (jobs: 12, workerID: nil), (jobs: 4, workerID: "pod-a"),
+    ] as [(jobs: Int, workerID: String?)])
+    func killNine(jobs: Int, workerID: String?) async throws {
         try await Harness.withRedis { redis in
             var fakeConfiguration = ShowAPIFake.Configuration()
             fakeConfiguration.latency = .milliseconds(1500)
@@ -24,62 +30,28 @@ struct ProcessTests {
             try await fake.serve { url in
                 let queueName = Harness.uniqueQueue()
                 let producer = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: queueName))
-                try await producer.enqueue((0..<12).map { Harness.job(id: "k9-\($0)") })
+                try await producer.enqueue((0..<jobs).map { Harness.job(id: "k9-\($0)") })
+                let environment = Self.environment(redis: redis, queue: queueName, fakeURL: url, extra: workerID.map { ["IDOCR_WORKER_ID": $0] } ?? [:])
 
-                let victim = try WorkerProcess(environment: Self.environment(redis: redis, queue: queueName, fakeURL: url))
+                let victim = try WorkerProcess(environment: environment)
                 try await Harness.eventually("the victim holds 4 jobs") { try await producer.stats().processing == 4 }
                 victim.signal(SIGKILL)
                 _ = await victim.waitForExit()
                 #expect(try await producer.stats().processing == 4)  // still recorded as held by the dead process
 
-                let survivor = try WorkerProcess(environment: Self.environment(redis: redis, queue: queueName, fakeURL: url))
-                try await Harness.eventually("all 12 results", timeout: 40) {
+                let next = try WorkerProcess(environment: environment)
+                try await Harness.eventually("all \(jobs) results", timeout: 40) {
                     let stats = try await producer.stats()
                     return stats.pending == 0 && stats.processing == 0 && stats.delayed == 0
                 }
-                for index in 0..<12 {
-                    let result = try #require(try await producer.result(id: "k9-\(index)"), "k9-\(index)")
-                    #expect(result.status == .succeeded)
+                for index in 0..<jobs {
+                    #expect(try await producer.result(id: "k9-\(index)")?.status == .succeeded, "k9-\(index)")
                 }
                 #expect(try await producer.stats().dead == 0)
                 // Calls paid twice are bounded by what the victim had in flight.
-                #expect(fake.stats.billed <= 12 + 4)
-                survivor.signal(SIGTERM)
-                #expect(await survivor.waitForExit() == 0)
-                await producer.shutdown()
-            }
-        }
-    }
-
-    /// A container restarted in its pod keeps its name: the new process heartbeats for the dead
-    /// one's list at once, so the reaper never sees a dead worker there.
-    @Test("kill -9, then a restart under the same IDOCR_WORKER_ID: the jobs the dead process held complete")
-    func restartUnderSameID() async throws {
-        try await Harness.withRedis { redis in
-            var fakeConfiguration = ShowAPIFake.Configuration()
-            fakeConfiguration.latency = .milliseconds(1500)
-            let fake = ShowAPIFake(configuration: fakeConfiguration)
-            try await fake.serve { url in
-                let queueName = Harness.uniqueQueue()
-                let producer = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: queueName))
-                try await producer.enqueue((0..<4).map { Harness.job(id: "same-\($0)") })
-                let environment = Self.environment(redis: redis, queue: queueName, fakeURL: url, extra: ["IDOCR_WORKER_ID": "pod-a"])
-                let victim = try WorkerProcess(environment: environment)
-                try await Harness.eventually("the victim holds 4 jobs") { try await producer.stats().processing == 4 }
-                victim.signal(SIGKILL)
-                _ = await victim.waitForExit()
-
-                let restarted = try WorkerProcess(environment: environment)
-                try await Harness.eventually("all 4 results", timeout: 40) {
-                    let stats = try await producer.stats()
-                    return stats.pending == 0 && stats.processing == 0 && stats.delayed == 0
-                }
-                for index in 0..<4 {
-                    #expect(try await producer.result(id: "same-\(index)")?.status == .succeeded, "same-\(index)")
-                }
-                #expect(fake.stats.billed <= 4 + 4)
-                restarted.signal(SIGTERM)
-                #expect(await restarted.waitForExit() == 0)
+                #expect(fake.stats.billed <= jobs + 4)
+                next.signal(SIGTERM)
+                #expect(await next.waitForExit() == 0)
                 await producer.shutdown()
             }
         }
