@@ -66,7 +66,7 @@ extension WorkerService {
         try await Task.sleep(for: queue.replyDeadline + .seconds(1))
         var unheld = Dictionary(listed.map { ($0, 1) }, uniquingKeysWith: +)
         for element in held.withLockedValue({ $0.all }) {
-            unheld[PreparedImage.hex(Insecure.SHA1.hash(data: element))]? -= 1
+            unheld[Insecure.SHA1.hash(data: element).lowercaseHex]? -= 1
         }
         let moved = try await queue.giveBack(worker: workerID, digests: unheld.filter { $0.value > 0 })
         if moved > 0 {

@@ -59,7 +59,7 @@ extension PreparedImage {
                 throw JobError(.imageTooLarge, "the image is larger than \(limits.maxImageBytes) bytes")
             }
             _ = try Self.inspect(bytes, limits: limits)
-            self = .base64(text, sha256: Self.hex(SHA256.hash(data: bytes)))
+            self = .base64(text, sha256: SHA256.hash(data: bytes).lowercaseHex)
         }
     }
 
@@ -75,18 +75,6 @@ extension PreparedImage {
             throw JobError(.imageTooLarge, "the image is \(width) × \(height) pixels, more than \(limits.maxPixels)")
         }
         return inspection
-    }
-
-    /// Lower-case hex, without `String(format:)` (which costs more than the hash itself).
-    public static func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Standard-alphabet base64; missing `=` padding is tolerated.
