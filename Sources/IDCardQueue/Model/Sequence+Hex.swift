@@ -12,4 +12,5 @@ extension Sequence<UInt8> {
     }
 }
 
-private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+/// `0`-`9`, `a`-`f`: the module's one hex table (digests here, `\u00XX` escapes in the JSON writer).
+let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
