@@ -5,7 +5,8 @@ import NIOHTTP1
 extension HTTPClient {
     /// One request whose whole answer, head and body, must arrive within `timeout` and be at most
     /// `maxBytes` long. Anything short of an answer is a retryable ``RecognitionFailure`` naming
-    /// `what` was called, `tooLarge` past `maxBytes`, or `CancellationError`.
+    /// `what` was called, `tooLarge` past `maxBytes`, or `CancellationError`. `sent` runs, on the
+    /// client's event loop, once the request's head has been written.
     ///
     /// Through the client's future-based API for two reasons: its deadline covers the body (the
     /// async API's ends with the head, so a server dripping a byte a second would hold a job
@@ -13,7 +14,7 @@ extension HTTPClient {
     /// of worker CPU per job in `scripts/benchmark`).
     func call(
         _ method: HTTPMethod, url: String, headers: HTTPHeaders = [:], body: Body? = nil,
-        timeout: Double, maxBytes: Int, calling what: String, tooLarge: RecognitionFailure
+        timeout: Double, maxBytes: Int, calling what: String, tooLarge: RecognitionFailure, sent: (@Sendable () -> Void)? = nil
     ) async throws -> Response {
         let request: Request
         do {
@@ -21,15 +22,17 @@ extension HTTPClient {
         } catch {
             throw RecognitionFailure.transport(error, calling: what)
         }
-        return try await call(request, timeout: timeout, maxBytes: maxBytes, calling: what, tooLarge: tooLarge)
+        return try await call(request, timeout: timeout, maxBytes: maxBytes, calling: what, tooLarge: tooLarge, sent: sent)
     }
 
     /// The same, for a request made beforehand: a recognizer calling one endpoint parses its URL
     /// once, not per job.
-    func call(_ request: Request, timeout: Double, maxBytes: Int, calling what: String, tooLarge: RecognitionFailure) async throws -> Response {
+    func call(
+        _ request: Request, timeout: Double, maxBytes: Int, calling what: String, tooLarge: RecognitionFailure, sent: (@Sendable () -> Void)? = nil
+    ) async throws -> Response {
         let task = execute(
             request: request,
-            delegate: ResponseAccumulator(request: request, maxBodySize: maxBytes),
+            delegate: SendReportingAccumulator(request: request, maxBodySize: maxBytes, sent: sent),
             deadline: .now() + .milliseconds(Int64(timeout * 1000))
         )
         do {

@@ -13,7 +13,7 @@ public struct WorkerMetrics: Sendable {
         "idocr_ocr_requests_total": "Recognizer calls by provider and outcome (ok, an error code, or account).",
         "idocr_ocr_request_duration_seconds": "Duration of one recognizer call, by provider.",
         "idocr_rate_limit_wait_seconds": "Time a job waited for its slot of the fleet's rate limit.",
-        "idocr_rate_slots_missed_total": "Rate slots given up because the call would have left too late after them (a CPU-starved worker).",
+        "idocr_rate_late_calls_total": "Rate-limited calls that went out more than 5 ms after their slot, which had the fleet's next slots pushed back.",
         "idocr_worker_ready": "1 while connected to Redis and not paused by an account or configuration error.",
         "idocr_answer_to_result_seconds": "The worker's own overhead: from the recognizer's answer to the result stored in Redis.",
     ]
@@ -28,8 +28,8 @@ public struct WorkerMetrics: Sendable {
     let queueLatency: Timer
     let ocrDuration: Timer
     let rateLimitWait: Timer
-    /// *Extension*: rate slots a job gave up because it would have called too late after them.
-    let rateSlotsMissed: Counter
+    /// *Extension*: calls that left late after their rate slot (see `WorkerService+LateCalls`).
+    let rateLateCalls: Counter
     /// *Extension*: the worker's overhead after a paid answer, the part of a job's time it owns.
     let answerToResult: Timer
     private let jobs: [String: Counter]
@@ -43,7 +43,7 @@ public struct WorkerMetrics: Sendable {
         queueLatency = Timer(label: "idocr_queue_latency_seconds", dimensions: [("queue", queue)])
         ocrDuration = Timer(label: "idocr_ocr_request_duration_seconds", dimensions: [("provider", provider)])
         rateLimitWait = Timer(label: "idocr_rate_limit_wait_seconds", dimensions: [("queue", queue)])
-        rateSlotsMissed = Counter(label: "idocr_rate_slots_missed_total", dimensions: [("queue", queue)])
+        rateLateCalls = Counter(label: "idocr_rate_late_calls_total", dimensions: [("queue", queue)])
         answerToResult = Timer(label: "idocr_answer_to_result_seconds", dimensions: [("queue", queue)])
         jobs = Dictionary(uniqueKeysWithValues: JobOutcome.allCases.map {
             ($0.rawValue, Counter(label: "idocr_jobs_total", dimensions: [("queue", queue), ("outcome", $0.rawValue)]))

@@ -24,22 +24,28 @@ extension WorkerService {
             if waited >= 0 { metrics.queueLatency.recordMilliseconds(waited) }
         }
 
-        var decision: JobQueue.GateDecision
-        var attemptsMade: Int
+        let decision: JobQueue.GateDecision
+        let attemptsMade: Int
+        let askedAt: ContinuousClock.Instant
         let imageKey = rememberedRecognitionKey(job: job, image: image)
-        var missedSlots = 0
-        while true {
-            do {
-                (decision, attemptsMade) = try await persistently("gate") {
-                    try await self.queue.gate(jobID: job.id, imageKey: imageKey, rateInterval: self.configuration.rateInterval)
-                }
-            } catch {
-                if !(error is CancellationError) { logger.error("gate failed; giving the job back", metadata: ["error": "\(error)"]) }
-                await giveBack(received, logger: logger)
-                return nil
+        let pushedTo = configuration.rateInterval == nil ? Duration.zero : takeRatePushBack()
+        do {
+            (decision, attemptsMade, askedAt) = try await persistently("gate") {
+                let askedAt = ContinuousClock.now
+                let (decision, attempts) = try await self.queue.gate(
+                    jobID: job.id, imageKey: imageKey, rateInterval: self.configuration.rateInterval, pushedTo: pushedTo
+                )
+                return (decision, attempts, askedAt)
             }
-            guard case .proceed(let wait) = decision, configuration.rateInterval != nil else { break }
-            let repliedAt = ContinuousClock.now
+        } catch {
+            owePushBack(to: pushedTo)
+            if !(error is CancellationError) { logger.error("gate failed; giving the job back", metadata: ["error": "\(error)"]) }
+            await giveBack(received, logger: logger)
+            return nil
+        }
+        let slot: RateSlot?
+        if case .proceed(let wait, let pushed) = decision, configuration.rateInterval != nil {
+            slot = RateSlot(at: askedAt + wait, pushed: pushed)
             if wait > .zero {
                 metrics.rateLimitWait.record(duration: wait)
                 do {
@@ -49,13 +55,8 @@ extension WorkerService {
                     return nil
                 }
             }
-            // A call leaving well after its slot would land in the limiter's same second as the
-            // calls of the next slots: take a fresh slot instead (the missed one goes unused).
-            let late = ContinuousClock.now - (repliedAt + wait)
-            guard late > Self.slotLateness, missedSlots < Self.maxMissedSlots else { break }
-            missedSlots += 1
-            metrics.rateSlotsMissed.increment()
-            logger.debug("late for the rate slot; reserving another", metadata: ["lateMs": "\(Int(late / .milliseconds(1)))"])
+        } else {
+            slot = nil
         }
         let attempt = attemptsMade + 1
         logger[metadataKey: "attempt"] = "\(attempt)"
@@ -76,7 +77,9 @@ extension WorkerService {
 
         let started = ContinuousClock.now
         do {
-            let recognition = try await recognizer.recognize(RecognitionRequest(image: image, side: job.side, needQuality: job.needQuality))
+            var request = RecognitionRequest(image: image, side: job.side, needQuality: job.needQuality)
+            if let slot { request.sent = { self.noteCallSent(slot) } }
+            let recognition = try await recognizer.recognize(request)
             metrics.ocrRequest(outcome: "ok", duration: .now - started)
             noteRecognizerAnswered(logger: logger)
             let answeredAt = ContinuousClock.now
@@ -244,14 +247,6 @@ extension WorkerService {
         guard configuration.dedupeImages, let digest = image.sha256 else { return nil }
         return "\(digest):\(job.side == .detect ? "0" : job.side.rawValue):\(job.needQuality ? 1 : 0)"
     }
-
-    /// How late after its rate slot a call may still leave. The fleet's spacing margin absorbs
-    /// 15 ms of jitter per second (``WorkerConfiguration/rateSpacingMargin``); this keeps the part
-    /// the worker controls well inside it, leaving the rest to the HTTP client and the network.
-    static let slotLateness = Duration.milliseconds(5)
-    /// Fresh slots a job takes at most before calling anyway: a worker starved of CPU must not
-    /// burn the quota's slots one after another.
-    static let maxMissedSlots = 3
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Int {
         Int((ContinuousClock.now - start) / .milliseconds(1))

@@ -24,6 +24,9 @@ public final class WorkerService: Service, Sendable {
     private let stopping = NIOLockedValueBox(false)
     /// The jobs slots are running, by slot: what this worker's processing list should hold.
     let held = NIOLockedValueBox(HeldJobs())
+    /// How far this process's late calls need the fleet's schedule pushed back, until its next
+    /// gate passes it on (see `WorkerService+LateCalls`).
+    let ratePushBack = NIOLockedValueBox(Duration.zero)
     /// Finished when the worker is asked to stop, so a job loop waiting for a free slot wakes up.
     private let stopSignal = AsyncStream<Never>.makeStream()
 

@@ -41,4 +41,28 @@ struct JobQueueTests {
             await queue.shutdown()
         }
     }
+
+    @Test("late calls push the fleet's schedule back by what the running total lacks, at most a second at once")
+    func gatePushBack() async throws {
+        try await Harness.withRedis { redis in
+            let queue = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: Harness.uniqueQueue()))
+            func gate(pushedTo: Duration) async throws -> (wait: Duration, pushed: Duration) {
+                let (decision, _) = try await queue.gate(jobID: "j", imageKey: nil, rateInterval: .milliseconds(1), pushedTo: pushedTo)
+                guard case .proceed(let wait, let pushed) = decision else { throw RedisError.unexpectedReply("gate: \(decision)") }
+                return (wait, pushed)
+            }
+            let first = try await gate(pushedTo: .zero)
+            #expect(first.wait < .milliseconds(2) && first.pushed == .zero)
+            let pushed = try await gate(pushedTo: .milliseconds(800))
+            #expect(pushed.wait >= .milliseconds(700) && pushed.wait <= .milliseconds(802) && pushed.pushed == .milliseconds(800))
+            // Already covered by that push: the next slot only.
+            let covered = try await gate(pushedTo: .milliseconds(500))
+            #expect(covered.wait <= pushed.wait + .milliseconds(1) && covered.pushed == .milliseconds(800))
+            // Ten seconds more asked, one given.
+            let capped = try await gate(pushedTo: .milliseconds(10_800))
+            #expect(capped.wait >= covered.wait + .milliseconds(900) && capped.wait <= covered.wait + .milliseconds(1_002))
+            #expect(capped.pushed == .milliseconds(1_800))
+            await queue.shutdown()
+        }
+    }
 }

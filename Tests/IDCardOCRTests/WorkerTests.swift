@@ -3,6 +3,7 @@ import Foundation
 import IDCardRecognition
 import IDCardTestSupport
 @testable import IDCardWorker
+import NIOConcurrencyHelpers
 import Testing
 
 @Suite("A worker against a real Redis and the 1429-1 fake")
@@ -285,6 +286,39 @@ struct WorkerTests {
         }
     }
 
+    @Test("a call written late pushes the fleet's next slot back by its lateness")
+    func lateCallPushesBack() async throws {
+        try await Harness.scenario(configure: { $0.rateLimit = 20; $0.concurrency = 1 }) { scenario in
+            let (configuration, producer) = (scenario.configuration, scenario.producer)
+            try await producer.enqueue((0..<4).map { Harness.job(id: "late-\($0)") })
+            let writes = WriteTimes()
+            try await Harness.withWorker(configuration, wrap: { LateWriting(recognizer: $0, late: .milliseconds(300), writes: writes) }) { _ in
+                try await Harness.eventually("4 results", timeout: 30) { try await Harness.drained(producer, last: "late-3") }
+            }
+            // On time, one job after another would leave ~300 ms apart (its own lateness and the
+            // answer); each late write adds its 300 ms to the wait for the next slot.
+            let instants = writes.instants
+            #expect(instants.count == 4)
+            for (earlier, later) in zip(instants, instants.dropFirst()) {
+                #expect(later - earlier >= .milliseconds(580))
+            }
+        }
+    }
+
+    @Test("the 1429-1 recognizer reports when each rate-limited request goes out")
+    func sentReported() async throws {
+        try await Harness.scenario(configure: { $0.rateLimit = 50 }) { scenario in
+            let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
+            try await producer.enqueue((0..<3).map { Harness.job(id: "sent-\($0)") })
+            let sends = WriteTimes()
+            try await Harness.withWorker(configuration, wrap: { ReportedSends(recognizer: $0, sends: sends) }) { _ in
+                try await Harness.eventually("3 results", timeout: 30) { try await Harness.drained(producer, last: "sent-2") }
+            }
+            #expect(sends.instants.count == 3)
+            #expect(fake.stats.calls == 3)
+        }
+    }
+
     @Test("a -1009 answer cools the whole fleet down, and the job still succeeds")
     func coolDown() async throws {
         try await Harness.scenario(configure: { $0.rateLimit = 100; $0.rateCoolDown = 1 }) { scenario in
@@ -299,4 +333,45 @@ struct WorkerTests {
             #expect(try await producer.result(id: "limited")?.attempts == 2)
         }
     }
+}
+
+/// A recognizer whose requests are written `late` after the worker lets go of them, as on a
+/// starved process: the write is reported then, and the call made.
+private struct LateWriting: Recognizer {
+    let recognizer: any Recognizer
+    let late: Duration
+    let writes: WriteTimes
+    var provider: String { recognizer.provider }
+
+    func recognize(_ request: RecognitionRequest) async throws -> Recognition {
+        try await Task.sleep(for: late)
+        writes.record()
+        request.sent?()
+        var request = request
+        request.sent = nil
+        return try await recognizer.recognize(request)
+    }
+}
+
+/// Passes requests on, noting each time the recognizer reports one going out.
+private struct ReportedSends: Recognizer {
+    let recognizer: any Recognizer
+    let sends: WriteTimes
+    var provider: String { recognizer.provider }
+
+    func recognize(_ request: RecognitionRequest) async throws -> Recognition {
+        var request = request
+        let reported = request.sent
+        request.sent = { [sends] in
+            sends.record()
+            reported?()
+        }
+        return try await recognizer.recognize(request)
+    }
+}
+
+private final class WriteTimes: Sendable {
+    private let box = NIOLockedValueBox<[ContinuousClock.Instant]>([])
+    var instants: [ContinuousClock.Instant] { box.withLockedValue { $0 } }
+    func record() { box.withLockedValue { $0.append(.now) } }
 }

@@ -36,6 +36,8 @@ public struct QueueKeys: Sendable, Equatable {
     var lostPrefix: String { base + "lost:" }
     /// STRING: the rate limiter's theoretical arrival time (µs, Redis clock).
     public var rate: String { base + "rate" }
+    /// STRING: how far late calls have pushed the limiter's schedule back, in all (µs).
+    public var ratePushed: String { base + "rate:pushed" }
     /// STRING per image SHA-256 and question asked: a recognition to reuse for identical bytes.
     public func image(_ key: String) -> String { base + "image:" + key }
 }

@@ -45,7 +45,7 @@ public struct RapidOCRRecognizer: Recognizer {
             throw RecognitionFailure.rejected(JobError(.imageUnreadable, "the \(inspection.format.rawValue.uppercased()) file is cut short: its end is missing"))
         }
 
-        let lines = try await detectLines(bytes, format: inspection.format)
+        let lines = try await detectLines(bytes, format: inspection.format, sent: request.sent)
         let extraction = CardFieldExtractor.extract(lines, side: request.side)
         let fieldNames = Set(extraction.body.keys).subtracting(["type"])
         guard extraction.side != .detect, !fieldNames.isEmpty else {
@@ -66,7 +66,7 @@ public struct RapidOCRRecognizer: Recognizer {
     }
 
     /// One multipart POST; the lines of text the server found, in its answer's order.
-    private func detectLines(_ bytes: Data, format: ImageFormat) async throws -> [OCRLine] {
+    private func detectLines(_ bytes: Data, format: ImageFormat, sent: (@Sendable () -> Void)?) async throws -> [OCRLine] {
         var form = MultipartForm()
         form.appendFile(name: "image_file", filename: "card.\(format.rawValue)", contentType: "image/\(format.rawValue)", data: bytes)
         form.close()
@@ -74,7 +74,7 @@ public struct RapidOCRRecognizer: Recognizer {
         let response = try await httpClient.call(
             .POST, url: configuration.url, headers: headers, body: .bytes(form.bytes), timeout: configuration.timeout,
             maxBytes: configuration.maxResponseBytes, calling: "the RapidOCR server",
-            tooLarge: .unavailable("the answer of the RapidOCR server is larger than \(configuration.maxResponseBytes) bytes")
+            tooLarge: .unavailable("the answer of the RapidOCR server is larger than \(configuration.maxResponseBytes) bytes"), sent: sent
         )
         let (status, answer) = (response.status.code, response.bodyBytes)
         switch status {

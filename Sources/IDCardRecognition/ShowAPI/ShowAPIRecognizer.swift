@@ -41,7 +41,8 @@ public struct ShowAPIRecognizer: Recognizer {
         var call = try apiRequest.get()
         call.body = body
         let answer = try await httpClient.call(
-            call, timeout: configuration.timeout, maxBytes: configuration.maxResponseBytes, calling: Self.calling, tooLarge: .unavailable("the answer of the 1429-1 API is larger than \(configuration.maxResponseBytes) bytes")
+            call, timeout: configuration.timeout, maxBytes: configuration.maxResponseBytes, calling: Self.calling, tooLarge: .unavailable("the answer of the 1429-1 API is larger than \(configuration.maxResponseBytes) bytes"),
+            sent: request.sent
         )
         return try ShowAPIResponse.interpret(status: answer.status.code, body: Data(answer.bodyBytes.readableBytesView), request: request)
     }

@@ -72,12 +72,14 @@ enum Harness {
     }
 
     /// Runs a worker in this process while `body` runs, then stops it as SIGTERM would.
+    /// - Parameter wrap: puts something between the worker and its configured recognizer.
     static func withWorker<T: Sendable>(
-        _ configuration: WorkerConfiguration, _ body: @Sendable (WorkerService) async throws -> T
+        _ configuration: WorkerConfiguration, wrap: (any Recognizer) -> any Recognizer = { $0 },
+        _ body: @Sendable (WorkerService) async throws -> T
     ) async throws -> T {
         let httpClient = configuration.makeHTTPClient()
         let queue = try openQueue(configuration)
-        let recognizer = try configuration.makeRecognizer(httpClient: httpClient)
+        let recognizer = wrap(try configuration.makeRecognizer(httpClient: httpClient))
         // Probes quickly, so tests of a paused worker need not wait minutes.
         let health = WorkerHealth(probePolicy: RetryPolicy(base: .milliseconds(200), cap: .seconds(1)))
         let worker = WorkerService(configuration: configuration, queue: queue, recognizer: recognizer, health: health, logger: testLogger)
