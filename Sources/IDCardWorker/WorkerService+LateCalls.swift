@@ -36,11 +36,3 @@ extension WorkerService {
         ratePushBack.withLockedValue { $0 = max($0, level) }
     }
 }
-
-/// A reserved rate slot: when it is, and the fleet's push-back in all when it was reserved.
-struct RateSlot: Sendable {
-    /// Redis reserved it this long after running the gate, which ran after the worker asked: a
-    /// lateness measured from here is never underestimated.
-    var at: ContinuousClock.Instant
-    var pushed: Duration
-}
