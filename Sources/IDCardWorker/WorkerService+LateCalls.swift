@@ -3,13 +3,13 @@ import IDCardQueue
 /// Late calls push the fleet's schedule back.
 ///
 /// A strict limiter counts calls as they arrive. Slots are spaced 1.5 % wider than the rate, 15 ms
-/// a second, so the usual jitter fits; but a call that leaves well after its slot — a new
-/// connection, a starved or CPU-throttled process, a slow Redis reply — lands among the on-time
-/// calls of later slots, and a few of those in one second make the limiter refuse one. Each call
-/// reports when its request started going out; lateness beyond ``lateCallTolerance`` must be matched by
-/// pushing the schedule back between its slot and the slots a second later. The fleet counts its
-/// push-back in all (``JobQueue/gate(jobID:imageKey:rateInterval:pushedTo:)``), so pushes made
-/// for one late call cover the others: a fleet uniformly slow pays once, not per call.
+/// a second, so the usual jitter fits; but a call that leaves well after its slot — a cold HTTP
+/// client, a starved or CPU-throttled process, a slow Redis reply — lands among the on-time calls
+/// of later slots, and a few of those in one second make the limiter refuse one. Each call
+/// reports when its request started going out; lateness beyond ``lateCallTolerance`` must be
+/// matched by pushing the schedule back between its slot and the slots a second later. The fleet
+/// counts its push-back in all (``JobQueue/gate(jobID:imageKey:rateInterval:pushedTo:)``), so
+/// pushes made for one late call cover the others: a fleet uniformly slow pays once, not per call.
 extension WorkerService {
     /// The part of the spacing margin a call's lateness may use on its own; the rest is for what
     /// no worker sees (the network, the server's own queueing).
