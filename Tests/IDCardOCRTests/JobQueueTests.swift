@@ -65,4 +65,18 @@ struct JobQueueTests {
             await queue.shutdown()
         }
     }
+
+    @Test("a gate that finds the job already done still passes its worker's push-back on")
+    func gatePushBackOnDuplicate() async throws {
+        try await Harness.withRedis { redis in
+            let queue = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: Harness.uniqueQueue()))
+            _ = try await queue.redis.send("SET", .string(queue.keys.result("done")), #"{"id":"done","status":"succeeded"}"#)
+            let (duplicate, _) = try await queue.gate(jobID: "done", imageKey: nil, rateInterval: .milliseconds(1), pushedTo: .milliseconds(800))
+            guard case .alreadySucceeded = duplicate else { throw RedisError.unexpectedReply("gate: \(duplicate)") }
+            let (next, _) = try await queue.gate(jobID: "new", imageKey: nil, rateInterval: .milliseconds(1))
+            guard case .proceed(let wait, let pushed) = next else { throw RedisError.unexpectedReply("gate: \(next)") }
+            #expect(wait >= .milliseconds(700) && pushed == .milliseconds(800))
+            await queue.shutdown()
+        }
+    }
 }

@@ -15,14 +15,31 @@ enum QueueScripts {
         return taken
         """)
 
-    /// Before a paid call: reuse a succeeded result or a recognition of the same bytes, else reserve
-    /// the next rate slot (GCRA), first pushing the schedule back as far as this worker's late calls
-    /// need (see ``JobQueue/gate(jobID:imageKey:rateInterval:pushedTo:)``). Returns
+    /// Before a paid call: push the schedule back as far as this worker's late calls need, whatever
+    /// the verdict (see ``JobQueue/gate(jobID:imageKey:rateInterval:pushedTo:)``); then reuse a
+    /// succeeded result or a recognition of the same bytes, else reserve the next rate slot (GCRA). Returns
     /// `{verdict, payload, attempts, pushed}` where verdict is `done` (payload: the existing result),
     /// `cached` (payload: a recognition) or `go` (payload: µs to wait; pushed: the schedule's push-back so far).
     static let gate = RedisScript(name: "gate", source: """
         -- KEYS: result, image, rate, attempts, rate pushed
         -- ARGV: job id, interval µs (0 = no limit), check image ('1'), push-back level µs, most µs pushed at once
+        -- Late calls' push-back first: it is owed whatever this job turns out to be.
+        local interval = tonumber(ARGV[2])
+        local now, tat, pushed = 0, 0, 0
+        if interval > 0 then
+          local t = redis.call('TIME')
+          now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+          tat = math.max(tonumber(redis.call('GET', KEYS[3]) or '0'), now)
+          pushed = tonumber(redis.call('GET', KEYS[5]) or '0')
+          local owed = math.min(tonumber(ARGV[4]) - pushed, tonumber(ARGV[5]))
+          if owed > 0 then
+            tat = tat + owed
+            pushed = pushed + owed
+            -- Unused for a day, the total starts again from 0: a level held from before costs one capped push.
+            redis.call('SET', KEYS[5], string.format('%.0f', pushed), 'EX', 86400)
+            redis.call('SET', KEYS[3], string.format('%.0f', tat), 'PX', math.floor((tat - now) / 1000) + 60000)
+          end
+        end
         local attempts = tonumber(redis.call('HGET', KEYS[4], ARGV[1]) or '0')
         local existing = redis.call('GET', KEYS[1])
         if existing then
@@ -33,20 +50,7 @@ enum QueueScripts {
           local cached = redis.call('GET', KEYS[2])
           if cached then return {'cached', cached, attempts, 0} end
         end
-        local interval = tonumber(ARGV[2])
         if interval <= 0 then return {'go', '0', attempts, 0} end
-        local t = redis.call('TIME')
-        local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-        local tat = tonumber(redis.call('GET', KEYS[3]) or '0')
-        if tat < now then tat = now end
-        local pushed = tonumber(redis.call('GET', KEYS[5]) or '0')
-        local owed = math.min(tonumber(ARGV[4]) - pushed, tonumber(ARGV[5]))
-        if owed > 0 then
-          tat = tat + owed
-          pushed = pushed + owed
-          -- Unused for a day, the total starts again from 0: a level held from before costs one capped push.
-          redis.call('SET', KEYS[5], string.format('%.0f', pushed), 'EX', 86400)
-        end
         local nextTat = tat + interval
         redis.call('SET', KEYS[3], string.format('%.0f', nextTat), 'PX', math.floor((nextTat - now) / 1000) + 60000)
         return {'go', string.format('%.0f', tat - now), attempts, string.format('%.0f', pushed)}
