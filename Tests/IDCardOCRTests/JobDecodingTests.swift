@@ -52,6 +52,7 @@ struct JobDecodingTests {
         (#"{"id":"a","imgUrl":"https://x/y.jpg","enqueuedAt":"soon"}"#, "enqueuedAt"),
         (#"{"id":"a","imgData":"@@@@not base64@@@@"}"#, "not valid base64"),
         (#"{"id":"a","imgData":"data:image/jpeg;base64,"}"#, "holds no base64"),  // found by fuzzing
+        (#"{"id":"a","imgData":" data:image/jpeg;base64,"}"#, "holds no base64"),  // and with white space before it
     ])
     func invalid(element: String, message: String) throws {
         let error = try #require(intake(element))

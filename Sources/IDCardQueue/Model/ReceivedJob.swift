@@ -127,11 +127,12 @@ public struct ReceivedJob: Sendable {
 
     /// Drops a `data:image/...;base64,` prefix and any white space producers wrapped lines with.
     static func strippedBase64(_ text: Data) -> Data {
-        var body = text
+        let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
+        // Found by fuzzing: " data:..." kept its prefix, which its own re-encoding then dropped.
+        var body = text.drop(while: isSpace)
         if body.starts(with: "data:".utf8), let comma = body.firstIndex(of: UInt8(ascii: ",")) {
             body = body[body.index(after: comma)...]
         }
-        let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
         // The common case: a slice of the producer's text, shared rather than copied.
         guard body.withUnsafeBytes({ $0.contains(where: isSpace) }) else { return body }
         return Data(body.filter { !isSpace($0) })
