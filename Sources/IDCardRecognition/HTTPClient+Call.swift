@@ -22,14 +22,6 @@ extension HTTPClient {
         } catch {
             throw RecognitionFailure.transport(error, calling: what)
         }
-        return try await call(request, timeout: timeout, maxBytes: maxBytes, calling: what, tooLarge: tooLarge, sent: sent)
-    }
-
-    /// The same, for a request made beforehand: a recognizer calling one endpoint parses its URL
-    /// once, not per job.
-    func call(
-        _ request: Request, timeout: Double, maxBytes: Int, calling what: String, tooLarge: RecognitionFailure, sent: (@Sendable () -> Void)? = nil
-    ) async throws -> Response {
         let task = execute(
             request: request,
             delegate: SendReportingAccumulator(request: request, maxBodySize: maxBytes, sent: sent),

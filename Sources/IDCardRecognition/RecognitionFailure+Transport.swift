@@ -1,17 +1,30 @@
 import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
 
 extension RecognitionFailure {
     /// A call that failed before an answer: worth retrying. Names the error's kind, never its text:
-    /// AsyncHTTPClient's messages may echo the URL, and with it an appKey or a job's imgUrl.
+    /// HTTP clients' messages may echo the URL, and with it an appKey or a job's imgUrl.
     static func transport(_ error: any Error, calling what: String) -> RecognitionFailure {
-        let kind: String
-        switch error as? HTTPClientError {
-        case .connectTimeout?: kind = "connect timeout"
-        case .readTimeout?, .deadlineExceeded?: kind = "timeout waiting for the answer"
-        case .remoteConnectionClosed?: kind = "the server closed the connection"
-        case .some: kind = "HTTP client error"
-        case nil: kind = String(describing: type(of: error))
+        .unavailable("\(what) failed: \(kind(of: error))")
+    }
+
+    private static func kind(of error: any Error) -> String {
+        switch error {
+        case let error as HTTPClientError:
+            switch error {
+            case .connectTimeout: EndpointError.connectTimeout.description
+            case .readTimeout, .deadlineExceeded: EndpointError.deadlineExceeded.description
+            case .remoteConnectionClosed: EndpointError.closedBeforeAnswer.description
+            default: "HTTP client error"
+            }
+        case let error as EndpointError: error.description
+        case is NIOSSLError, is NIOSSLExtraError: "TLS failed (is the server's certificate trusted and for this host?)"
+        case is HTTPParserError: "the answer is not valid HTTP"
+        case is IOError, is NIOConnectionError: "connection failed"
+        default: String(describing: type(of: error))
         }
-        return .unavailable("\(what) failed: \(kind)")
     }
 }

@@ -12,4 +12,12 @@ public protocol Recognizer: Sendable {
     /// One attempt at reading the image.
     /// - Throws: ``RecognitionFailure`` for every outcome but success; `CancellationError` when cancelled.
     func recognize(_ request: RecognitionRequest) async throws -> Recognition
+
+    /// Lets go of connections once the worker has stopped; calls after it may fail.
+    func shutdown() async
+}
+
+extension Recognizer {
+    /// Nothing to let go of: a recognizer on the process's shared HTTP client.
+    public func shutdown() async {}
 }

@@ -1,16 +1,22 @@
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import ServiceLifecycle
 
 /// Runs a Hummingbird router on 127.0.0.1 while a body runs, then shuts it down gracefully.
-enum LoopbackServer {
+public enum LoopbackServer {
     static let quiet = Logger(label: "idocr-test-server", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    /// - Parameter body: gets the bound port.
-    static func serve<T: Sendable>(_ router: Router<BasicRequestContext>, port: Int = 0, _ body: @Sendable (Int) async throws -> T) async throws -> T {
+    /// - Parameters:
+    ///   - tls: serves https with it; `nil`: plain http.
+    ///   - body: gets the bound port.
+    public static func serve<Context: RequestContext, T: Sendable>(
+        _ router: Router<Context>, port: Int = 0, tls: TLSConfiguration? = nil, _ body: @Sendable (Int) async throws -> T
+    ) async throws -> T where Context.Source == ApplicationRequestContextSource {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil),
+            router: router, server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
+            configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil),
             onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: quiet
         )
         let services = ServiceGroup(configuration: .init(services: [app], logger: quiet))

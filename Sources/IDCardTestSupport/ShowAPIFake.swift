@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import ServiceLifecycle
 import NIOConcurrencyHelpers
@@ -81,8 +82,11 @@ public final class ShowAPIFake: Sendable {
     }
 
     /// Serves on 127.0.0.1 (`port` 0: any free port) while `body` runs.
-    public func serve<T: Sendable>(port: Int = 0, _ body: @Sendable (_ url: String) async throws -> T) async throws -> T {
-        try await LoopbackServer.serve(makeRouter(), port: port) { port in try await body("http://127.0.0.1:\(port)/1429-1") }
+    /// - Parameter tls: serves https with it, at `https://localhost:PORT/1429-1`.
+    public func serve<T: Sendable>(port: Int = 0, tls: TLSConfiguration? = nil, _ body: @Sendable (_ url: String) async throws -> T) async throws -> T {
+        try await LoopbackServer.serve(makeRouter(), port: port, tls: tls) { port in
+            try await body(tls == nil ? "http://127.0.0.1:\(port)/1429-1" : "https://localhost:\(port)/1429-1")
+        }
     }
 
     /// Serves until the task is cancelled (the `showapi-fake` executable).

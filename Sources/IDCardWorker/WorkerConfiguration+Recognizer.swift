@@ -27,17 +27,22 @@ extension WorkerConfiguration {
     /// 12,000 calls/s in `scripts/benchmark`; TLS at a paid API's rates adds little to it.
     static let httpEventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
-    /// The recognizer `provider` names, sharing `httpClient`.
+    /// The recognizer `provider` names: RapidOCR's shares `httpClient`; the 1429-1 API's keeps
+    /// connections of its own (``EndpointClient``) on the same event loop.
     public func makeRecognizer(httpClient: HTTPClient) throws(ConfigurationError) -> any Recognizer {
         switch provider {
         case "showapi":
             guard let appKey = showAPIAppKey, !appKey.isEmpty else {
                 throw ConfigurationError("IDOCR_PROVIDER=showapi needs the appKey: set SHOWAPI_APP_KEY or SHOWAPI_APP_KEY_FILE")
             }
-            return ShowAPIRecognizer(
-                configuration: ShowAPIConfiguration(url: showAPIURL, appKey: appKey, timeout: recognizerTimeout), httpClient: httpClient,
-                urlGuard: URLGuard(allowPrivateAddresses: allowPrivateURLs)
-            )
+            do {
+                return try ShowAPIRecognizer(
+                    configuration: ShowAPIConfiguration(url: showAPIURL, appKey: appKey, timeout: recognizerTimeout, caFile: showAPICAFile),
+                    group: Self.httpEventLoopGroup, urlGuard: URLGuard(allowPrivateAddresses: allowPrivateURLs)
+                )
+            } catch {
+                throw ConfigurationError("SHOWAPI_URL or SHOWAPI_CA_FILE: \(error)")
+            }
         case "rapidocr":
             let fetcher = ImageFetcher(configuration: .init(allowPrivateAddresses: allowPrivateURLs, maxBytes: maxImageBytes), httpClient: httpClient)
             let rapidOCR = RapidOCRConfiguration(url: rapidOCRURL, timeout: recognizerTimeout, limits: intakeLimits)

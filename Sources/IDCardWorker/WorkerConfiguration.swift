@@ -22,6 +22,9 @@ public struct WorkerConfiguration: Sendable {
     public var showAPIURL = "https://route.showapi.com/1429-1"
     /// `SHOWAPI_APP_KEY`, or the contents of the file `SHOWAPI_APP_KEY_FILE` names.
     public var showAPIAppKey: String?
+    /// `SHOWAPI_CA_FILE`: a PEM file of the CA certificates to trust for an https `SHOWAPI_URL`
+    /// instead of the system's (a TLS-inspecting egress proxy, a test server). Our extension.
+    public var showAPICAFile: String?
     /// `RAPIDOCR_URL`
     public var rapidOCRURL = "http://127.0.0.1:9003/ocr"
     /// `IDOCR_CONCURRENCY`: jobs in flight in this process.
@@ -73,6 +76,7 @@ public struct WorkerConfiguration: Sendable {
         queue = reader.string("IDOCR_QUEUE") ?? queue
         provider = reader.string("IDOCR_PROVIDER") ?? provider
         showAPIURL = reader.string("SHOWAPI_URL") ?? showAPIURL
+        showAPICAFile = reader.string("SHOWAPI_CA_FILE")
         redisPassword = try Self.secret(fromFileIn: "IDOCR_REDIS_PASSWORD_FILE", reader)
         showAPIAppKey = reader.string("SHOWAPI_APP_KEY")
         if showAPIAppKey == nil { showAPIAppKey = try Self.secret(fromFileIn: "SHOWAPI_APP_KEY_FILE", reader) }

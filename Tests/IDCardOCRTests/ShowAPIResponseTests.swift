@@ -80,7 +80,7 @@ struct ShowAPIResponseTests {
         form.append("type", "1")
         var streamed: [UInt8] = []
         var chunks = form.chunks()
-        while let chunk = chunks.nextChunk() {
+        while let chunk = chunks.next() {
             #expect(chunk.readableBytes <= FormEncoding.chunkSize + 3)
             streamed += chunk.readableBytesView
         }

@@ -319,6 +319,22 @@ struct WorkerTests {
         }
     }
 
+    @Test("the 1429-1 API over https, its certificate checked against SHOWAPI_CA_FILE")
+    func https() async throws {
+        let certificates = try TestCertificates(names: ["DNS:localhost"])
+        defer { certificates.remove() }
+        try await Harness.scenario(tls: try certificates.serverTLS(), configure: { $0.showAPICAFile = certificates.caFile }) { scenario in
+            let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
+            #expect(configuration.showAPIURL.hasPrefix("https://localhost:"))
+            try await producer.enqueue((0..<3).map { Harness.job(id: "tls-\($0)") })
+            try await Harness.withWorker(configuration) { _ in
+                try await Harness.eventually("3 results", timeout: 30) { try await Harness.drained(producer, last: "tls-2") }
+            }
+            #expect(try await producer.result(id: "tls-0")?.status == .succeeded)
+            #expect(fake.stats.billed == 3)
+        }
+    }
+
     @Test("a -1009 answer cools the whole fleet down, and the job still succeeds")
     func coolDown() async throws {
         try await Harness.scenario(configure: { $0.rateLimit = 100; $0.rateCoolDown = 1 }) { scenario in

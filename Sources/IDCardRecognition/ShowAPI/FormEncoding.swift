@@ -1,6 +1,4 @@
-import AsyncHTTPClient
 import Foundation
-import NIOConcurrencyHelpers
 import NIOCore
 
 /// An `application/x-www-form-urlencoded` body, escaped chunk by chunk while it is sent.
@@ -96,31 +94,16 @@ struct FormEncoding: Sendable {
         }
     }
 
-    /// The body for the HTTP client, escaped chunk by chunk as each write completes.
-    func streamedBody(length: Int) -> HTTPClient.Body {
-        let chunks = NIOLockedValueBox(self.chunks())
-        return .stream(contentLength: Int64(length)) { writer in
-            @Sendable func write(_ chunk: ByteBuffer) -> EventLoopFuture<Void> {
-                let written = writer.write(.byteBuffer(chunk))
-                return written.flatMap {
-                    guard let next = chunks.withLockedValue({ $0.nextChunk() }) else { return written }
-                    return write(next)
-                }
-            }
-            return write(chunks.withLockedValue { $0.nextChunk() } ?? ByteBuffer())
-        }
-    }
-
     /// The escaped body, one chunk at a time.
     func chunks() -> Chunks { Chunks(pieces: pieces) }
 
-    struct Chunks {
+    struct Chunks: IteratorProtocol, Sendable {
         let pieces: [(bytes: Data, escaped: Bool)]
         var piece = 0
         var offset = 0
 
         /// At most ``FormEncoding/chunkSize`` (+ 2) escaped bytes; `nil` at the end.
-        mutating func nextChunk() -> ByteBuffer? {
+        mutating func next() -> ByteBuffer? {
             guard piece < pieces.count else { return nil }
             var out = ByteBuffer()
             out.reserveCapacity(FormEncoding.chunkSize + 3)

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import IDCardQueue
 import NIOCore
@@ -8,11 +7,10 @@ import NIOHTTP1
 public struct ShowAPIRecognizer: Recognizer {
     public let provider = "showapi"
     public let configuration: ShowAPIConfiguration
-    private let httpClient: HTTPClient
+    private let endpoint: EndpointClient
     private let urlGuard: URLGuard
-    /// A POST to `url?appKey=...` (keeping any query the configured URL already has), made once;
-    /// each call only adds its body.
-    private let apiRequest: Result<HTTPClient.Request, RecognitionFailure>
+    /// The URL's path and query with `appKey=...` added, made once; each call only adds its body.
+    private let target: String
     private static let headers: HTTPHeaders = [
         "Content-Type": "application/x-www-form-urlencoded",
         "Accept": "application/json",
@@ -20,31 +18,42 @@ public struct ShowAPIRecognizer: Recognizer {
     private static let calling = "the 1429-1 API"
 
     /// - Parameters:
-    ///   - httpClient: shared by the process; its connection pool keeps calls on warm connections.
+    ///   - group: the event loops of the API's connections; one thread carries thousands of calls a second.
     ///   - urlGuard: checks an `imgUrl` before the API is paid to fetch it.
-    public init(configuration: ShowAPIConfiguration, httpClient: HTTPClient, urlGuard: URLGuard = URLGuard()) {
+    /// - Throws: ``EndpointError`` when the URL or the CA file is unusable.
+    public init(configuration: ShowAPIConfiguration, group: any EventLoopGroup, urlGuard: URLGuard = URLGuard()) throws(EndpointError) {
         self.configuration = configuration
-        self.httpClient = httpClient
         self.urlGuard = urlGuard
-        let separator = configuration.url.contains("?") ? "&" : "?"
-        let endpoint = configuration.url + separator + "appKey=" + FormEncoding.escape(configuration.appKey)
-        self.apiRequest = Result { try HTTPClient.Request(url: endpoint, method: .POST, headers: Self.headers) }
-            .mapError { RecognitionFailure.transport($0, calling: Self.calling) }
+        endpoint = try EndpointClient(
+            url: configuration.url,
+            configuration: .init(connectTimeout: .milliseconds(Int64(ShowAPIConfiguration.connectTimeout * 1000)), caFile: configuration.caFile),
+            group: group
+        )
+        let separator = endpoint.target.contains("?") ? "&" : "?"
+        target = endpoint.target + separator + "appKey=" + FormEncoding.escape(configuration.appKey)
     }
 
     public func recognize(_ request: RecognitionRequest) async throws -> Recognition {
         if case .url(let url) = request.image { try await urlGuard.check(url) }
         let form = formBody(for: request)
-        // Large bodies are escaped while they are sent; small ones go as one buffer.
-        let length = form.length
-        let body: HTTPClient.Body = length > FormEncoding.chunkSize ? form.streamedBody(length: length) : .byteBuffer(form.buffer(length: length))
-        var call = try apiRequest.get()
-        call.body = body
-        let answer = try await httpClient.call(
-            call, timeout: configuration.timeout, maxBytes: configuration.maxResponseBytes, calling: Self.calling, tooLarge: .unavailable("the answer of the 1429-1 API is larger than \(configuration.maxResponseBytes) bytes"),
-            sent: request.sent
-        )
-        return try ShowAPIResponse.interpret(status: answer.status.code, body: Data(answer.bodyBytes.readableBytesView), request: request)
+        let answer: EndpointClient.Answer
+        do {
+            answer = try await endpoint.post(
+                target, headers: Self.headers, body: form.chunks(), length: form.length,
+                timeout: .milliseconds(Int64(configuration.timeout * 1000)), maxBytes: configuration.maxResponseBytes, sent: request.sent
+            )
+        } catch EndpointError.answerTooLarge {
+            throw RecognitionFailure.unavailable("the answer of the 1429-1 API is larger than \(configuration.maxResponseBytes) bytes")
+        } catch {
+            if error is CancellationError || Task.isCancelled { throw CancellationError() }
+            throw RecognitionFailure.transport(error, calling: Self.calling)
+        }
+        return try ShowAPIResponse.interpret(status: answer.status, body: Data(answer.body.readableBytesView), request: request)
+    }
+
+    /// Closes the API's idle connections.
+    public func shutdown() async {
+        await endpoint.shutdown()
     }
 
     private func formBody(for request: RecognitionRequest) -> FormEncoding {

@@ -22,6 +22,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("showapi-url"), help: "The 1429-1 endpoint (env SHOWAPI_URL)") var showAPIURL: String?
     @Option(name: .customLong("showapi-app-key-file"), help: "A file holding the appKey (env SHOWAPI_APP_KEY_FILE; prefer it to SHOWAPI_APP_KEY)")
     var showAPIAppKeyFile: String?
+    @Option(name: .customLong("showapi-ca-file"), help: "CA certificates (PEM) to trust for an https 1429-1 endpoint instead of the system's (env SHOWAPI_CA_FILE)")
+    var showAPICAFile: String?
     @Option(name: .customLong("rapidocr-url"), help: "A RapidOCR API server (env RAPIDOCR_URL)") var rapidOCRURL: String?
     @Option(help: "Jobs in flight in this process (env IDOCR_CONCURRENCY, default 16)") var concurrency: Int?
     @Option(name: .customLong("rate-limit"), help: "Calls per second for the whole fleet, 0 = none (env IDOCR_RATE_LIMIT)") var rateLimit: Double?
@@ -39,6 +41,7 @@ struct WorkerCommand: AsyncParsableCommand {
         var configuration = try queueOptions.configuration()
         if let provider { configuration.provider = provider }
         if let showAPIURL { configuration.showAPIURL = showAPIURL }
+        if let showAPICAFile { configuration.showAPICAFile = showAPICAFile }
         if let showAPIAppKeyFile {
             configuration.showAPIAppKey = try WorkerConfiguration.secret(fromFile: showAPIAppKeyFile, for: "--showapi-app-key-file")
         }
@@ -86,6 +89,7 @@ struct WorkerCommand: AsyncParsableCommand {
         } catch {
             logger.error("worker failed", metadata: ["error": "\(error)"])
         }
+        await recognizer.shutdown()
         try? await httpClient.shutdown()
         await queue.shutdown()
     }

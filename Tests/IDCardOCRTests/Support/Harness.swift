@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HummingbirdTLS
 import IDCardQueue
 import IDCardRecognition
 import IDCardTestSupport
@@ -34,12 +35,12 @@ enum Harness {
     }
 
     static func scenario<T: Sendable>(
-        fake fakeConfiguration: ShowAPIFake.Configuration = .init(), name: String = #function,
+        fake fakeConfiguration: ShowAPIFake.Configuration = .init(), tls: TLSConfiguration? = nil, name: String = #function,
         configure: @Sendable (inout WorkerConfiguration) -> Void = { _ in }, _ body: @Sendable (Scenario) async throws -> T
     ) async throws -> T {
         try await withRedis { redis in
             let fake = ShowAPIFake(configuration: fakeConfiguration)
-            return try await fake.serve { url in
+            return try await fake.serve(tls: tls) { url in
                 var configuration = Self.configuration(redis: redis, queue: uniqueQueue(name), fakeURL: url)
                 configure(&configuration)
                 let producer = try openQueue(configuration)
@@ -79,7 +80,8 @@ enum Harness {
     ) async throws -> T {
         let httpClient = configuration.makeHTTPClient()
         let queue = try openQueue(configuration)
-        let recognizer = wrap(try configuration.makeRecognizer(httpClient: httpClient))
+        let configured = try configuration.makeRecognizer(httpClient: httpClient)
+        let recognizer = wrap(configured)
         // Probes quickly, so tests of a paused worker need not wait minutes.
         let health = WorkerHealth(probePolicy: RetryPolicy(base: .milliseconds(200), cap: .seconds(1)))
         let worker = WorkerService(configuration: configuration, queue: queue, recognizer: recognizer, health: health, logger: testLogger)
@@ -90,6 +92,7 @@ enum Harness {
             await group.waitForAll()
             return result
         }
+        await configured.shutdown()
         try? await httpClient.shutdown()
         await queue.shutdown()
         return try result.get()

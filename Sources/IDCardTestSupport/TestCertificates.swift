@@ -1,0 +1,50 @@
+import Foundation
+import HummingbirdTLS
+
+/// A throwaway certificate authority and a server certificate it signs, made with `openssl` in a
+/// temporary directory, plus a second authority that signed nothing: for testing what checks TLS.
+public struct TestCertificates: Sendable {
+    public let directory: URL
+    /// PEM of the authority that signed the server's certificate.
+    public var caFile: String { directory.appendingPathComponent("ca.pem").path }
+    /// PEM of an authority that signed nothing here.
+    public var otherCAFile: String { directory.appendingPathComponent("other-ca.pem").path }
+    public var serverCertificateFile: String { directory.appendingPathComponent("server.pem").path }
+    public var serverKeyFile: String { directory.appendingPathComponent("server.key").path }
+
+    /// - Parameter names: the server certificate's subjectAltName entries, e.g. `DNS:localhost`.
+    public init(names: [String]) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("idocr-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Data("subjectAltName=\(names.joined(separator: ","))\n".utf8).write(to: directory.appendingPathComponent("san"))
+        let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        try openssl(["req", "-x509"] + key + ["-days", "2", "-subj", "/CN=idocr test CA", "-keyout", "ca.key", "-out", "ca.pem"])
+        try openssl(["req", "-x509"] + key + ["-days", "2", "-subj", "/CN=idocr other CA", "-keyout", "other-ca.key", "-out", "other-ca.pem"])
+        try openssl(["req"] + key + ["-subj", "/CN=idocr test server", "-keyout", "server.key", "-out", "server.csr"])
+        try openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san", "-out", "server.pem"])
+    }
+
+    /// What a server presenting the signed certificate needs.
+    public func serverTLS() throws -> TLSConfiguration {
+        TLSConfiguration.makeServerConfiguration(
+            certificateChain: [.certificate(try NIOSSLCertificate(file: serverCertificateFile, format: .pem))],
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: serverKeyFile, format: .pem))
+        )
+    }
+
+    public func remove() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private func openssl(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["openssl"] + arguments
+        process.currentDirectoryURL = directory
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestSupportError("openssl \(arguments.first ?? "") failed: is openssl installed?") }
+    }
+}
