@@ -100,6 +100,7 @@ let package = Package(
             name: "showapi-fake",
             dependencies: [
                 "IDCardTestSupport",
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -128,8 +128,11 @@ extension WorkerService {
                     try await self.queue.scheduleRetry(received, id: job.id, worker: self.workerID, after: retryDelay, attemptsMade: attempt)
                 }
                 metrics.count(.retried)
+                // The reason is ours (a transport error's kind, an HTTP status, a gateway code and
+                // its text), never the job's data: what an operator needs to see why jobs retry.
                 logger.info("job will be retried", metadata: [
-                    "outcome": "retried", "code": "\(failure.code?.rawValue ?? "")", "retryInMs": "\(Int(delay / .milliseconds(1)))",
+                    "outcome": "retried", "code": "\(failure.code?.rawValue ?? "")", "reason": "\(failure.message)",
+                    "retryInMs": "\(Int(delay / .milliseconds(1)))",
                 ])
             } catch {
                 logger.error("could not schedule the retry; the job stays with this worker until it is given back", metadata: ["error": "\(error)"])

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HummingbirdTLS
 import IDCardTestSupport
 
 /// Runs the 1429-1 fake as a process, for manual runs, demos against fake data and benchmarks.
@@ -21,6 +22,8 @@ struct ShowAPIFakeCommand: AsyncParsableCommand {
     @Option(name: .customLong("malformed-rate"), help: "Share of calls answered with broken JSON") var malformedRate = 0.0
     @Option(name: .customLong("drop-rate"), help: "Share of calls whose connection drops mid-answer") var dropRate = 0.0
     @Flag(name: .customLong("quota-exhausted"), help: "Answer every call with -2") var quotaExhausted = false
+    @Option(name: .customLong("tls-cert"), help: "Serve https with this certificate chain (PEM); needs --tls-key") var tlsCertificate: String?
+    @Option(name: .customLong("tls-key"), help: "The certificate's private key (PEM)") var tlsKey: String?
 
     func run() async throws {
         var configuration = ShowAPIFake.Configuration()
@@ -33,9 +36,19 @@ struct ShowAPIFakeCommand: AsyncParsableCommand {
         configuration.malformedRate = malformedRate
         configuration.dropRate = dropRate
         configuration.quotaExhausted = quotaExhausted
+        var tls: TLSConfiguration?
+        if let tlsCertificate, let tlsKey {
+            tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(tlsCertificate).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: tlsKey, format: .pem))
+            )
+        } else if tlsCertificate != nil || tlsKey != nil {
+            throw ValidationError("--tls-cert and --tls-key go together")
+        }
+        let scheme = tls == nil ? "http" : "https"
         let fake = ShowAPIFake(configuration: configuration)
-        try await fake.serveForever(port: port) { port in
-            FileHandle.standardOutput.write(Data("showapi-fake listening on http://127.0.0.1:\(port)/1429-1\n".utf8))
+        try await fake.serveForever(port: port, tls: tls) { port in
+            FileHandle.standardOutput.write(Data("showapi-fake listening on \(scheme)://127.0.0.1:\(port)/1429-1\n".utf8))
         }
     }
 }

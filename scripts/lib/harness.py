@@ -66,9 +66,12 @@ def start_rapidocr(log, workers=1):
     return proc, f"http://127.0.0.1:{port}/ocr"
 
 
-def start_fake(latency_ms, qps=None, app_key=None):
-    """The 1429-1 fake (`showapi-fake`) on a free port; returns (process, url of its /1429-1)."""
+def start_fake(latency_ms, qps=None, app_key=None, tls=None):
+    """The 1429-1 fake (`showapi-fake`) on a free port; returns (process, url of its /1429-1).
+    tls: (certificate file, key file) to serve https."""
     args = [os.path.join(BIN, "showapi-fake"), "--port", "0", "--latency-ms", str(latency_ms)]
+    if tls:
+        args += ["--tls-cert", tls[0], "--tls-key", tls[1]]
     if qps:
         args += ["--qps", str(qps)]
     if app_key:
