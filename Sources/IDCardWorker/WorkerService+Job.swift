@@ -24,10 +24,38 @@ extension WorkerService {
             if waited >= 0 { metrics.queueLatency.recordMilliseconds(waited) }
         }
 
+        let imageKey = rememberedRecognitionKey(job: job, image: image)
+        var askForRemembered = true
+        while true {
+            guard let gate = await passGate(received, job: job, imageKey: askForRemembered ? imageKey : nil, logger: logger) else { return nil }
+            let attempt = gate.attemptsMade + 1
+            logger[metadataKey: "attempt"] = "\(attempt)"
+            switch gate.decision {
+            case .alreadySucceeded:
+                let next = await end(JobQueue.Completion(job: received, worker: workerID, result: nil, resultTTLSeconds: configuration.resultTTL), logger: logger)
+                record(.deduplicated, takenAt: takenAt, logger: logger)
+                return next
+            case .cachedRecognition(let data):
+                if let recognition = rememberedRecognition(data, key: imageKey) {
+                    return await succeed(received, job: job, recognition: recognition, attempt: attempt, imageKey: nil, outcome: .deduplicated, takenAt: takenAt, logger: logger)
+                }
+                // Through the gate again for a rate slot: a call without one could break the quota.
+                logger.warning("a remembered recognition could not be read; recognizing again")
+                askForRemembered = false
+            case .proceed:
+                return await recognize(received, job: job, image: image, imageKey: imageKey, attempt: attempt, slot: gate.slot, takenAt: takenAt, logger: logger)
+            }
+        }
+    }
+
+    /// Asks the gate whether and when this job may call the recognizer, and waits for its rate slot.
+    /// - Returns: `nil` when the job was given back (the gate failed for good, or the worker is stopping).
+    private func passGate(
+        _ received: ReceivedJob, job: Job, imageKey: String?, logger: Logger
+    ) async -> (decision: JobQueue.GateDecision, attemptsMade: Int, slot: RateSlot?)? {
         let decision: JobQueue.GateDecision
         let attemptsMade: Int
         let askedAt: ContinuousClock.Instant
-        let imageKey = rememberedRecognitionKey(job: job, image: image)
         let pushedTo = configuration.rateInterval == nil ? Duration.zero : takeRatePushBack()
         do {
             (decision, attemptsMade, askedAt) = try await persistently("gate") {
@@ -43,38 +71,26 @@ extension WorkerService {
             await giveBack(received, logger: logger)
             return nil
         }
-        let slot: RateSlot?
-        if case .proceed(let wait, let pushed) = decision, configuration.rateInterval != nil {
-            slot = RateSlot(at: askedAt + wait, pushed: pushed)
-            if wait > .zero {
-                metrics.rateLimitWait.record(duration: wait)
-                do {
-                    try await Task.sleep(for: wait)
-                } catch {
-                    await giveBack(received, logger: logger)
-                    return nil
-                }
-            }
-        } else {
-            slot = nil
+        guard case .proceed(let wait, let pushed) = decision, configuration.rateInterval != nil else {
+            return (decision, attemptsMade, nil)
         }
-        let attempt = attemptsMade + 1
-        logger[metadataKey: "attempt"] = "\(attempt)"
-
-        switch decision {
-        case .alreadySucceeded:
-            let next = await end(JobQueue.Completion(job: received, worker: workerID, result: nil, resultTTLSeconds: configuration.resultTTL), logger: logger)
-            record(.deduplicated, takenAt: takenAt, logger: logger)
-            return next
-        case .cachedRecognition(let data):
-            if let recognition = rememberedRecognition(data, key: imageKey) {
-                return await succeed(received, job: job, recognition: recognition, attempt: attempt, imageKey: nil, outcome: .deduplicated, takenAt: takenAt, logger: logger)
+        if wait > .zero {
+            metrics.rateLimitWait.record(duration: wait)
+            do {
+                try await Task.sleep(for: wait)
+            } catch {
+                await giveBack(received, logger: logger)
+                return nil
             }
-            logger.warning("a remembered recognition could not be read; recognizing again")
-        case .proceed:
-            break  // its rate slot has come (waited for above)
         }
+        return (decision, attemptsMade, RateSlot(at: askedAt + wait, pushed: pushed))
+    }
 
+    /// One call to the recognizer, its rate slot come, and the job's end or retry.
+    private func recognize(
+        _ received: ReceivedJob, job: Job, image: PreparedImage, imageKey: String?, attempt: Int, slot: RateSlot?,
+        takenAt: ContinuousClock.Instant, logger: Logger
+    ) async -> ReceivedJob? {
         let started = ContinuousClock.now
         do {
             var request = RecognitionRequest(image: image, side: job.side, needQuality: job.needQuality)

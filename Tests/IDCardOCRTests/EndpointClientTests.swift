@@ -162,8 +162,10 @@ struct EndpointClientTests {
                 }
             }
         }
-        #expect(throws: EndpointError.trustRoots(path: "/nonexistent.pem")) {
-            try EndpointClient(url: "https://localhost/", configuration: .init(caFile: "/nonexistent.pem"), group: MultiThreadedEventLoopGroup.singleton)
+        for unusable in ["/nonexistent.pem", certificates.serverKeyFile] {
+            #expect(throws: EndpointError.trustRoots(path: unusable)) {
+                try EndpointClient(url: "https://localhost/", configuration: .init(caFile: unusable), group: MultiThreadedEventLoopGroup.singleton)
+            }
         }
         #expect(throws: EndpointError.invalidURL) { try EndpointClient(url: "ftp://localhost/", group: MultiThreadedEventLoopGroup.singleton) }
     }

@@ -264,6 +264,32 @@ struct WorkerTests {
         }
     }
 
+    @Test("a remembered recognition that cannot be read: the job recognizes again, in a rate slot of its own")
+    func unreadableRememberedRecognition() async throws {
+        var fakeConfiguration = ShowAPIFake.Configuration()
+        fakeConfiguration.strictQPS = 3
+        fakeConfiguration.latency = .milliseconds(50)
+        try await Harness.scenario(fake: fakeConfiguration, configure: { $0.rateLimit = 2 }) { scenario in
+            let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
+            // Four ids, one image, whose remembered recognition is garbage: each job finds it at its
+            // gate, and without a slot of its own all four would call at once, one past the limiter's 3.
+            let original = Harness.job(id: "unreadable-0")
+            let digest = try #require(try PreparedImage(original.image).sha256)
+            _ = try await producer.redis.send("SET", .string(producer.keys.image("\(digest):1:0")), .string("not a recognition"))
+            try await producer.enqueue((0..<4).map { n in
+                var copy = original
+                copy.id = "unreadable-\(n)"
+                return copy
+            })
+            try await Harness.withWorker(configuration) { _ in
+                try await Harness.eventually("4 results", timeout: 30) { try await producer.stats().succeeded == 4 }
+            }
+            #expect(fake.stats.rejectedForRate == 0)
+            #expect(fake.stats.billed >= 1)
+            for n in 0..<4 { #expect(try await producer.result(id: "unreadable-\(n)")?.status == .succeeded) }
+        }
+    }
+
     @Test("the fleet's rate limit holds against a strict limiter, and uses it")
     func rateLimit() async throws {
         var fakeConfiguration = ShowAPIFake.Configuration()

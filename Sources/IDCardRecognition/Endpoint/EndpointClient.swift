@@ -78,7 +78,11 @@ public final class EndpointClient: Sendable {
         }
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.applicationProtocols = ["http/1.1"]
-        if let caFile = configuration.caFile { tls.trustRoots = .file(caFile) }
+        // Read here rather than by NIOSSL, which leaks its half-made context when the file is bad.
+        if let caFile = configuration.caFile {
+            guard let roots = try? NIOSSLCertificate.fromPEMFile(caFile), !roots.isEmpty else { throw EndpointError.trustRoots(path: caFile) }
+            tls.trustRoots = .certificates(roots)
+        }
         do {
             sslContext = try NIOSSLContext(configuration: tls)
         } catch {
