@@ -1,6 +1,8 @@
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// Runs a Hummingbird router on 127.0.0.1 while a body runs, then shuts it down gracefully.
@@ -9,13 +11,15 @@ public enum LoopbackServer {
 
     /// - Parameters:
     ///   - tls: serves https with it; `nil`: plain http.
+    ///   - idleTimeout: closes a connection idle this long; `nil`: never.
     ///   - body: gets the bound port.
     public static func serve<Context: RequestContext, T: Sendable>(
-        _ router: Router<Context>, port: Int = 0, tls: TLSConfiguration? = nil, _ body: @Sendable (Int) async throws -> T
+        _ router: Router<Context>, port: Int = 0, tls: TLSConfiguration? = nil, idleTimeout: TimeAmount? = nil, _ body: @Sendable (Int) async throws -> T
     ) async throws -> T where Context.Source == ApplicationRequestContextSource {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: idleTimeout))
         let app = Application(
-            router: router, server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
+            router: router, server: try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1,
             configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil),
             onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: quiet
         )

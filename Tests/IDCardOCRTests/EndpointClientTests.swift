@@ -63,9 +63,11 @@ struct EndpointClientTests {
         )
     }
 
-    func withServer<T: Sendable>(tls: TLSConfiguration? = nil, _ body: @Sendable (_ port: Int, Peers) async throws -> T) async throws -> T {
+    func withServer<T: Sendable>(
+        tls: TLSConfiguration? = nil, idleTimeout: TimeAmount? = nil, _ body: @Sendable (_ port: Int, Peers) async throws -> T
+    ) async throws -> T {
         let peers = Peers()
-        return try await LoopbackServer.serve(Self.router(peers), tls: tls) { try await body($0, peers) }
+        return try await LoopbackServer.serve(Self.router(peers), tls: tls, idleTimeout: idleTimeout) { try await body($0, peers) }
     }
 
     func withClient<T: Sendable>(_ url: String, caFile: String? = nil, _ body: @Sendable (EndpointClient) async throws -> T) async throws -> T {
@@ -88,6 +90,20 @@ struct EndpointClientTests {
                 _ = try await Self.post(client, "/close")
                 let after = try await Self.post(client, "/echo")
                 #expect(after.status == 200)
+                #expect(peers.distinct == 3)
+            }
+        }
+    }
+
+    @Test("a connection the server closed while it was idle is not used again: the next call just works")
+    func serverClosedIdle() async throws {
+        try await withServer(idleTimeout: .milliseconds(100)) { port, peers in
+            try await withClient("http://127.0.0.1:\(port)/") { client in
+                for n in 0..<3 {
+                    let answer = try await Self.post(client, "/echo", ["n=\(n)"])
+                    #expect(String(buffer: answer.body) == "n=\(n)")
+                    try await Task.sleep(for: .milliseconds(400))
+                }
                 #expect(peers.distinct == 3)
             }
         }
