@@ -42,25 +42,37 @@ struct JobQueueTests {
         }
     }
 
+    /// A gate's slot as an instant, bracketed by when the call began and ended (Redis reads its
+    /// clock in between): comparisons hold however slowly a loaded machine runs the test.
+    struct Slot {
+        let earliest: ContinuousClock.Instant
+        let latest: ContinuousClock.Instant
+        let pushed: Duration
+    }
+
+    static func slot(_ queue: JobQueue, jobID: String = "j", pushedTo: Duration = .zero) async throws -> Slot {
+        let began = ContinuousClock.now
+        let (decision, _) = try await queue.gate(jobID: jobID, imageKey: nil, rateInterval: .milliseconds(1), pushedTo: pushedTo)
+        let ended = ContinuousClock.now
+        guard case .proceed(let wait, let pushed) = decision else { throw RedisError.unexpectedReply("gate: \(decision)") }
+        return Slot(earliest: began + wait, latest: ended + wait, pushed: pushed)
+    }
+
     @Test("late calls push the fleet's schedule back by what the running total lacks, at most a second at once")
     func gatePushBack() async throws {
         try await Harness.withRedis { redis in
             let queue = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: Harness.uniqueQueue()))
-            func gate(pushedTo: Duration) async throws -> (wait: Duration, pushed: Duration) {
-                let (decision, _) = try await queue.gate(jobID: "j", imageKey: nil, rateInterval: .milliseconds(1), pushedTo: pushedTo)
-                guard case .proceed(let wait, let pushed) = decision else { throw RedisError.unexpectedReply("gate: \(decision)") }
-                return (wait, pushed)
-            }
-            let first = try await gate(pushedTo: .zero)
-            #expect(first.wait < .milliseconds(2) && first.pushed == .zero)
-            let pushed = try await gate(pushedTo: .milliseconds(800))
-            #expect(pushed.wait >= .milliseconds(700) && pushed.wait <= .milliseconds(802) && pushed.pushed == .milliseconds(800))
+            let first = try await Self.slot(queue)
+            #expect(first.pushed == .zero)
+            let pushed = try await Self.slot(queue, pushedTo: .milliseconds(800))
+            #expect(pushed.latest - first.earliest >= .milliseconds(800) && pushed.earliest - first.latest <= .milliseconds(802))
+            #expect(pushed.pushed == .milliseconds(800))
             // Already covered by that push: the next slot only.
-            let covered = try await gate(pushedTo: .milliseconds(500))
-            #expect(covered.wait <= pushed.wait + .milliseconds(1) && covered.pushed == .milliseconds(800))
+            let covered = try await Self.slot(queue, pushedTo: .milliseconds(500))
+            #expect(covered.earliest - pushed.latest <= .milliseconds(2) && covered.pushed == .milliseconds(800))
             // Ten seconds more asked, one given.
-            let capped = try await gate(pushedTo: .milliseconds(10_800))
-            #expect(capped.wait >= covered.wait + .milliseconds(900) && capped.wait <= covered.wait + .milliseconds(1_002))
+            let capped = try await Self.slot(queue, pushedTo: .milliseconds(10_800))
+            #expect(capped.latest - covered.earliest >= .milliseconds(1_000) && capped.earliest - covered.latest <= .milliseconds(1_002))
             #expect(capped.pushed == .milliseconds(1_800))
             await queue.shutdown()
         }
@@ -71,11 +83,13 @@ struct JobQueueTests {
         try await Harness.withRedis { redis in
             let queue = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: Harness.uniqueQueue()))
             _ = try await queue.redis.send("SET", .string(queue.keys.result("done")), #"{"id":"done","status":"succeeded"}"#)
+            let began = ContinuousClock.now
             let (duplicate, _) = try await queue.gate(jobID: "done", imageKey: nil, rateInterval: .milliseconds(1), pushedTo: .milliseconds(800))
+            let ended = ContinuousClock.now
             guard case .alreadySucceeded = duplicate else { throw RedisError.unexpectedReply("gate: \(duplicate)") }
-            let (next, _) = try await queue.gate(jobID: "new", imageKey: nil, rateInterval: .milliseconds(1))
-            guard case .proceed(let wait, let pushed) = next else { throw RedisError.unexpectedReply("gate: \(next)") }
-            #expect(wait >= .milliseconds(700) && pushed == .milliseconds(800))
+            let next = try await Self.slot(queue, jobID: "new")
+            #expect(next.latest - began >= .milliseconds(800) && next.earliest - ended <= .milliseconds(802))
+            #expect(next.pushed == .milliseconds(800))
             await queue.shutdown()
         }
     }

@@ -103,8 +103,12 @@ public final class EndpointClient: Sendable {
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: target, headers: headers)
         head.headers.replaceOrAdd(name: "Host", value: hostHeader)
         head.headers.replaceOrAdd(name: "Content-Length", value: String(length))
-        // A reused connection the server closed just before the request reached it: nothing was
-        // written, so the request goes again on a new one.
+        // A server closes an idle keep-alive connection when it likes, and a request can be on
+        // its way as it does (a starved event loop sees the close late). The request goes again on
+        // a new connection when a reused one closed before it was written, or, once, before a
+        // byte of answer came: the worker retries such a call anyway (a transient failure), only an
+        // attempt and a backoff later, and the server sent nothing for it.
+        var resentUnanswered = false
         while true {
             let (connection, isNew) = try await connection(deadline: deadline)
             do {
@@ -113,6 +117,9 @@ public final class EndpointClient: Sendable {
                 return Answer(status: answer.status, body: answer.body)
             } catch let notSent as ExchangeHandler.NotSent {
                 if isNew { throw notSent.cause ?? EndpointError.closedBeforeAnswer }
+            } catch let unanswered as ExchangeHandler.Unanswered {
+                if isNew || resentUnanswered { throw unanswered.cause }
+                resentUnanswered = true
             }
         }
     }

@@ -26,12 +26,19 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
         var cause: (any Error)?
     }
 
+    /// The request went out, and the connection failed before any answer came back: on a reused
+    /// connection, most likely the server closing it as idle while the request was on its way.
+    struct Unanswered: Error {
+        var cause: any Error
+    }
+
     private struct Exchange {
         let promise: EventLoopPromise<Answer>
         let maxBytes: Int
         var deadline: Scheduled<Void>?
         var requestWritten = false
         var status: UInt = 0
+        var answered = false
         var keepAlive = false
         var body: ByteBuffer?
     }
@@ -97,6 +104,7 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         switch unwrapInboundIn(data) {
         case .head(let head):
+            exchange?.answered = true
             exchange?.status = head.status.code
             exchange?.keepAlive = head.isKeepAlive
         case .body(var part):
@@ -136,6 +144,7 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
         exchange = nil
         done.deadline?.cancel()
         context?.close(promise: nil)
-        done.promise.fail(error)
+        let ownDecision = error is CancellationError || error as? EndpointError == .deadlineExceeded
+        done.promise.fail(done.answered || ownDecision ? error : Unanswered(cause: error))
     }
 }
