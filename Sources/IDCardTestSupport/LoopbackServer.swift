@@ -17,9 +17,8 @@ public enum LoopbackServer {
         _ router: Router<Context>, port: Int = 0, tls: TLSConfiguration? = nil, idleTimeout: TimeAmount? = nil, _ body: @Sendable (Int) async throws -> T
     ) async throws -> T where Context.Source == ApplicationRequestContextSource {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: idleTimeout))
         let app = Application(
-            router: router, server: try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1,
+            router: router, server: try server(tls: tls, idleTimeout: idleTimeout),
             configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil),
             onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: quiet
         )
@@ -36,5 +35,19 @@ public enum LoopbackServer {
             try await group.waitForAll()
             return try outcome.get()
         }
+    }
+
+    /// HTTP/1.1, over TLS when `tls` is given.
+    static func server(tls: TLSConfiguration?, idleTimeout: TimeAmount? = nil) throws -> HTTPServerBuilder {
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: idleTimeout))
+        return try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1
+    }
+
+    /// A server's TLS from PEM files: the certificate chain and its private key.
+    public static func tls(certificateChainFile: String, keyFile: String) throws -> TLSConfiguration {
+        TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(certificateChainFile).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
+        )
     }
 }

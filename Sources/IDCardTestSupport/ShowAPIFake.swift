@@ -93,7 +93,7 @@ public final class ShowAPIFake: Sendable {
     /// - Parameter tls: serves https with it; `nil`: plain http.
     public func serveForever(port: Int, tls: TLSConfiguration? = nil, onStart: @escaping @Sendable (Int) -> Void) async throws {
         let app = Application(
-            router: makeRouter(), server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
+            router: makeRouter(), server: try LoopbackServer.server(tls: tls),
             configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil),
             onServerRunning: { channel in onStart(channel.localAddress?.port ?? 0) },
             logger: LoopbackServer.quiet

@@ -26,10 +26,7 @@ public struct TestCertificates: Sendable {
 
     /// What a server presenting the signed certificate needs.
     public func serverTLS() throws -> TLSConfiguration {
-        TLSConfiguration.makeServerConfiguration(
-            certificateChain: [.certificate(try NIOSSLCertificate(file: serverCertificateFile, format: .pem))],
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: serverKeyFile, format: .pem))
-        )
+        try LoopbackServer.tls(certificateChainFile: serverCertificateFile, keyFile: serverKeyFile)
     }
 
     public func remove() {

@@ -38,10 +38,7 @@ struct ShowAPIFakeCommand: AsyncParsableCommand {
         configuration.quotaExhausted = quotaExhausted
         var tls: TLSConfiguration?
         if let tlsCertificate, let tlsKey {
-            tls = TLSConfiguration.makeServerConfiguration(
-                certificateChain: try NIOSSLCertificate.fromPEMFile(tlsCertificate).map { .certificate($0) },
-                privateKey: .privateKey(try NIOSSLPrivateKey(file: tlsKey, format: .pem))
-            )
+            tls = try LoopbackServer.tls(certificateChainFile: tlsCertificate, keyFile: tlsKey)
         } else if tlsCertificate != nil || tlsKey != nil {
             throw ValidationError("--tls-cert and --tls-key go together")
         }
