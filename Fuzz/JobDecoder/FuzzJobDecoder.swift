@@ -12,10 +12,12 @@ import Foundation
 public func fuzzJobDecoder(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let element = Data(UnsafeBufferPointer(start: start, count: count))
     let received = ReceivedJob(element: element)
-    _ = (received.id, received.replyTo, received.meta)
+    let keys = QueueKeys()
+    _ = (received.id, received.replyTo(in: keys), received.meta)
+    _ = JSONValue.leadingFields(ofObjectPrefix: element.prefix(4096))
 
-    if let job = try? received.job() {
-        guard let again = try? ReceivedJob(element: job.encoded()).job() else {
+    if let job = try? received.job(in: keys) {
+        guard let again = try? ReceivedJob(element: job.encoded()).job(in: keys) else {
             fatalError("a valid job did not survive its own encoding")
         }
         precondition(again.id == job.id && again.side == job.side && again.needQuality == job.needQuality, "fields changed in a round trip")
@@ -27,7 +29,10 @@ public func fuzzJobDecoder(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt 
         fatalError("a dead letter could not be built")
     }
     if letter.embedding == .none {
-        precondition(JSONValue.parse(letter.head + letter.tail) != nil, "a dead letter is not JSON")
+        let whole = letter.head + letter.tail
+        guard let stored = DeadLetter(element: whole) else { fatalError("a dead letter is not JSON") }
+        precondition(stored.rawElement == element, "a dead letter does not keep its element byte for byte")
+        precondition(whole.count <= 2 * element.count + 512, "a dead letter is more than twice its element")
     } else if letter.embedding == .verbatim {
         precondition(JSONValue.parse(letter.head + element + letter.tail) != nil, "a dead letter with its job is not JSON")
     }
@@ -40,7 +45,7 @@ public func fuzzJobDecoder(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt 
     if received.fields != nil {
         precondition(opened.job == JSONValue.parse(element), "a sealed job opened to something else")
     } else {
-        precondition(opened.raw == String(decoding: element, as: UTF8.self), "a sealed raw element opened to something else")
+        precondition(opened.rawElement == element, "a sealed raw element opened to something else")
     }
     return 0
 }

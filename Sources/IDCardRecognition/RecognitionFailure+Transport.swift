@@ -7,8 +7,10 @@ import NIOSSL
 extension RecognitionFailure {
     /// A call that failed before an answer: worth retrying. Names the error's kind, never its text:
     /// HTTP clients' messages may echo the URL, and with it an appKey or a job's imgUrl.
-    static func transport(_ error: any Error, calling what: String) -> RecognitionFailure {
-        .unavailable("\(what) failed: \(kind(of: error))")
+    /// - Parameter delivered: the request had been written whole (``unanswered(_:)``).
+    static func transport(_ error: any Error, calling what: String, delivered: Bool = false) -> RecognitionFailure {
+        let message = "\(what) failed: \(kind(of: error))"
+        return delivered ? .unanswered(message) : .unavailable(message)
     }
 
     private static func kind(of error: any Error) -> String {

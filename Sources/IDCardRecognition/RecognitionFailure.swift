@@ -6,18 +6,29 @@ public enum RecognitionFailure: Error, Sendable, Equatable, CustomStringConverti
     case rejected(JobError)
     /// The recognizer could not answer this time (network, timeout, 5xx): retry with backoff.
     case unavailable(String)
+    /// The request went out whole and no answer came (a timeout, a connection lost mid-answer):
+    /// the server may have done, and billed, the work. Retried with backoff like ``unavailable(_:)``
+    /// through a new rate slot, and counted: such a retry may pay twice.
+    case unanswered(String)
     /// The recognizer refused for rate: slow the whole fleet down, then retry.
     case rateLimited(String)
     /// The account or configuration is wrong (quota used up, bad appKey): no job is at fault;
     /// pause the worker and give the job back.
     case accountProblem(String)
+    /// The server refused this request with an HTTP status that says "not you" (401, 403, 404,
+    /// 405, ...): the account or configuration, when every request gets it; a gateway rule against
+    /// this one image, when others pass. The worker pauses as for ``accountProblem(_:)`` and keeps
+    /// the job aside; once a different job passes, this one ends as `rejected_by_api`.
+    case refused(String)
 
     public var description: String {
         switch self {
         case .rejected(let error): error.description
         case .unavailable(let message): "ocr_unavailable: \(message)"
+        case .unanswered(let message): "ocr_unavailable: \(message) (sent, unanswered)"
         case .rateLimited(let message): "rate_limited: \(message)"
         case .accountProblem(let message): "account or configuration problem: \(message)"
+        case .refused(let message): "refused: \(message)"
         }
     }
 
@@ -25,8 +36,9 @@ public enum RecognitionFailure: Error, Sendable, Equatable, CustomStringConverti
     public var code: ErrorCode? {
         switch self {
         case .rejected(let error): error.code
-        case .unavailable: .ocrUnavailable
+        case .unavailable, .unanswered: .ocrUnavailable
         case .rateLimited: .rateLimited
+        case .refused: .rejectedByAPI
         case .accountProblem: nil
         }
     }
@@ -34,7 +46,9 @@ public enum RecognitionFailure: Error, Sendable, Equatable, CustomStringConverti
     public var message: String {
         switch self {
         case .rejected(let error): error.message
-        case .unavailable(let message), .rateLimited(let message), .accountProblem(let message): message
+        case .unavailable(let message), .unanswered(let message), .rateLimited(let message), .accountProblem(let message),
+            .refused(let message):
+            message
         }
     }
 }

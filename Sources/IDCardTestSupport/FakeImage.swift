@@ -20,6 +20,8 @@ public enum FakeImage {
         case quotaExhausted = "-2"
         /// Half an answer, then the connection closes.
         case drop
+        /// HTTP 403, as a gateway rule against this one request answers.
+        case http403
     }
 
     public static func make(card: [String: String], script: [Step] = [], padding: Int = 0, nonce: String = UUID().uuidString) -> Data {

@@ -19,6 +19,8 @@ public final class ShowAPIFake: Sendable {
         public var strictQPS: Int?
         /// Answer every call with -2 (calls or balance used up).
         public var quotaExhausted = false
+        /// Answer every call with this HTTP status and no body (401: a gateway refusing the appKey).
+        public var refuseEveryCall: Int?
         /// Random misbehaviour, each a probability per call.
         public var serverErrorRate = 0.0
         public var timeoutRate = 0.0
@@ -135,6 +137,9 @@ public final class ShowAPIFake: Sendable {
                 state.stats.wrongAppKey += 1
                 return (.json(status: .ok, Self.gateway(code: -1004, error: "sign invalid")), configuration.latency)
             }
+            if let status = configuration.refuseEveryCall {
+                return (.json(status: HTTPResponse.Status(code: status), ""), configuration.latency)
+            }
             if configuration.quotaExhausted {
                 return (.json(status: .ok, Self.gateway(code: -2, error: "calls used up")), configuration.latency)
             }
@@ -189,6 +194,7 @@ public final class ShowAPIFake: Sendable {
                 return (.json(status: .ok, Self.success(body)), configuration.latency)
             case .serverError: return (.json(status: .badGateway, "<html>502 Bad Gateway</html>"), configuration.latency)
             case .http429: return (.json(status: .tooManyRequests, "{}"), configuration.latency)
+            case .http403: return (.json(status: .forbidden, "<html>403 Forbidden</html>"), configuration.latency)
             case .rateLimited: return (.json(status: .ok, Self.gateway(code: -1009, error: "rate limited")), configuration.latency)
             case .quotaExhausted: return (.json(status: .ok, Self.gateway(code: -2, error: "calls used up")), configuration.latency)
             case .malformed: return (.json(status: .ok, "{\"showapi_res_code\":0,\"showapi_res_body\":{\"name\":"), configuration.latency)

@@ -1,16 +1,22 @@
+import IDCardQueue
 import Metrics
 import NIOConcurrencyHelpers
 
 /// Whether this worker should take jobs, as `/readyz` and `idocr_worker_ready` report it.
 ///
-/// Ready means: Redis answers, and the recognizer's account is not refused. While the account is
-/// refused the worker is paused: it takes no job until the next probe is due, then tries one.
+/// Ready means: Redis answers and accepts writes, and the recognizer's account is not refused.
+/// While the account is refused the worker is paused: it takes no job until the next probe is
+/// due, then tries one.
 public final class WorkerHealth: Sendable {
     struct State {
-        var redisReachable = true
+        /// Why Redis cannot be used now (unreachable, or refusing writes); `nil` while it can.
+        var redisProblem: String?
         /// Redis connection failures so far: each may have lost a reply.
         var connectionLosses = 0
-        var lastConnectionLoss: ContinuousClock.Instant?
+        /// When the fleet's view of time or liveness was last disturbed: a lost connection (every
+        /// worker may have lost it), a failover, a step of Redis's clock. The reaper waits a
+        /// heartbeat timeout after it, so that live workers can beat again first.
+        var lastDisturbance: ContinuousClock.Instant?
         var pausedReason: String?
         var failedProbes = 0
         var nextProbe: ContinuousClock.Instant?
@@ -27,34 +33,53 @@ public final class WorkerHealth: Sendable {
         readyGauge.record(1)
     }
 
-    public var isReady: Bool {
-        state.withLockedValue { $0.redisReachable && $0.pausedReason == nil }
+    public var isReady: Bool { notReadyReason == nil }
+
+    /// Why the worker is not ready, for `/readyz`; `nil` while it is.
+    public var notReadyReason: String? {
+        state.withLockedValue { $0.redisProblem ?? $0.pausedReason }
     }
 
-    /// Why jobs are not being taken, when they are not.
+    /// Why jobs are not being taken, when the account or configuration is refused.
     public var pausedReason: String? { state.withLockedValue(\.pausedReason) }
 
     /// When the paused worker may try its next job; `nil` while not paused.
     var nextProbe: ContinuousClock.Instant? { state.withLockedValue(\.nextProbe) }
 
-    func redisReachable(_ reachable: Bool) {
-        update { state in
-            state.redisReachable = reachable
-            if !reachable { state.noteConnectionLoss() }
-        }
+    /// Redis answered a step: clears a Redis problem.
+    func redisAnswered() {
+        update { $0.redisProblem = nil }
     }
 
-    /// A housekeeping command failed for its connection: counted like the job loop's failures,
-    /// without deciding readiness (the job loop does that).
-    func connectionLost() {
-        state.withLockedValue { $0.noteConnectionLoss() }
+    /// A step failed for Redis: unreachable, or refusing writes (`READONLY`, `MISCONF`, `OOM`, ...).
+    /// - Returns: true when this began the problem (not ready from now), for logging once.
+    @discardableResult
+    func redisFailed(_ error: RedisError) -> Bool {
+        var began = false
+        update { state in
+            began = state.redisProblem == nil
+            state.redisProblem = error.readinessReason
+            state.noteRedisFailure(error)
+        }
+        return began
+    }
+
+    /// A housekeeping command failed for Redis: counted like the job loop's failures, without
+    /// deciding readiness (the job loop does that).
+    func redisDisturbed(_ error: RedisError) {
+        state.withLockedValue { $0.noteRedisFailure(error) }
+    }
+
+    /// Redis's clock stepped: the reaper holds off for a heartbeat timeout.
+    func clockStepped() {
+        state.withLockedValue { $0.lastDisturbance = .now }
     }
 
     /// Redis connection failures so far.
     var connectionLosses: Int { state.withLockedValue(\.connectionLosses) }
 
-    /// When a Redis command last failed for its connection.
-    var lastConnectionLoss: ContinuousClock.Instant? { state.withLockedValue(\.lastConnectionLoss) }
+    /// When the fleet's view of liveness was last disturbed (see ``State/lastDisturbance``).
+    var lastDisturbance: ContinuousClock.Instant? { state.withLockedValue(\.lastDisturbance) }
 
     /// The account or configuration was refused: stop taking jobs until a probe gets through.
     /// Only a call started during the pause (a probe) pushes the next probe further out; the other
@@ -96,15 +121,17 @@ public final class WorkerHealth: Sendable {
     private func update(_ change: (inout State) -> Void) {
         let ready = state.withLockedValue { state in
             change(&state)
-            return state.redisReachable && state.pausedReason == nil
+            return state.redisProblem == nil && state.pausedReason == nil
         }
         readyGauge.record(ready ? 1 : 0)
     }
 }
 
 extension WorkerHealth.State {
-    mutating func noteConnectionLoss() {
-        connectionLosses += 1
-        lastConnectionLoss = .now
+    /// Any failure holds the reaper off: while Redis refused writes, no worker's heartbeat was
+    /// recorded either. Only a failure that may have lost replies calls for the lost-take check.
+    mutating func noteRedisFailure(_ error: RedisError) {
+        if error.mayHaveLostReplies { connectionLosses += 1 }
+        lastDisturbance = .now
     }
 }

@@ -16,6 +16,7 @@ public struct WorkerMetrics: Sendable {
         "idocr_rate_late_calls_total": "Rate-limited calls that went out more than 5 ms after their slot, which had the fleet's next slots pushed back.",
         "idocr_worker_ready": "1 while connected to Redis and not paused by an account or configuration error.",
         "idocr_answer_to_result_seconds": "The worker's own overhead: from the recognizer's answer to the result stored in Redis.",
+        "idocr_ocr_unanswered_total": "Recognizer calls sent whole that got no answer (timeout, lost connection, shutdown): each may have been billed, and its retry may pay again.",
     ]
 
     enum JobOutcome: String, CaseIterable {
@@ -32,6 +33,8 @@ public struct WorkerMetrics: Sendable {
     let rateLateCalls: Counter
     /// *Extension*: the worker's overhead after a paid answer, the part of a job's time it owns.
     let answerToResult: Timer
+    /// *Extension*: calls sent whole without an answer: the possible double payments.
+    let ocrUnanswered: Counter
     private let jobs: [String: Counter]
     private let ocrRequests: [String: Counter]
     private let queueLengths: [String: Gauge]
@@ -45,6 +48,7 @@ public struct WorkerMetrics: Sendable {
         rateLimitWait = Timer(label: "idocr_rate_limit_wait_seconds", dimensions: [("queue", queue)])
         rateLateCalls = Counter(label: "idocr_rate_late_calls_total", dimensions: [("queue", queue)])
         answerToResult = Timer(label: "idocr_answer_to_result_seconds", dimensions: [("queue", queue)])
+        ocrUnanswered = Counter(label: "idocr_ocr_unanswered_total", dimensions: [("queue", queue), ("provider", provider)])
         jobs = Dictionary(uniqueKeysWithValues: JobOutcome.allCases.map {
             ($0.rawValue, Counter(label: "idocr_jobs_total", dimensions: [("queue", queue), ("outcome", $0.rawValue)]))
         })

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import IDCardQueue
 import IDCardRecognition
@@ -6,51 +5,81 @@ import Logging
 
 /// Work every worker does beside its jobs, so the fleet needs no coordinator.
 extension WorkerService {
+    /// Beats every heartbeat interval; registers again at once when a step found the registration over.
     func beatHeart() async {
-        await every(heartbeatInterval) {
-            if try await self.queue.heartbeat(worker: self.workerID, pausedReason: self.health.pausedReason) {
-                self.logger.warning("this worker had been presumed dead and its jobs given back; registered again")
+        while !Task.isCancelled {
+            if let registration = currentRegistration {
+                do {
+                    let beat = try await queue.heartbeat(registration, pausedReason: health.pausedReason)
+                    noteRedisClock(beat.redisMilliseconds, sampledAt: .now)
+                    if !beat.isRegistered { noteFenced(registration) }
+                } catch let error as RedisError {
+                    health.redisDisturbed(error)
+                    logger.debug("heartbeat failed", metadata: ["error": "\(error)"])
+                } catch {
+                    logger.debug("heartbeat failed", metadata: ["error": "\(error)"])
+                }
             }
+            if currentRegistration == nil { await rejoin() }
+            // Until the next beat, unless a step finds the registration over before.
+            let next = ContinuousClock.now + heartbeatInterval
+            while !Task.isCancelled, currentRegistration != nil, ContinuousClock.now < next {
+                try? await Task.sleep(for: min(next - .now, .milliseconds(50)))
+            }
+            if currentRegistration == nil { try? await Task.sleep(for: .milliseconds(50)) }
         }
     }
 
     /// Gives the jobs of dead workers back; dead-letters those that were with a dying worker three times.
     ///
-    /// Not within a heartbeat timeout of losing Redis: every worker may have lost it (a Redis
-    /// restart), and one that has not beaten its heart again yet is alive, with paid calls to write.
-    /// Reaping it then would have its jobs called twice.
+    /// Not within a heartbeat timeout of a disturbance: after a Redis restart, a failover, a spell
+    /// of refused writes or a step of Redis's clock, every heartbeat may look stale, and a worker
+    /// that has not beaten its heart since is alive, with paid calls to write. Reaping it then
+    /// would have its jobs called twice.
     func reapDeadWorkers() async {
-        let heartbeatTimeout = Duration.milliseconds(Int64(configuration.heartbeatTimeout * 1000))
         await every(heartbeatInterval) {
-            if let loss = self.health.lastConnectionLoss, ContinuousClock.now - loss < heartbeatTimeout { return }
-            let reaped: Int, setAside: [ReceivedJob]
+            if let disturbance = self.health.lastDisturbance, ContinuousClock.now - disturbance < self.heartbeatTimeout { return }
+            guard let registration = self.currentRegistration else { return }
+            let reaping: JobQueue.Reaping
             do {
-                (reaped, setAside) = try await self.queue.reap(worker: self.workerID, heartbeatTimeout: self.configuration.heartbeatTimeout)
+                reaping = try await self.queue.reap(
+                    registration, heartbeatTimeout: self.configuration.heartbeatTimeout,
+                    expectedRedisMilliseconds: self.expectedRedisMilliseconds, clockTolerance: self.heartbeatInterval
+                )
             } catch let error as RedisError where error.isConnectionProblem {
-                self.health.connectionLost()
+                self.health.redisDisturbed(error)
                 throw error
             }
-            if reaped > 0 { self.logger.warning("recovered the jobs of dead workers", metadata: ["workers": "\(reaped)"]) }
-            for job in setAside {
-                let error = JobError(.workerLost, "the job was in the hands of a worker process that died, three times; it is set aside so it cannot crash more workers")
-                _ = await self.failForGood(job, error: error, attempts: 3, provider: nil, takenAt: .now, logger: self.logger, mayTakeNext: false)
+            switch reaping {
+            case .reaped(let workers, let setAside):
+                if workers > 0 { self.logger.warning("recovered the jobs of dead workers", metadata: ["workers": "\(workers)"]) }
+                for job in setAside { await self.failLost(job) }
+            case .clockStepped(let redisMilliseconds):
+                self.noteRedisClock(redisMilliseconds, sampledAt: .now)
+            case .fenced:
+                self.noteFenced(registration)
             }
         }
+    }
+
+    /// Dead-letters a job that was in the hands of a dying worker three times.
+    func failLost(_ job: ReceivedJob) async {
+        let error = JobError(.workerLost, "the job was in the hands of a worker process that died, three times; it is set aside so it cannot crash more workers")
+        _ = await failForGood(JobRun(job, takenAt: .now, logger: logger), error: error, attempts: 3, provider: nil, mayTakeNext: false)
     }
 
     /// Gives back jobs whose take ran in Redis but whose reply was lost with a connection: such a
     /// job sits in this worker's processing list with no slot running it, and the reaper never
     /// looks at a live worker. After a connection failure, the list is compared with the jobs held
     /// a reply deadline later: whatever was listed before and is held by no slot then is given back.
-    /// Also once at start: a process that died under the same `IDOCR_WORKER_ID` (a container
-    /// restarted in its pod) left its jobs in the list this one now heartbeats for.
+    /// (What a process of the same id left behind is given back when this one registers.)
     func recoverLostTakes() async {
-        var handledLosses = -1
+        var handledLosses = 0
         while !Task.isCancelled {
             let losses = health.connectionLosses
-            if losses > handledLosses {
+            if losses > handledLosses, let registration = currentRegistration {
                 do {
-                    try await giveBackLostTakes()
+                    try await giveBackLostTakes(registration)
                     handledLosses = losses
                 } catch {
                     logger.debug("housekeeping step failed", metadata: ["error": "\(error)"])
@@ -60,23 +89,26 @@ extension WorkerService {
         }
     }
 
-    private func giveBackLostTakes() async throws {
-        let listed = try await queue.processingDigests(worker: workerID)
+    private func giveBackLostTakes(_ registration: WorkerRegistration) async throws {
+        let listed = try await queue.processingFingerprints(worker: registration.worker)
         guard !listed.isEmpty else { return }
         try await Task.sleep(for: queue.replyDeadline + .seconds(1))
         var unheld = Dictionary(listed.map { ($0, 1) }, uniquingKeysWith: +)
         for element in held.withLockedValue({ $0.all }) {
-            unheld[Insecure.SHA1.hash(data: element).lowercaseHex]? -= 1
+            unheld[JobQueue.fingerprint(of: element)]? -= 1
         }
-        let moved = try await queue.giveBack(worker: workerID, digests: unheld.filter { $0.value > 0 })
+        let moved = try await queue.giveBack(registration, fingerprints: unheld.filter { $0.value > 0 })
         if moved > 0 {
             logger.warning("gave back jobs whose take was lost with a Redis connection", metadata: ["jobs": "\(moved)"])
         }
     }
 
     func promoteDueRetries() async {
+        // No retry waits longer than the cap, nor a cool-down: one due later was scheduled by a
+        // clock that has since stepped back.
+        let longestDelay = Duration.milliseconds(Int64(max(configuration.retryCap, configuration.rateCoolDown) * 1000)) + .seconds(60)
         await every(Self.promoteInterval) {
-            while try await self.queue.promoteDueRetries() > 0 {}
+            while try await self.queue.promoteDueRetries(longestDelay: longestDelay) > 0 {}
         }
     }
 

@@ -3,7 +3,9 @@ import IDCardQueue
 import Logging
 
 extension WorkerService {
-    /// Runs a Redis step until Redis answers: a job's state must reach Redis even across a Redis restart.
+    /// Runs a Redis step until Redis takes it: a job's state must reach Redis even across a Redis
+    /// restart, a failover, or a spell of refused writes (`READONLY`, `MISCONF`, `OOM`, ...). A paid
+    /// answer waits in memory meanwhile; the worker reports not ready and says why in its log.
     ///
     /// Other errors are thrown at once. Once the task is cancelled, tries go on for `keepTryingAfterCancel`
     /// (so a paid recognition is still stored during shutdown), then `CancellationError` is thrown.
@@ -15,12 +17,16 @@ extension WorkerService {
         while true {
             do {
                 let value = try await operation()
-                if failures > 0 { health.redisReachable(true) }
+                if failures > 0 { health.redisAnswered() }
                 return value
             } catch let error as RedisError where error.isConnectionProblem {
                 failures += 1
-                health.redisReachable(false)
-                if failures == 1 { logger.warning("Redis unreachable; retrying", metadata: ["step": "\(step)", "error": "\(error)"]) }
+                health.redisFailed(error)
+                if failures == 1 {
+                    logger.warning("Redis cannot take this step now; retrying until it can", metadata: [
+                        "step": "\(step)", "reason": "\(error.readinessReason)", "error": "\(error)",
+                    ])
+                }
             }
             if Task.isCancelled {
                 let since = cancelledAt ?? .now

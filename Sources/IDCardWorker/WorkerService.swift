@@ -22,8 +22,13 @@ public final class WorkerService: Service, Sendable {
     let retryPolicy: RetryPolicy
     let intakeLimits: IntakeLimits
     private let stopping = NIOLockedValueBox(false)
-    /// The jobs slots are running, by slot: what this worker's processing list should hold.
+    /// The jobs slots are running (and jobs kept aside), by slot: what this worker's processing
+    /// list should hold.
     let held = NIOLockedValueBox(HeldJobs())
+    /// This process's registration, and what it knows of Redis's clock (`WorkerService+Membership`).
+    let membership = NIOLockedValueBox(Membership())
+    /// Jobs the recognizer refused in a way that may be theirs or the account's (`WorkerService+Suspects`).
+    let suspects = NIOLockedValueBox(Suspects())
     /// How far this process's late calls need the fleet's schedule pushed back, until its next
     /// gate passes it on (see `WorkerService+LateCalls`).
     let ratePushBack = NIOLockedValueBox(Duration.zero)
@@ -32,6 +37,7 @@ public final class WorkerService: Service, Sendable {
 
     /// How often the maintenance loops run.
     var heartbeatInterval: Duration { .milliseconds(Int64(configuration.heartbeatTimeout * 1000 / 3)) }
+    var heartbeatTimeout: Duration { .milliseconds(Int64(configuration.heartbeatTimeout * 1000)) }
     static let promoteInterval = Duration.milliseconds(250)
     static let depthSampleInterval = Duration.seconds(5)
 
@@ -60,7 +66,8 @@ public final class WorkerService: Service, Sendable {
             "concurrency": "\(configuration.concurrency)", "rateLimit": "\(configuration.rateLimit)",
         ])
         // Register before the first take, so the reaper can always find what this process holds.
-        guard (try? await persistently("register") { try await self.queue.heartbeat(worker: self.workerID) }) != nil else { return }
+        guard let registered = try? await persistently("register", { try await self.queue.register(worker: self.workerID) }) else { return }
+        await adopt(registered, rejoining: false)
 
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.beatHeart() }
@@ -75,10 +82,13 @@ public final class WorkerService: Service, Sendable {
             }
             group.cancelAll()
         }
-        do {
-            try await queue.deregister(worker: workerID)
-        } catch {
-            logger.warning("could not deregister; the reaper will return anything left", metadata: ["error": "\(error)"])
+        await giveBackSuspects(reason: "the worker is stopping")
+        if let registration = currentRegistration {
+            do {
+                try await queue.deregister(registration)
+            } catch {
+                logger.warning("could not deregister; the reaper will return anything left", metadata: ["error": "\(error)"])
+            }
         }
         // Commands per round trip show how much the jobs' Redis steps shared round trips.
         logger.info("worker stopped", metadata: [
@@ -89,7 +99,7 @@ public final class WorkerService: Service, Sendable {
     /// True while the worker takes jobs at full concurrency: not stopping, not paused.
     var isTakingJobs: Bool { !isStopping && health.pausedReason == nil }
 
-    private var isStopping: Bool { stopping.withLockedValue { $0 } }
+    var isStopping: Bool { stopping.withLockedValue { $0 } }
 
     /// Asks the job loop to stop taking jobs, as SIGTERM does.
     public func stop() {
@@ -102,6 +112,11 @@ public final class WorkerService: Service, Sendable {
         case jobEnded, stopRequested, graceOver
     }
 
+    /// The longest an idle worker waits between looks at `pending`. Jobs are taken by a script
+    /// (never a blocking pop, which would move a job, whatever its size, into a list no script
+    /// checked the worker's registration for); an idle fleet of N workers looks N times as often.
+    static let longestIdlePoll = Duration.milliseconds(50)
+
     /// Takes a job whenever a slot is free; each job is a child task. Returns once every job has ended.
     private func runJobs() async {
         await withTaskGroup(of: JobLoopEvent.self) { jobs in
@@ -111,8 +126,7 @@ public final class WorkerService: Service, Sendable {
             }
             var inFlight = 0
             var redisFailures = 0
-            // While the last take found jobs, take without blocking, alongside the other jobs' steps.
-            var backlog = false
+            var idlePolls = 0
             while !isStopping && !Task.isCancelled {
                 // Paused by an account problem: one job at a time, each a probe, when the probe is due.
                 let limit = health.pausedReason == nil ? configuration.concurrency : 1
@@ -120,42 +134,48 @@ public final class WorkerService: Service, Sendable {
                     if await jobs.next() == .jobEnded { inFlight -= 1 }
                     continue
                 }
+                if let recheck = nextRecheck() {
+                    inFlight += 1
+                    jobs.addTask { await self.runSlot(first: recheck.run.received, takenAt: .now, recheck: recheck.claim) }
+                    continue
+                }
                 if let probe = health.nextProbe, probe > .now {
                     try? await Task.sleep(for: min(probe - .now, .milliseconds(500)))
                     continue
                 }
+                guard let registration = currentRegistration else {
+                    // Reaped while frozen: the heartbeat loop registers anew; nothing is taken until then.
+                    try? await Task.sleep(for: .milliseconds(20))
+                    continue
+                }
                 do {
-                    var taken = backlog ? try await queue.take(worker: workerID, limit: limit - inFlight) : []
-                    if taken.isEmpty, let job = try await queue.waitForJob(worker: workerID, timeoutSeconds: 1) {
-                        taken = [job]
-                    }
-                    backlog = !taken.isEmpty
+                    let take = try await queue.take(registration, limit: limit - inFlight, maxElementBytes: intakeLimits.maxElementBytes)
                     if redisFailures > 0 {
                         logger.info("Redis is back")
                         redisFailures = 0
-                        health.redisReachable(true)
                     }
+                    health.redisAnswered()
+                    await answerRefused(take.refused)
+                    guard !take.jobs.isEmpty else {
+                        if take.refused.isEmpty {
+                            idlePolls += 1
+                            try? await Task.sleep(for: min(.milliseconds(1 << min(idlePolls, 10)), Self.longestIdlePoll))
+                        }
+                        continue
+                    }
+                    idlePolls = 0
                     let takenAt = ContinuousClock.now
-                    for job in taken {
+                    for job in take.jobs {
                         inFlight += 1
                         let handoff = Handoff(job)
-                        jobs.addTask {
-                            // A slot: the step that ends a job may hand over the next one.
-                            var next = handoff.take()
-                            var takenAt = takenAt
-                            while let job = next {
-                                let slot = self.held.withLockedValue { $0.hold(job.element) }
-                                next = await self.process(job, takenAt: takenAt)
-                                self.held.withLockedValue { $0.release(slot) }
-                                takenAt = .now
-                            }
-                            return .jobEnded
-                        }
+                        jobs.addTask { await self.runSlot(first: handoff.take(), takenAt: takenAt, recheck: nil) }
                     }
+                } catch let fenced as WorkerFencedError {
+                    noteFenced(fenced.registration)
                 } catch {
                     redisFailures += 1
-                    health.redisReachable(false)
-                    if redisFailures == 1 { logger.error("cannot take jobs", metadata: ["error": "\(error)"]) }
+                    let redisError = error as? RedisError ?? .connection("\(error)")
+                    if health.redisFailed(redisError) { logger.error("cannot take jobs", metadata: ["error": "\(error)"]) }
                     try? await Task.sleep(for: Self.reconnectPolicy.delay(afterAttempt: redisFailures))
                 }
             }
@@ -183,6 +203,21 @@ public final class WorkerService: Service, Sendable {
         }
     }
 
+    /// A slot: runs `first`, then each job the step that ended the one before handed over.
+    private func runSlot(first: ReceivedJob?, takenAt: ContinuousClock.Instant, recheck: JobQueue.CallClaim?) async -> JobLoopEvent {
+        var next = first
+        var takenAt = takenAt
+        var recheck = recheck
+        while let job = next {
+            let slot = held.withLockedValue { $0.hold(job.element) }
+            next = await process(job, takenAt: takenAt, recheck: recheck)
+            held.withLockedValue { $0.release(slot) }
+            takenAt = .now
+            recheck = nil
+        }
+        return .jobEnded
+    }
+
     /// Passes a slot its first job without the slot's closure holding that job (and its image) while
     /// the slot runs the jobs after it.
     private final class Handoff: Sendable {
@@ -191,7 +226,7 @@ public final class WorkerService: Service, Sendable {
         func take() -> ReceivedJob? { job.withLockedValue { $0.take() } }
     }
 
-    /// Job elements held by running slots.
+    /// Job elements held by running slots and kept aside.
     struct HeldJobs {
         private var elements: [Int: Data] = [:]
         private var nextSlot = 0

@@ -7,6 +7,8 @@ struct AddressPolicyTests {
         "127.0.0.1", "127.1.2.3", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.64.0.1",
         "0.0.0.0", "224.0.0.1", "255.255.255.255", "::1", "::", "[::1]", "fc00::1", "fd12:3456::1", "fe80::1", "ff02::1",
         "::ffff:127.0.0.1", "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "2002:7f00:1::", "::127.0.0.1",
+        // Local-use NAT64 (RFC 8215): a translator of the operator's own, to any IPv4 behind it; site-local (deprecated).
+        "64:ff9b:1::a9fe:a9fe", "64:ff9b:1::808:808", "64:ff9b:1:ffff::1", "fec0::1", "feff:ffff::1",
     ])
     func refused(address: String) throws {
         let parsed = try #require(IPAddress(address))

@@ -15,15 +15,18 @@ struct EndpointClientTests {
     struct PeerContext: RequestContext {
         var coreContext: CoreRequestContextStorage
         let peerPort: Int
+        let channel: any Channel
 
         init(source: ApplicationRequestContextSource) {
             coreContext = .init(source: source)
             peerPort = source.channel.remoteAddress?.port ?? 0
+            channel = source.channel
         }
     }
 
     final class Peers: Sendable {
         let ports = Mutex<[Int]>([])
+        let vanished = Mutex(0)
         var distinct: Int { ports.withLock { Set($0).count } }
     }
 
@@ -46,6 +49,14 @@ struct EndpointClientTests {
                 }
                 try await writer.finish(nil)
             })
+        }
+        // Reads the whole request, then closes the connection without a byte of answer: as a
+        // server that crashed, or a proxy that timed out, after acting on it.
+        router.post("/vanish") { request, context -> Response in
+            _ = try await request.body.collect(upTo: 1 << 20)
+            peers.vanished.withLock { $0 += 1 }
+            try await context.channel.close()
+            throw CancellationError()
         }
         router.post("/hang") { _, context in
             peers.ports.withLock { $0.append(context.peerPort) }
@@ -111,6 +122,22 @@ struct EndpointClientTests {
         }
     }
 
+    @Test("a request sent whole is never sent again: a connection that dies before the answer is the caller's to retry")
+    func neverResentOnceWritten() async throws {
+        try await withServer { port, peers in
+            try await withClient("http://127.0.0.1:\(port)/") { client in
+                // On a kept-alive connection, as when a server drops an idle one.
+                _ = try await Self.post(client, "/echo")
+                let failure = await #expect(throws: DeliveredWithoutAnswer.self) { try await Self.post(client, "/vanish") }
+                #expect(failure?.cause as? EndpointError == .closedBeforeAnswer)
+                // On a new connection too.
+                await #expect(throws: DeliveredWithoutAnswer.self) { try await Self.post(client, "/vanish") }
+                #expect(peers.vanished.withLock { $0 } == 2)
+                #expect(try await Self.post(client, "/echo").status == 200)
+            }
+        }
+    }
+
     @Test("a body of many chunks arrives whole, in order, with its Content-Length")
     func chunkedBody() async throws {
         try await withServer { port, _ in
@@ -127,9 +154,12 @@ struct EndpointClientTests {
         try await withServer { port, _ in
             try await withClient("http://127.0.0.1:\(port)/") { client in
                 let started = ContinuousClock.now
-                await #expect(throws: EndpointError.deadlineExceeded) { try await Self.post(client, "/drip", timeout: .seconds(1)) }
+                // Both requests were sent whole: the server may have acted on them, and says so.
+                let late = await #expect(throws: DeliveredWithoutAnswer.self) { try await Self.post(client, "/drip", timeout: .seconds(1)) }
+                #expect(late?.cause as? EndpointError == .deadlineExceeded)
                 #expect(ContinuousClock.now - started < .seconds(5))  // the drip takes 10 s
-                await #expect(throws: EndpointError.answerTooLarge) { try await Self.post(client, "/big", maxBytes: 1000) }
+                let big = await #expect(throws: DeliveredWithoutAnswer.self) { try await Self.post(client, "/big", maxBytes: 1000) }
+                #expect(big?.cause as? EndpointError == .answerTooLarge)
                 let whole = try await Self.post(client, "/big", maxBytes: 5000)
                 #expect(whole.body.readableBytes == 5000)
             }

@@ -9,7 +9,7 @@ struct JobDecodingTests {
     static let jpegBase64 = ImageBytes.jpeg(width: 4, height: 2, complete: false).base64EncodedString()
 
     func decode(_ text: String) throws(JobError) -> Job {
-        try ReceivedJob(element: Data(text.utf8)).job()
+        try ReceivedJob(element: Data(text.utf8)).job(in: QueueKeys())
     }
 
     func intake(_ text: String) -> JobError? {
@@ -24,12 +24,12 @@ struct JobDecodingTests {
 
     @Test("a full job decodes; integers stand for strings")
     func fullJob() throws {
-        let job = try decode(#"{"id":"order-1.a:b_c","imgData":"data:image/jpeg;base64,\#(Self.jpegBase64)","type":1,"needQuality":"1","replyTo":"r","meta":{"order":7781},"enqueuedAt":1764111601000,"extra":true}"#)
+        let job = try decode(#"{"id":"order-1.a:b_c","imgData":"data:image/jpeg;base64,\#(Self.jpegBase64)","type":1,"needQuality":"1","replyTo":"idocr:{idcard}:reply:r","meta":{"order":7781},"enqueuedAt":1764111601000,"extra":true}"#)
         #expect(job.id == "order-1.a:b_c")
         #expect(job.image == .base64(Data(Self.jpegBase64.utf8)))
         #expect(job.side == .portrait)
         #expect(job.needQuality)
-        #expect(job.replyTo == "r")
+        #expect(job.replyTo == "idocr:{idcard}:reply:r")
         #expect(job.meta == .object(["order": .int(7781)]))
         #expect(job.enqueuedAtMilliseconds == 1_764_111_601_000)
     }
@@ -111,9 +111,9 @@ struct JobDecodingTests {
 
     @Test("a received element keeps id and replyTo for reporting even when invalid")
     func partialIdentity() {
-        let received = ReceivedJob(element: Data(#"{"id":"ok-id","replyTo":"rq","type":"9"}"#.utf8))
+        let received = ReceivedJob(element: Data(#"{"id":"ok-id","replyTo":"idocr:{idcard}:reply:rq","type":"9"}"#.utf8))
         #expect(received.id == "ok-id")
-        #expect(received.replyTo == "rq")
+        #expect(received.replyTo(in: QueueKeys()) == "idocr:{idcard}:reply:rq")
         #expect(ReceivedJob(element: Data("garbage".utf8)).id == nil)
     }
 

@@ -10,18 +10,19 @@ struct JobQueueTests {
     func finishTwice() async throws {
         try await Harness.withRedis { redis in
             let queue = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: Harness.uniqueQueue()))
-            try await queue.enqueue([Harness.job(id: "twice", replyTo: "replies-twice")])
-            let job = try #require(try await queue.take(worker: "w", limit: 1).first)
+            let replyTo = queue.keys.reply("twice")
+            try await queue.enqueue([Harness.job(id: "twice", replyTo: replyTo)])
+            let job = try #require(try await Harness.take(from: queue))
             let completion = JobQueue.Completion(
-                job: job, worker: "w", result: Data(#"{"id":"twice","status":"failed"}"#.utf8),
+                job: job, result: Data(#"{"id":"twice","status":"failed"}"#.utf8),
                 deadLetter: try DeadLetter.encode(job, error: JobError(.attemptsExhausted, "test"), attempts: 5, worker: "w"), resultTTLSeconds: 60
             )
-            #expect(try await queue.finish(completion).wasStillOurs)
-            #expect(try await !queue.finish(completion).wasStillOurs)
+            #expect(try await queue.finish(completion).step == .done)
+            #expect(try await queue.finish(completion).step == .notHeld)
             let letters = try await queue.deadLetters()
             #expect(letters.count == 1)
             #expect(letters.first?.letter?.job == JSONValue.parse(job.element))  // the element, spliced in by the script
-            #expect(try await queue.redis.send("LLEN", "replies-twice").int == 1)
+            #expect(try await queue.redis.send("LLEN", .string(replyTo)).int == 1)
             #expect(try await queue.redis.send("HGET", .string(queue.keys.finished), "failed").data == Data("1".utf8))
             await queue.shutdown()
         }
@@ -32,9 +33,9 @@ struct JobQueueTests {
         try await Harness.withRedis { redis in
             let queue = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: Harness.uniqueQueue()))
             try await queue.enqueue([Harness.job(id: "again")])
-            let job = try #require(try await queue.take(worker: "w", limit: 1).first)
+            let job = try #require(try await Harness.take(from: queue))
             for _ in 0..<2 {
-                try await queue.scheduleRetry(job, id: "again", worker: "w", after: .seconds(60), attemptsMade: 1)
+                try await queue.scheduleRetry(job, id: "again", after: .seconds(60), attemptsMade: 1)
             }
             let stats = try await queue.stats()
             #expect(stats.delayed == 1 && stats.processing == 0)
@@ -52,10 +53,21 @@ struct JobQueueTests {
 
     static func slot(_ queue: JobQueue, jobID: String = "j", pushedTo: Duration = .zero) async throws -> Slot {
         let began = ContinuousClock.now
-        let (decision, _) = try await queue.gate(jobID: jobID, imageKey: nil, rateInterval: .milliseconds(1), pushedTo: pushedTo)
+        let (decision, _) = try await queue.gate(try await gateRequest(queue, jobID: jobID, pushedTo: pushedTo))
         let ended = ContinuousClock.now
         guard case .proceed(let wait, let pushed) = decision else { throw RedisError.unexpectedReply("gate: \(decision)") }
         return Slot(earliest: began + wait, latest: ended + wait, pushed: pushed)
+    }
+
+    /// A gate request for a job of `jobID` taken by a registered worker, its own claim each time.
+    static func gateRequest(_ queue: JobQueue, jobID: String, pushedTo: Duration) async throws -> JobQueue.GateRequest {
+        // Each its own id: a call claims its id, and the next gate for it would wait.
+        try await queue.enqueue(Harness.job(id: jobID == "j" ? "j-\(UInt32.random(in: .min ... .max))" : jobID))
+        let job = try #require(try await Harness.take(from: queue))
+        return JobQueue.GateRequest(
+            job: job, imageDigest: "sha256:test", claim: JobQueue.CallClaim(rememberedKey: nil), callDeadline: .seconds(5),
+            rateInterval: .milliseconds(1), pushedTo: pushedTo
+        )
     }
 
     @Test("late calls push the fleet's schedule back by what the running total lacks, at most a second at once")
@@ -84,7 +96,8 @@ struct JobQueueTests {
             let queue = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: Harness.uniqueQueue()))
             _ = try await queue.redis.send("SET", .string(queue.keys.result("done")), #"{"id":"done","status":"succeeded"}"#)
             let began = ContinuousClock.now
-            let (duplicate, _) = try await queue.gate(jobID: "done", imageKey: nil, rateInterval: .milliseconds(1), pushedTo: .milliseconds(800))
+            let request = try await Self.gateRequest(queue, jobID: "done", pushedTo: .milliseconds(800))
+            let (duplicate, _) = try await queue.gate(request)
             let ended = ContinuousClock.now
             guard case .alreadySucceeded = duplicate else { throw RedisError.unexpectedReply("gate: \(duplicate)") }
             let next = try await Self.slot(queue, jobID: "new")

@@ -96,11 +96,15 @@ struct ProcessTests {
                 let configuration = Harness.configuration(redis: redis, queue: Harness.uniqueQueue(), fakeURL: url)
                 let queue = try Harness.openQueue(configuration)
                 let element = Harness.job(id: "crasher").encoded()
+                let reaper = try await queue.register(worker: "reaper").registration
                 // Two deaths, recovered by a reaper: back to pending each time.
                 for round in 1...2 {
                     _ = try await queue.redis.send("ZADD", .string(queue.keys.workers), "0", "ghost")
                     _ = try await queue.redis.send("LPUSH", .string(queue.keys.processing("ghost")), .data(element))
-                    let (reaped, setAside) = try await queue.reap(worker: "reaper")
+                    guard case .reaped(let reaped, let setAside) = try await queue.reap(reaper) else {
+                        Issue.record("the reaper did not reap")
+                        return
+                    }
                     #expect(reaped == 1 && setAside.isEmpty, "round \(round)")
                     #expect(try await queue.redis.send("RPOP", .string(queue.keys.pending)).data == element)
                 }

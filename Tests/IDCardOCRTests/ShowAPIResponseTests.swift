@@ -33,10 +33,11 @@ struct ShowAPIResponseTests {
         guard case .failure(.accountProblem) = interpret(gateway(code)) else { Issue.record("code \(code)"); return }
     }
 
-    @Test("HTTP 401/403 pause; 5xx is transient; malformed JSON is transient")
+    @Test("HTTP 401/403/404/405 are refusals (the account's or the image's); 5xx is transient; malformed JSON is transient")
     func http() {
-        guard case .failure(.accountProblem) = interpret(status: 401, "") else { Issue.record("401"); return }
-        guard case .failure(.accountProblem) = interpret(status: 403, "") else { Issue.record("403"); return }
+        for status: UInt in [401, 403, 404, 405] {
+            guard case .failure(.refused) = interpret(status: status, "") else { Issue.record("\(status)"); return }
+        }
         guard case .failure(.unavailable) = interpret(status: 502, "<html>") else { Issue.record("502"); return }
         guard case .failure(.unavailable) = interpret(#"{"showapi_res_code":0,"showapi_res_body":{"na"#) else { Issue.record("malformed"); return }
         guard case .failure(.unavailable) = interpret("[]") else { Issue.record("not an object"); return }

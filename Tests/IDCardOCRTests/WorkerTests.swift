@@ -217,6 +217,77 @@ struct WorkerTests {
         }
     }
 
+    @Test("one image the API refuses (HTTP 403) is dead-lettered as rejected_by_api, and the fleet goes on")
+    func oneImageRefused() async throws {
+        try await Harness.scenario { scenario in
+            let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
+            let refused = Harness.job(id: "refused", script: Array(repeating: .http403, count: 20))
+            try await producer.enqueue([refused] + (0..<9).map { Harness.job(id: "fine-\($0)") })
+            try await Harness.withWorker(configuration) { worker in
+                let result = try await Harness.waitForResult(producer, id: "refused", timeout: 30)
+                #expect(result.status == .failed && result.error?.code == .rejectedByAPI && result.error?.retryable == false)
+                #expect(result.error?.message.contains("403") == true)
+                try await Harness.eventually("the others done", timeout: 30) { try await producer.stats().succeeded == 9 }
+                try await Harness.eventually("ready") { worker.health.isReady }
+            }
+            let stats = try await producer.stats()
+            #expect(stats.dead == 1 && stats.pending == 0 && stats.processing == 0)
+            #expect(fake.stats.billed == 9)
+        }
+    }
+
+    @Test("HTTP 401 for every call dead-letters nothing; once the key works every job succeeds, the one kept aside too")
+    func everyCallRefused() async throws {
+        var fakeConfiguration = ShowAPIFake.Configuration()
+        fakeConfiguration.refuseEveryCall = 401
+        try await Harness.scenario(fake: fakeConfiguration) { scenario in
+            let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
+            try await producer.enqueue((0..<12).map { Harness.job(id: "r-\($0)") })
+            try await Harness.withWorker(configuration) { worker in
+                try await Harness.eventually("the worker pauses") { worker.health.pausedReason?.contains("401") == true }
+                // Several probes, each a different job, all refused.
+                try await Harness.eventually("several probes refused", timeout: 15) { fake.stats.calls >= 12 }
+                #expect(try await producer.stats().dead == 0)
+                fake.update { $0.refuseEveryCall = nil }
+                try await Harness.eventually("every job done once the key works", timeout: 30) { try await producer.stats().succeeded == 12 }
+                #expect(worker.health.isReady)
+            }
+            let stats = try await producer.stats()
+            #expect(stats.dead == 0 && stats.failed == 0 && stats.pending == 0 && stats.processing == 0)
+            #expect(fake.stats.billed == 12)
+        }
+    }
+
+    @Test("a call that died after its request went out is retried through the gate, and counted as a possible double payment")
+    func unansweredCounted() async throws {
+        try await Harness.scenario { scenario in
+            let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
+            try await producer.enqueue(Harness.job(id: "dropped", script: [.drop]))
+            try await Harness.withWorker(configuration) { _ in
+                let result = try await Harness.waitForResult(producer, id: "dropped")
+                #expect(result.status == .succeeded && result.attempts == 2)
+            }
+            #expect(fake.stats.calls == 2)
+            let unanswered = Harness.metrics.counterTotal(
+                label: "idocr_ocr_unanswered_total", dimensions: [("queue", configuration.queue), ("provider", "showapi")]
+            )
+            #expect(unanswered == 1)
+        }
+    }
+
+    @Test("every rate-limited call's wait for its slot is recorded, zero waits included")
+    func zeroWaitsRecorded() async throws {
+        try await Harness.scenario(configure: { $0.rateLimit = 1000; $0.concurrency = 1 }) { scenario in
+            let (configuration, producer) = (scenario.configuration, scenario.producer)
+            try await producer.enqueue((0..<10).map { Harness.job(id: "w-\($0)") })
+            try await Harness.withWorker(configuration) { _ in
+                try await Harness.eventually("10 done") { try await producer.stats().succeeded == 10 }
+            }
+            let waits = Harness.metrics.timers(label: "idocr_rate_limit_wait_seconds", dimensions: [("queue", configuration.queue)])
+            #expect(waits.reduce(0) { $0 + $1.values.count } == 10)
+        }
+    }
+
     @Test("quota used up (-2) pauses the worker without failing jobs")
     func quotaUsedUp() async throws {
         var fakeConfiguration = ShowAPIFake.Configuration()
@@ -241,9 +312,9 @@ struct WorkerTests {
             try await producer.enqueue(original)
             try await Harness.withWorker(configuration) { _ in
                 let first = try await Harness.waitForResult(producer, id: "same-id")
-                // Same id again, with a reply list: no call, the stored result is the answer.
-                var again = Harness.job(id: "same-id")
-                again.replyTo = producer.keys.base + "reply:again"
+                // The same job again, with a reply list: no call, the stored result is the answer.
+                var again = original
+                again.replyTo = producer.keys.reply("again")
                 try await producer.enqueue(again)
                 let reply = try #require(try await producer.waitForReply(on: again.replyTo!, timeoutSeconds: 10))
                 #expect(try JobResult.decode(reply) == first)

@@ -14,7 +14,7 @@ extension DeadLetter {
             letter.job = plain
         }
         if let sealedRaw {
-            letter.raw = String(decoding: try keys.open(sealedRaw, for: .deadLetterRaw), as: UTF8.self)
+            letter.rawElement = try keys.open(sealedRaw, for: .deadLetterRaw)
             letter.sealedRaw = nil
         }
         return letter
@@ -26,7 +26,12 @@ extension DeadLetter {
             "job": job ?? .null, "error": error.jsonValue, "attempts": .int(Int64(attempts)),
             "failedAt": .string(failedAt), "worker": .string(worker),
         ]
-        fields["raw"] = sealedRaw ?? raw.map(JSONValue.string)
+        if let sealedRaw {
+            fields["raw"] = sealedRaw
+        } else if let rawElement {
+            fields[raw == nil ? "rawBase64" : "raw"] = .string(raw ?? rawElement.base64EncodedString())
+        }
+        fields["oversized"] = oversized.map { .object(["field": .string($0.field), "bytes": .int(Int64($0.bytes))]) }
         fields["id"] = listedID.map(JSONValue.string)
         return .object(fields)
     }

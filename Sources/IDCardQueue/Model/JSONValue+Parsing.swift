@@ -25,6 +25,16 @@ extension JSONValue {
         return (fields, range.map { data[data.startIndex + $0.lowerBound..<data.startIndex + $0.upperBound] })
     }
 
+    /// The top-level fields of a JSON object read from the start of `prefix`, up to the first value
+    /// that does not end within it: what can be known of an element whose whole was not read (an
+    /// element refused for its size arrives as its first bytes only).
+    public static func leadingFields(ofObjectPrefix prefix: Data) -> [String: JSONValue] {
+        prefix.withUnsafeBytes { raw in
+            var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
+            return parser.leadingFields()
+        }
+    }
+
     private static func parse(_ data: Data, leavingInPlace key: String?) -> (value: JSONValue, range: Range<Int>?)? {
         data.withUnsafeBytes { raw in
             var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self), inPlaceKey: key)
@@ -106,6 +116,27 @@ private struct JSONParser {
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
             if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(fields) }
             return nil
+        }
+    }
+
+    /// At the start of an object that may be cut short: its top-level fields until the first one
+    /// whose value is not complete.
+    mutating func leadingFields() -> [String: JSONValue] {
+        var fields: [String: JSONValue] = [:]
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { return fields }
+        index += 1
+        while true {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let key = string() else { return fields }
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return fields }
+            index += 1
+            guard let value = value(depth: 1) else { return fields }
+            fields[key] = value
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ",") else { return fields }
+            index += 1
         }
     }
 

@@ -25,7 +25,8 @@ public struct Job: Sendable, Equatable {
     public var image: Image
     public var side: Side
     public var needQuality: Bool
-    /// A list the worker `LPUSH`es the result onto when the job ends.
+    /// A list the worker `LPUSH`es the result onto when the job ends: `P:{Q}:reply:<name>`
+    /// (``QueueKeys/reply(_:)``), a key of the queue's own namespace.
     public var replyTo: String?
     /// Opaque producer data, copied into the result.
     public var meta: JSONValue?
@@ -48,7 +49,11 @@ public struct Job: Sendable, Equatable {
     /// Limits the contract sets on producers' fields.
     public static let maxIDLength = 128
     public static let maxMetaBytes = 4096
-    public static let maxReplyToLength = 512
+
+    /// What `invalid_job` says of a `replyTo` outside the queue's namespace.
+    public static func replyToRule(_ keys: QueueKeys) -> String {
+        "replyTo must be a list of this queue, \(keys.replyPrefix)<name> with a name of 1-128 characters of A-Za-z0-9._:-"
+    }
 
     /// True for 1–128 characters of `A-Za-z0-9._:-`.
     public static func isValidID(_ id: String) -> Bool {

@@ -22,11 +22,15 @@ public struct JobResult: Sendable, Equatable, Codable {
     public var derived: [String]?
     public var error: JobError?
     public var meta: JSONValue?
+    /// *Extension*, on a success: which image it is the reading of (`sha256:<hex>` of the image
+    /// bytes, or `url-sha256:<hex>` of an imgUrl), so a later job reusing the id with another image
+    /// is refused (`id_conflict`) rather than handed this one's fields.
+    public var imageDigest: String?
 
     public init(
         id: String, status: Status, provider: String? = nil, attempts: Int, enqueuedAt: JSONValue? = nil,
         finishedAt: String = Timestamp.iso8601(), durationMs: Int, body: JSONValue? = nil, checks: ResultChecks? = nil,
-        derived: [String]? = nil, error: JobError? = nil, meta: JSONValue? = nil
+        derived: [String]? = nil, error: JobError? = nil, meta: JSONValue? = nil, imageDigest: String? = nil
     ) {
         self.id = id
         self.status = status
@@ -40,10 +44,11 @@ public struct JobResult: Sendable, Equatable, Codable {
         self.derived = derived
         self.error = error
         self.meta = meta
+        self.imageDigest = imageDigest
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, status, provider, attempts, enqueuedAt, finishedAt, durationMs, body, checks, derived, error, meta
+        case id, status, provider, attempts, enqueuedAt, finishedAt, durationMs, body, checks, derived, error, meta, imageDigest
     }
 
     /// The result as the contract writes it: absent fields left out, `error` null on success.
@@ -59,6 +64,7 @@ public struct JobResult: Sendable, Equatable, Codable {
         fields["checks"] = checks.map(\.jsonValue)
         fields["derived"] = derived.map { .array($0.map(JSONValue.string)) }
         fields["meta"] = meta
+        fields["imageDigest"] = imageDigest.map(JSONValue.string)
         return .object(fields)
     }
 

@@ -11,6 +11,9 @@ public struct ReceivedJob: Sendable {
     public let fields: [String: JSONValue]?
     /// `imgData`'s text as a slice of `element`, when it was a plain string (the usual case).
     let imageText: Data?
+    /// The registration this job was taken under (set by the take): the steps that end it are
+    /// refused once that registration is over.
+    public internal(set) var holder: WorkerRegistration?
 
     public init(element: Data) {
         self.element = element
@@ -19,11 +22,16 @@ public struct ReceivedJob: Sendable {
         self.imageText = parsed?.text
     }
 
+    init(element: Data, holder: WorkerRegistration) {
+        self.init(element: element)
+        self.holder = holder
+    }
+
     /// The id when it is a valid one, so a failed result can be stored under it.
     public var id: String? { Self.validID(fields?["id"]) }
 
     /// An `id` field's value when it is a valid id; integers count, as the contract accepts them.
-    static func validID(_ value: JSONValue?) -> String? {
+    public static func validID(_ value: JSONValue?) -> String? {
         let id: String? = switch value {
         case .string(let text)?: text
         case .int(let number)?: String(number)
@@ -40,13 +48,16 @@ public struct ReceivedJob: Sendable {
         return value
     }
 
-    public var replyTo: String? {
-        guard let key = fields?["replyTo"]?.stringValue, !key.isEmpty, key.utf8.count <= Job.maxReplyToLength else { return nil }
+    /// `replyTo` when it names a reply list of the queue with `keys`: a worker pushes onto no other
+    /// key, so no job can make it grow or expire the queue's own lists or another system's keys.
+    public func replyTo(in keys: QueueKeys) -> String? {
+        guard let key = fields?["replyTo"]?.stringValue, keys.isReplyKey(key) else { return nil }
         return key
     }
 
-    /// Validates every field (contract §2). Image bytes are checked later, by the recognizer's intake.
-    public func job() throws(JobError) -> Job {
+    /// Validates every field (contract §2) for the queue with `keys`. Image bytes are checked
+    /// later, by the recognizer's intake.
+    public func job(in keys: QueueKeys) throws(JobError) -> Job {
         guard let fields else {
             throw JobError(.invalidJob, JSONValue.parse(element) == nil ? "the element is not JSON" : "the element is not a JSON object")
         }
@@ -95,8 +106,9 @@ public struct ReceivedJob: Sendable {
             }
         }
 
+        let replyTo = replyTo(in: keys)
         if let value = fields["replyTo"], value != .null, replyTo == nil {
-            throw JobError(.invalidJob, "replyTo must be a non-empty Redis key of at most \(Job.maxReplyToLength) bytes")
+            throw JobError(.invalidJob, Job.replyToRule(keys))
         }
 
         if let value = fields["meta"], value != .null {

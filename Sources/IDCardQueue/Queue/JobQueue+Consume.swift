@@ -2,64 +2,151 @@ import Foundation
 
 /// A worker's first steps with a job: take it, then pass the gate before paying for a call.
 extension JobQueue {
-    /// Moves up to `limit` of the oldest pending jobs into this worker's processing list, oldest
-    /// first, without waiting; fewer once they add up to ``maxTakeBytes``. A job is never only in
-    /// memory: if the process dies now, the reaper finds it in the processing list. Shares a round
-    /// trip with other jobs' steps: the way to take while the queue has a backlog.
-    public func take(worker: String, limit: Int) async throws -> [ReceivedJob] {
-        let reply = try await redis.run(
-            QueueScripts.take, keys: [keys.pending, keys.processing(worker)], arguments: [.int(limit), .int(Self.maxTakeBytes)]
-        )
-        return (reply.array ?? []).compactMap { $0.data.map(ReceivedJob.init(element:)) }
+    /// What one take brought.
+    public struct Take: Sendable {
+        /// Jobs now in the worker's processing list, oldest first, each knowing the registration it was taken under.
+        public var jobs: [ReceivedJob]
+        /// Elements too large for any job that can succeed, met on the way and refused in Redis:
+        /// already dead-lettered, never moved into this process.
+        public var refused: [RefusedElement]
     }
 
-    /// Most bytes of jobs one ``take(worker:limit:)`` brings: a reply is buffered whole (by hiredis,
-    /// then copied out), so a take of 64 jobs of 100 KB images would briefly cost ~35 MB.
+    /// An element refused at the take for its size (see ``QueueKeys/oversized``).
+    public struct RefusedElement: Sendable, Equatable {
+        /// Its field in `P:{Q}:oversized`, named by its dead letter.
+        public var field: String
+        public var bytes: Int
+        /// Its first 4 KiB: the id and `replyTo` are usually there, for a failed result and a reply.
+        public var head: Data
+    }
+
+    /// Moves up to `limit` of the oldest pending jobs into this worker's processing list, oldest
+    /// first, without waiting; fewer once they add up to ``maxTakeBytes``. A job is never only in
+    /// memory: if the process dies now, the reaper finds it in the processing list. An element
+    /// above `maxElementBytes` is refused in Redis instead (``Take/refused``).
+    /// - Throws: ``WorkerFencedError`` when `registration` is over; nothing was taken.
+    public func take(_ registration: WorkerRegistration, limit: Int, maxElementBytes: Int) async throws -> Take {
+        let reply = try await redis.run(
+            QueueScripts.take,
+            keys: [keys.pending, keys.processing(registration.worker), keys.epochs, keys.oversized, keys.dead, keys.finished],
+            arguments: [
+                .int(limit), .int(Self.maxTakeBytes), .string(registration.worker), .int(registration.epoch), .int(maxElementBytes),
+                .string(Timestamp.iso8601()),
+            ]
+        )
+        guard let parts = reply.array, let status = parts.first?.string else { throw RedisError.unexpectedReply("take returned \(reply)") }
+        guard status == "ok", parts.count == 3 else {
+            if status == "fenced" { throw WorkerFencedError(registration) }
+            throw RedisError.unexpectedReply("take returned \(reply)")
+        }
+        let jobs = (parts[1].array ?? []).compactMap { $0.data.map { ReceivedJob(element: $0, holder: registration) } }
+        return Take(jobs: jobs, refused: Self.refusedElements(parts[2]))
+    }
+
+    static func refusedElements(_ reply: RedisValue) -> [RefusedElement] {
+        (reply.array ?? []).compactMap { entry in
+            guard let parts = entry.array, parts.count == 3, let field = parts[0].string, let bytes = parts[1].int, let head = parts[2].data
+            else { return nil }
+            return RefusedElement(field: field, bytes: bytes, head: head)
+        }
+    }
+
+    /// Most bytes of jobs one ``take(_:limit:maxElementBytes:)`` brings: a reply is buffered whole
+    /// (by hiredis, then copied out), so a take of 64 jobs of 100 KB images would briefly cost ~35 MB.
     static let maxTakeBytes = 512 << 10
 
-    /// Moves the oldest pending job into this worker's processing list, waiting up to
-    /// `timeoutSeconds` for one (`BLMOVE`, on its own connection): the way to take from an empty queue.
-    public func waitForJob(worker: String, timeoutSeconds: Double) async throws -> ReceivedJob? {
-        let reply = try await blockingRedis.send(
-            "BLMOVE", .string(keys.pending), .string(keys.processing(worker)), "RIGHT", "LEFT",
-            .seconds(timeoutSeconds)
-        )
-        return reply.data.map(ReceivedJob.init(element:))
+    /// What a job asks the gate before its paid call.
+    public struct GateRequest: Sendable {
+        /// The job, taken under a registration, with a valid id.
+        public var job: ReceivedJob
+        /// Which image the job asks about (`sha256:…` or `url-sha256:…`): a stored success of
+        /// another image under the same id is a conflict, not an answer.
+        public var imageDigest: String
+        /// The claims this call makes on the id and (with its remembered-recognition key) the
+        /// bytes; with no key, no recognition is reused nor the bytes claimed.
+        public var claim: CallClaim
+        /// How long the claims outlive the rate slot: the call's own deadline. A holder that dies
+        /// mid-call blocks the id no longer than that.
+        public var callDeadline: Duration
+        /// The fleet's spacing between calls (1 / rate limit); `nil` for no limit.
+        public var rateInterval: Duration?
+        /// The push-back total this worker's late calls need; the schedule moves back by what is
+        /// missing, by at most ``maxPushBack`` at once.
+        public var pushedTo: Duration
+
+        public init(
+            job: ReceivedJob, imageDigest: String, claim: CallClaim,
+            callDeadline: Duration, rateInterval: Duration?, pushedTo: Duration = .zero
+        ) {
+            self.job = job
+            self.imageDigest = imageDigest
+            self.claim = claim
+            self.callDeadline = callDeadline
+            self.rateInterval = rateInterval
+            self.pushedTo = pushedTo
+        }
+    }
+
+    /// A call's claims on a job id and on image bytes: while they last, another holder of the same
+    /// id or bytes waits for this call's answer instead of paying for its own.
+    public struct CallClaim: Sendable, Equatable {
+        /// Unique to the call; a step drops only claims carrying it.
+        public var token: String
+        /// The remembered-recognition key of the bytes (image digest and question), when the bytes
+        /// are deduplicated; `nil`: only the id is claimed.
+        public var rememberedKey: String?
+
+        public init(token: String = String(UInt64.random(in: .min ... .max), radix: 36), rememberedKey: String?) {
+            self.token = token
+            self.rememberedKey = rememberedKey
+        }
+
+        /// As stored: `worker|epoch|token`, so a claim dies with its holder's registration (a
+        /// worker reaped mid-call blocks no one once its jobs are given back).
+        func value(for holder: WorkerRegistration) -> String { "\(holder.worker)|\(holder.epoch)|\(token)" }
     }
 
     /// What the gate decided for a job about to be recognised.
     public enum GateDecision: Sendable, Equatable {
-        /// The id already has a succeeded result (given): do not pay again.
+        /// The id already has a succeeded result of this image (given): do not pay again.
         case alreadySucceeded(Data)
+        /// The id already has a succeeded result of another image: end this job as `id_conflict`.
+        case idConflict
         /// The same image bytes were recognised recently; this is that recognition.
         case cachedRecognition(Data)
+        /// Another call is paying for this id or these bytes right now: ask again later (its claim
+        /// expires after `claimExpiresIn` at the latest), and reuse its answer.
+        case busy(claimExpiresIn: Duration)
         /// Call the recognizer after waiting this long: the job's reserved slot in the fleet's rate.
         /// `pushed`: how far late calls had pushed the schedule back when the slot was reserved.
         case proceed(after: Duration, pushed: Duration)
     }
 
-    /// One round trip before a paid call: dedupe by id and by image bytes, then reserve a rate slot.
+    /// One round trip before a paid call: dedupe by id and by image bytes, wait for a call already
+    /// paying for either, else claim both and reserve a rate slot.
     ///
     /// A strict limiter counts calls as they arrive, so a call that left late lands among the
     /// on-time calls of later slots. The fleet keeps a running total of how far such calls have
     /// pushed its schedule back; a call that left `late` after a slot reserved when that total was
     /// `pushed` needs it to reach `pushed + late` before the slots after it are handed out.
-    /// - Parameters:
-    ///   - imageKey: names a remembered recognition (image SHA-256 and what was asked); `nil` to skip.
-    ///   - rateInterval: the fleet's spacing between calls (1 / rate limit); `nil` for no limit.
-    ///   - pushedTo: the total this worker's late calls need; the schedule moves back by what is
-    ///     missing, by at most ``maxPushBack`` at once.
     /// - Returns: the decision and the attempts this job had already made.
-    public func gate(
-        jobID: String, imageKey: String?, rateInterval: Duration?, pushedTo: Duration = .zero
-    ) async throws -> (GateDecision, attemptsMade: Int) {
-        let intervalMicros = rateInterval.map { Int($0 / .microseconds(1)) } ?? 0
+    /// - Throws: ``WorkerFencedError`` when the job's registration is over: do not pay for it.
+    public func gate(_ request: GateRequest) async throws -> (GateDecision, attemptsMade: Int) {
+        guard let holder = request.job.holder, let jobID = request.job.id else {
+            throw RedisError.unexpectedReply("gate: the job was not taken, or has no valid id")
+        }
+        let intervalMicros = request.rateInterval.map { Int($0 / .microseconds(1)) } ?? 0
+        let remembered = request.claim.rememberedKey
         let reply = try await redis.run(
             QueueScripts.gate,
-            keys: [keys.result(jobID), keys.image(imageKey ?? "none"), keys.rate, keys.attempts, keys.ratePushed],
+            keys: [
+                keys.result(jobID), remembered.map(keys.image) ?? keys.unused, keys.rate, keys.attempts, keys.ratePushed, keys.epochs,
+                keys.claim(jobID), remembered.map(keys.imageClaim) ?? keys.unused,
+            ],
             arguments: [
-                .string(jobID), .int(intervalMicros), imageKey == nil ? "0" : "1",
-                .int(Int(pushedTo / .microseconds(1))), .int(Int(Self.maxPushBack / .microseconds(1))),
+                .string(jobID), .int(intervalMicros), remembered == nil ? "0" : "1", .int(Int(request.pushedTo / .microseconds(1))),
+                .int(Int(Self.maxPushBack / .microseconds(1))), .string(holder.worker), .int(holder.epoch), .string(request.imageDigest),
+                .string(request.claim.value(for: holder)), .int(max(1, Int(request.callDeadline / .milliseconds(1)))),
             ]
         )
         guard let parts = reply.array, parts.count == 4, let verdict = parts[0].string, let attempts = parts[2].int else {
@@ -67,7 +154,10 @@ extension JobQueue {
         }
         switch verdict {
         case "done": return (.alreadySucceeded(parts[1].data ?? Data()), attempts)
+        case "conflict": return (.idConflict, attempts)
         case "cached": return (.cachedRecognition(parts[1].data ?? Data()), attempts)
+        case "busy": return (.busy(claimExpiresIn: .milliseconds(max(0, parts[1].int ?? 0))), attempts)
+        case "fenced": throw WorkerFencedError(holder)
         default: return (.proceed(after: .microseconds(parts[1].int ?? 0), pushed: .microseconds(parts[3].int ?? 0)), attempts)
         }
     }

@@ -2,44 +2,57 @@ import Foundation
 
 /// Operators' view of `P:{Q}:dead`: list, put back, drop.
 extension JobQueue {
-    /// Dead letters, newest first, with their raw elements (needed to remove exactly one).
-    public func deadLetters(limit: Int = 100) async throws -> [(element: Data, letter: DeadLetter?)] {
-        let reply = try await redis.send("LRANGE", .string(keys.dead), "0", .int(max(limit, 1) - 1))
+    /// Dead letters, newest first from `offset`, with their raw elements (needed to remove exactly one).
+    public func deadLetters(limit: Int = 100, offset: Int = 0) async throws -> [(element: Data, letter: DeadLetter?)] {
+        let reply = try await redis.send("LRANGE", .string(keys.dead), .int(offset), .int(offset + max(limit, 1) - 1))
         return (reply.array ?? []).compactMap(\.data).map { ($0, DeadLetter(element: $0)) }
     }
 
-    /// Puts dead letters back on `pending` unchanged, all of them or those whose job id is in `ids`.
-    /// A sealed job is opened with `encryption` first; one that cannot be opened stays where it is.
+    /// Puts dead letters back on `pending` unchanged, all of them or those whose job id is in `ids`,
+    /// wherever they are in the list. A sealed job is opened with `encryption` first; one that
+    /// cannot be opened stays where it is, and so does one that is not a dead letter at all.
     /// Returns how many went back, and how many sealed ones stayed.
     public func requeueDeadLetters(ids: Set<String>? = nil, opening encryption: EncryptionKeys? = nil) async throws -> (requeued: Int, leftSealed: Int) {
         var moved = 0
-        var leftSealed: Set<Data> = []
+        var leftSealed = 0
+        // Walks from the oldest end, so letters pushed meanwhile (on the left) never shift what is
+        // still to be read; each requeued letter shortens the list behind the cursor.
+        var fromEnd = 0
+        let batchSize = 1000
         while true {
-            let batch = try await deadLetters(limit: 1000)
-            var movedInBatch = 0
-            for (element, letter) in batch {
-                guard var letter else { continue }
-                if let ids, !(letter.id.map(ids.contains) ?? false) { continue }
+            let reply = try await redis.send("LRANGE", .string(keys.dead), .int(-(fromEnd + batchSize)), .int(-(fromEnd + 1)))
+            let batch = (reply.array ?? []).compactMap(\.data)
+            if batch.isEmpty { return (moved, leftSealed) }
+            var stayed = 0
+            for element in batch.reversed() {
+                guard var letter = DeadLetter(element: element), ids.map({ letter.id.map($0.contains) ?? false }) ?? true else {
+                    stayed += 1
+                    continue
+                }
                 if letter.isSealed {
                     guard let encryption, let opened = try? letter.opened(with: encryption) else {
-                        leftSealed.insert(element)
+                        leftSealed += 1
+                        stayed += 1
                         continue
                     }
                     letter = opened
                 }
-                let reply = try await redis.run(
-                    QueueScripts.requeue, keys: [keys.dead, keys.pending, keys.attempts],
-                    arguments: [.data(element), .data(letter.requeueElement), .string(letter.id ?? "")]
-                )
-                movedInBatch += reply.int ?? 0
+                let requeued = try await redis.run(
+                    QueueScripts.requeue, keys: [keys.dead, keys.pending, keys.attempts, keys.oversized],
+                    arguments: [
+                        .data(element), .data(letter.requeueElement ?? Data()), .string(letter.id ?? ""), .string(letter.oversized?.field ?? ""),
+                    ]
+                ).int ?? 0
+                // 0: the letter is gone already (another requeue); it holds no place behind the cursor.
+                moved += requeued
             }
-            moved += movedInBatch
-            if movedInBatch == 0 || batch.count < 1000 { return (moved, leftSealed.count) }
+            fromEnd += stayed
+            if batch.count < batchSize { return (moved, leftSealed) }
         }
     }
 
-    /// Drops every dead letter. Returns how many there were.
+    /// Drops every dead letter, and the oversized elements they kept. Returns how many there were.
     public func purgeDeadLetters() async throws -> Int {
-        try await redis.run(QueueScripts.purge, keys: [keys.dead], arguments: []).int ?? 0
+        try await redis.run(QueueScripts.purge, keys: [keys.dead, keys.oversized], arguments: []).int ?? 0
     }
 }

@@ -4,89 +4,163 @@ import Foundation
 extension JobQueue {
     /// Everything that happens when a job ends, written in one step.
     public struct Completion: Sendable {
+        /// The job, as taken (it names the registration it was taken under).
         public var job: ReceivedJob
-        public var worker: String
         /// Result JSON to store under the job's id; `nil` keeps what is stored (a deduplicated job).
         public var result: Data?
+        /// For a success: which image it read (``GateRequest/imageDigest``). A success under an id
+        /// that already succeeded with another image is not stored (``Ending/idConflict``).
+        public var imageDigest: String?
         /// A dead letter to push, when the job failed for good.
         public var deadLetter: DeadLetter.Encoding?
         /// A recognition to remember for identical image bytes: (the gate's image key, recognition JSON).
         public var imageCache: (key: String, recognition: Data)?
+        /// The call's claims to drop, if it made them.
+        public var claim: CallClaim?
         public var resultTTLSeconds: Int
         /// Take the next pending job in the same step, saving its own round trip: set while a worker
-        /// is taking jobs, so a busy slot goes from one job to the next in one step.
+        /// is taking jobs, so a busy slot goes from one job to the next in one step. Elements above
+        /// ``maxElementBytes`` are refused on the way, as ``JobQueue/take(_:limit:maxElementBytes:)`` does.
         public var takeNext = false
+        public var maxElementBytes = Int.max
 
         public init(
-            job: ReceivedJob, worker: String, result: Data?, deadLetter: DeadLetter.Encoding? = nil,
-            imageCache: (key: String, recognition: Data)? = nil, resultTTLSeconds: Int
+            job: ReceivedJob, result: Data?, imageDigest: String? = nil, deadLetter: DeadLetter.Encoding? = nil,
+            imageCache: (key: String, recognition: Data)? = nil, claim: CallClaim? = nil, resultTTLSeconds: Int
         ) {
             self.job = job
-            self.worker = worker
             self.result = result
+            self.imageDigest = imageDigest
             self.deadLetter = deadLetter
             self.imageCache = imageCache
+            self.claim = claim
             self.resultTTLSeconds = resultTTLSeconds
         }
     }
 
+    /// What became of a step that ends or moves a job a worker holds.
+    public enum HeldJobStep: Sendable, Equatable {
+        /// The job was in the worker's list; the step happened.
+        case done
+        /// The job was no longer in the list: this step had already run (its reply was lost), or the
+        /// job was given back meanwhile. Nothing happened twice.
+        case notHeld
+        /// The worker's registration is over (it was reaped): the job is someone else's now. Only a
+        /// paid success and its recognition were kept.
+        case fenced
+    }
+
     /// What ending a job gave back.
     public struct Ending: Sendable {
-        /// `false` when the job was no longer in this worker's hands (the reaper took it back while
-        /// this worker was presumed dead); the result is stored all the same.
-        public var wasStillOurs: Bool
+        public var step: HeldJobStep
+        /// The id already succeeded with another image: nothing was written but the recognition to
+        /// remember; end the job again as `id_conflict`.
+        public var idConflict = false
         /// The job taken with ``Completion/takeNext``, now in this worker's processing list.
         public var next: ReceivedJob?
+        /// Elements the next take refused for their size (``Take/refused``).
+        public var refused: [RefusedElement] = []
     }
 
     /// Stores the result, releases the job, pushes the dead letter and the `replyTo` message, all or
     /// nothing; with ``Completion/takeNext``, also takes the next job.
     @discardableResult
     public func finish(_ completion: Completion) async throws -> Ending {
-        let id = completion.job.id
-        let unused = keys.base + "none"
+        let job = completion.job
+        guard let holder = job.holder else { throw RedisError.unexpectedReply("finish: the job was not taken") }
+        let id = job.id
+        let replyTo = job.replyTo(in: keys)
         let reply = try await redis.run(
             QueueScripts.finish,
             keys: [
-                keys.processing(completion.worker), id.map(keys.result) ?? unused, keys.attempts, keys.dead,
-                completion.imageCache.map { keys.image($0.key) } ?? unused, completion.job.replyTo ?? unused, keys.finished,
-                keys.pending,
+                keys.processing(holder.worker), id.map(keys.result) ?? keys.unused, keys.attempts, keys.dead,
+                completion.imageCache.map { keys.image($0.key) } ?? keys.unused, replyTo ?? keys.unused, keys.finished,
+                keys.pending, keys.epochs, keys.oversized, id.map(keys.claim) ?? keys.unused,
+                completion.claim?.rememberedKey.map(keys.imageClaim) ?? keys.unused,
             ],
             arguments: [
-                .data(completion.job.element),
+                .data(job.element),
                 id == nil ? "" : .data(completion.result ?? Data()),
                 .int(completion.resultTTLSeconds),
                 .string(id ?? ""),
                 .data(completion.deadLetter?.head ?? Data()),
                 .data(completion.imageCache?.recognition ?? Data()),
-                completion.job.replyTo == nil ? "0" : "1",
+                replyTo == nil ? "0" : "1",
                 completion.deadLetter == nil ? "0" : "1",
                 completion.takeNext ? "1" : "0",
                 .string(completion.deadLetter?.embedding.rawValue ?? ""),
                 .data(completion.deadLetter?.tail ?? Data()),
+                .string(holder.worker), .int(holder.epoch), .string(keys.replyPrefix), .string(completion.imageDigest ?? ""),
+                .int(completion.maxElementBytes), .string(Timestamp.iso8601()), .string(completion.claim?.value(for: holder) ?? ""),
             ]
         )
         guard let parts = reply.array, let removed = parts.first?.int else {
             throw RedisError.unexpectedReply("finish returned \(reply)")
         }
-        return Ending(wasStillOurs: removed == 1, next: parts.dropFirst().first?.data.map(ReceivedJob.init(element:)))
+        switch removed {
+        case -2: return Ending(step: .notHeld, idConflict: true)
+        case -1: return Ending(step: .fenced)
+        default:
+            let next = parts.count > 1 ? parts[1].data.map { ReceivedJob(element: $0, holder: holder) } : nil
+            return Ending(step: removed > 0 ? .done : .notHeld, next: next, refused: parts.count > 2 ? Self.refusedElements(parts[2]) : [])
+        }
     }
 
     /// Length of the unique prefix that keeps identical elements apart in the `delayed` set.
     static let delayedMemberPrefixLength = 17
 
-    /// Schedules the job's next attempt `delay` from now, counting the attempt in Redis.
-    public func scheduleRetry(_ job: ReceivedJob, id: String, worker: String, after delay: Duration, attemptsMade: Int) async throws {
+    /// Schedules the job's next attempt `delay` from now, counting the attempt in Redis and
+    /// dropping the call's claims.
+    @discardableResult
+    public func scheduleRetry(_ job: ReceivedJob, id: String, after delay: Duration, attemptsMade: Int, claim: CallClaim? = nil) async throws -> HeldJobStep {
+        guard let holder = job.holder else { throw RedisError.unexpectedReply("retry: the job was not taken") }
         let prefix = String(UInt64.random(in: .min ... .max), radix: 16).leftPadded(to: Self.delayedMemberPrefixLength - 1) + ":"
-        _ = try await redis.run(
-            QueueScripts.retry, keys: [keys.processing(worker), keys.delayed, keys.attempts],
-            arguments: [.data(job.element), .int(Int(delay / .milliseconds(1))), .string(prefix), .string(id), .int(attemptsMade)]
+        let reply = try await redis.run(
+            QueueScripts.retry,
+            keys: [
+                keys.processing(holder.worker), keys.delayed, keys.attempts, keys.epochs, keys.claim(id),
+                claim?.rememberedKey.map(keys.imageClaim) ?? keys.unused,
+            ],
+            arguments: [
+                .data(job.element), .int(Int(delay / .milliseconds(1))), .string(prefix), .string(id), .int(attemptsMade),
+                .string(holder.worker), .int(holder.epoch), .string(claim?.value(for: holder) ?? ""),
+            ]
         )
+        return Self.heldJobStep(reply)
     }
 
-    /// Gives a job back to the front of `pending` untouched, without spending an attempt.
-    public func release(_ job: ReceivedJob, worker: String) async throws {
-        _ = try await redis.run(QueueScripts.release, keys: [keys.processing(worker), keys.pending], arguments: [.data(job.element)])
+    /// Gives a job back to the front of `pending` untouched, without spending an attempt, dropping
+    /// the call's claims.
+    @discardableResult
+    public func release(_ job: ReceivedJob, claim: CallClaim? = nil) async throws -> HeldJobStep {
+        guard let holder = job.holder else { throw RedisError.unexpectedReply("release: the job was not taken") }
+        let reply = try await redis.run(
+            QueueScripts.release,
+            keys: [
+                keys.processing(holder.worker), keys.pending, keys.epochs, job.id.map(keys.claim) ?? keys.unused,
+                claim?.rememberedKey.map(keys.imageClaim) ?? keys.unused,
+            ],
+            arguments: [.data(job.element), .string(holder.worker), .int(holder.epoch), .string(claim?.value(for: holder) ?? "")]
+        )
+        return Self.heldJobStep(reply)
+    }
+
+    static func heldJobStep(_ reply: RedisValue) -> HeldJobStep {
+        switch reply.int ?? 0 {
+        case ..<0: .fenced
+        case 0: .notHeld
+        default: .done
+        }
+    }
+
+    /// Stores the failed result of an element refused at the take (whose id its first bytes
+    /// gave), and pushes it onto its `replyTo`. A stored success stays.
+    public func answerRefused(id: String, replyTo: String?, result: Data, resultTTLSeconds: Int) async throws {
+        _ = try await redis.run(
+            QueueScripts.answerRefused,
+            keys: [keys.result(id), replyTo.flatMap { keys.isReplyKey($0) ? $0 : nil } ?? keys.unused],
+            arguments: [.data(result), .int(resultTTLSeconds), .string(keys.replyPrefix)]
+        )
     }
 }
 

@@ -1,61 +1,150 @@
+import Crypto
 import Foundation
 
 /// The fleet's housekeeping, run by every worker beside its jobs.
 extension JobQueue {
-    /// Records that `worker` is alive. Returns `true` when it had been dropped from the registry
-    /// (first beat, or reaped after missing beats).
-    @discardableResult
-    public func heartbeat(worker: String, pausedReason: String? = nil) async throws -> Bool {
-        try await redis.run(QueueScripts.heartbeat, keys: [keys.workers, keys.paused], arguments: [.string(worker), .string(pausedReason ?? "")]).int == 1
+    /// How long a worker may miss heartbeats before it counts as dead (seconds).
+    public static let defaultHeartbeatTimeout: Double = 15
+    /// Jobs lost with a dying worker this many times are dead-lettered as `worker_lost`.
+    public static let defaultMaxLosses = 3
+    /// How long a job's losses are remembered.
+    static let lostKeyTTLSeconds = 7 * 24 * 3600
+
+    /// A registration just made.
+    public struct Registered: Sendable {
+        public var registration: WorkerRegistration
+        /// Jobs a gone process of the same id had left in its list, given back to `pending`.
+        public var recovered: Int
+        /// Jobs among those lost too often: now in this worker's list, for it to dead-letter as `worker_lost`.
+        public var setAside: [ReceivedJob]
+        /// Redis's clock when it registered (ms since the Unix epoch).
+        public var redisMilliseconds: Int64
     }
 
-    /// Returns the jobs of dead workers to `pending`. Jobs that were with a dying worker
-    /// `maxLosses` times are set aside in `worker`'s own processing list and returned, for the
-    /// caller to dead-letter as `worker_lost`.
-    public func reap(
-        worker: String, heartbeatTimeout: Double = JobQueue.defaultHeartbeatTimeout, maxLosses: Int = 3
-    ) async throws -> (workersReaped: Int, setAside: [ReceivedJob]) {
+    /// Registers `worker` under a new epoch, before it takes any job: anything a previous process
+    /// of the same id left in its processing list is recovered (losses counted, as the reaper does),
+    /// and any earlier registration of the id is over.
+    public func register(worker: String, maxLosses: Int = JobQueue.defaultMaxLosses) async throws -> Registered {
         let reply = try await redis.run(
-            QueueScripts.reap, keys: [keys.workers, keys.pending, keys.processing(worker), keys.paused],
+            QueueScripts.register,
+            keys: [keys.workers, keys.epochs, keys.epochCounter, keys.processing(worker), keys.pending, keys.paused],
+            arguments: [.string(worker), .string(keys.lostPrefix), .int(maxLosses), .int(Self.lostKeyTTLSeconds)]
+        )
+        guard let parts = reply.array, parts.count == 5, let epoch = parts[0].int, let recovered = parts[1].int,
+            let redisMilliseconds = Self.milliseconds(seconds: parts[3], microseconds: parts[4])
+        else { throw RedisError.unexpectedReply("register returned \(reply)") }
+        let registration = WorkerRegistration(worker: worker, epoch: epoch)
+        let setAside = (parts[2].array ?? []).compactMap { $0.data.map { ReceivedJob(element: $0, holder: registration) } }
+        return Registered(registration: registration, recovered: recovered, setAside: setAside, redisMilliseconds: redisMilliseconds)
+    }
+
+    /// A heartbeat's answer.
+    public struct Heartbeat: Sendable {
+        /// False when the registration is over (the reaper presumed the worker dead): register again.
+        public var isRegistered: Bool
+        /// Redis's clock when it beat (ms since the Unix epoch).
+        public var redisMilliseconds: Int64
+    }
+
+    /// Records that the worker is alive, unless its registration is over.
+    @discardableResult
+    public func heartbeat(_ registration: WorkerRegistration, pausedReason: String? = nil) async throws -> Heartbeat {
+        let reply = try await redis.run(
+            QueueScripts.heartbeat, keys: [keys.workers, keys.paused, keys.epochs],
+            arguments: [.string(registration.worker), .string(pausedReason ?? ""), .int(registration.epoch)]
+        )
+        guard let parts = reply.array, parts.count == 3, let beating = parts[0].int,
+            let redisMilliseconds = Self.milliseconds(seconds: parts[1], microseconds: parts[2])
+        else { throw RedisError.unexpectedReply("heartbeat returned \(reply)") }
+        return Heartbeat(isRegistered: beating == 1, redisMilliseconds: redisMilliseconds)
+    }
+
+    /// What a reaper's pass did.
+    public enum Reaping: Sendable {
+        /// `workers` dead workers' jobs went back to `pending`; `setAside` (lost too often) are in
+        /// the reaper's own list, for it to dead-letter as `worker_lost`.
+        case reaped(workers: Int, setAside: [ReceivedJob])
+        /// Redis's clock is not where the reaper expected it (it stepped): nothing was reaped.
+        case clockStepped(redisMilliseconds: Int64)
+        /// The reaper's own registration is over: nothing was reaped.
+        case fenced
+    }
+
+    /// Returns the jobs of dead workers to `pending` and ends their registrations.
+    /// - Parameters:
+    ///   - expectedRedisMilliseconds: where the reaper's own clock says Redis's should be now;
+    ///     `nil` when it has no reference yet. Off by more than `clockTolerance`, nothing is reaped.
+    public func reap(
+        _ registration: WorkerRegistration, heartbeatTimeout: Double = JobQueue.defaultHeartbeatTimeout, maxLosses: Int = JobQueue.defaultMaxLosses,
+        expectedRedisMilliseconds: Int64? = nil, clockTolerance: Duration = .seconds(5)
+    ) async throws -> Reaping {
+        let reply = try await redis.run(
+            QueueScripts.reap, keys: [keys.workers, keys.pending, keys.processing(registration.worker), keys.paused, keys.epochs],
             arguments: [
-                .string(keys.processingPrefix), .int(Int(heartbeatTimeout * 1000)), .string(keys.lostPrefix),
-                .int(maxLosses), .int(7 * 24 * 3600), .string(worker),
+                .string(keys.processingPrefix), .int(Int(heartbeatTimeout * 1000)), .string(keys.lostPrefix), .int(maxLosses),
+                .int(Self.lostKeyTTLSeconds), .string(registration.worker), .int(registration.epoch),
+                .string(String(expectedRedisMilliseconds ?? 0)), .int(Int(clockTolerance / .milliseconds(1))),
             ]
         )
-        guard let parts = reply.array, let count = parts.first?.int else {
-            throw RedisError.unexpectedReply("reap returned \(reply)")
+        guard let parts = reply.array, let status = parts.first?.string else { throw RedisError.unexpectedReply("reap returned \(reply)") }
+        switch status {
+        case "ok" where parts.count == 3:
+            return .reaped(workers: parts[1].int ?? 0, setAside: (parts[2].array ?? []).compactMap {
+                $0.data.map { ReceivedJob(element: $0, holder: registration) }
+            })
+        case "clock" where parts.count == 2: return .clockStepped(redisMilliseconds: Int64(parts[1].int ?? 0))
+        case "fenced": return .fenced
+        default: throw RedisError.unexpectedReply("reap returned \(reply)")
         }
-        return (count, parts.dropFirst().compactMap(\.data).map(ReceivedJob.init(element:)))
     }
 
-    /// Moves up to `limit` retries whose time has come back to `pending`. Returns how many moved.
+    /// Moves up to `limit` retries whose time has come back to `pending`, and any due more than
+    /// `longestDelay` from now (Redis's clock stepped back since they were scheduled). Returns how many moved.
     @discardableResult
-    public func promoteDueRetries(limit: Int = 500) async throws -> Int {
+    public func promoteDueRetries(limit: Int = 500, longestDelay: Duration = .seconds(3600)) async throws -> Int {
         try await redis.run(
             QueueScripts.promote, keys: [keys.delayed, keys.pending],
-            arguments: [.int(limit), .int(Self.delayedMemberPrefixLength)]
+            arguments: [.int(limit), .int(Self.delayedMemberPrefixLength), .int(Int(longestDelay / .milliseconds(1)))]
         ).int ?? 0
     }
 
-    /// The SHA-1 (hex) of each job in `worker`'s processing list.
-    public func processingDigests(worker: String) async throws -> [String] {
-        let reply = try await redis.run(QueueScripts.processingDigests, keys: [keys.processing(worker)], arguments: [])
+    /// The fingerprint (``fingerprint(of:)``) of each job in `worker`'s processing list.
+    public func processingFingerprints(worker: String) async throws -> [String] {
+        let reply = try await redis.run(QueueScripts.processingFingerprints, keys: [keys.processing(worker)], arguments: [])
         return (reply.array ?? []).compactMap(\.string)
     }
 
-    /// Gives back to `pending` up to `count` jobs of each SHA-1 still in `worker`'s processing list.
-    /// Returns how many moved.
+    /// Gives back to `pending` up to `count` jobs of each fingerprint still in the worker's
+    /// processing list; nothing once its registration is over. Returns how many moved.
     @discardableResult
-    public func giveBack(worker: String, digests: [String: Int]) async throws -> Int {
-        guard !digests.isEmpty else { return 0 }
-        let arguments = digests.flatMap { [RedisArgument.string($0.key), .int($0.value)] }
-        return try await redis.run(QueueScripts.giveBackByDigest, keys: [keys.processing(worker), keys.pending], arguments: arguments).int ?? 0
+    public func giveBack(_ registration: WorkerRegistration, fingerprints: [String: Int]) async throws -> Int {
+        guard !fingerprints.isEmpty else { return 0 }
+        let arguments = [.string(registration.worker), .int(registration.epoch)] + fingerprints.flatMap { [RedisArgument.string($0.key), .int($0.value)] }
+        return try await redis.run(
+            QueueScripts.giveBackByFingerprint, keys: [keys.processing(registration.worker), keys.pending, keys.epochs], arguments: arguments
+        ).int ?? 0
     }
 
     /// Leaves the fleet on a clean shutdown: anything still held goes back to `pending`.
-    public func deregister(worker: String) async throws {
+    public func deregister(_ registration: WorkerRegistration) async throws {
         _ = try await redis.run(
-            QueueScripts.retire, keys: [keys.workers, keys.processing(worker), keys.pending, keys.paused], arguments: [.string(worker)]
+            QueueScripts.retire, keys: [keys.workers, keys.processing(registration.worker), keys.pending, keys.paused, keys.epochs],
+            arguments: [.string(registration.worker), .int(registration.epoch)]
         )
+    }
+
+    /// Names a list element by its length and first and last 8 KiB, as the scripts do: how lost
+    /// jobs are counted and held jobs matched without hashing megabytes inside Redis.
+    public static func fingerprint(of element: Data) -> String {
+        var hash = Insecure.SHA1()
+        hash.update(data: Data("\(element.count):".utf8))
+        hash.update(data: element.prefix(8192))
+        hash.update(data: element.suffix(8192))
+        return hash.finalize().lowercaseHex
+    }
+
+    static func milliseconds(seconds: RedisValue, microseconds: RedisValue) -> Int64? {
+        guard let seconds = seconds.int, let microseconds = microseconds.int else { return nil }
+        return Int64(seconds) * 1000 + Int64(microseconds / 1000)
     }
 }

@@ -2,17 +2,19 @@ import Foundation
 
 /// What producers and operators do: enqueue, read results, look at depths.
 extension JobQueue {
-    /// How long a worker may miss heartbeats before it counts as dead (seconds).
-    public static let defaultHeartbeatTimeout: Double = 15
-
     /// Pushes a job onto `pending` (`LPUSH`, so jobs are taken in order).
+    /// - Throws: ``JobError`` (`invalid_job`) for a `replyTo` outside the queue's namespace, which
+    ///   a worker would refuse.
     public func enqueue(_ job: Job) async throws {
-        _ = try await redis.send("LPUSH", .string(keys.pending), .data(job.encoded()))
+        try await enqueue([job])
     }
 
     /// Pushes many jobs in one command.
     public func enqueue(_ jobs: [Job]) async throws {
         guard !jobs.isEmpty else { return }
+        for job in jobs {
+            if let replyTo = job.replyTo, !keys.isReplyKey(replyTo) { throw JobError(.invalidJob, Job.replyToRule(keys)) }
+        }
         _ = try await redis.send(["LPUSH", .string(keys.pending)] + jobs.map { .data($0.encoded()) })
     }
 

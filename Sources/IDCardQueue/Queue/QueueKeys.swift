@@ -1,6 +1,7 @@
 /// Every Redis key of one queue. All carry the hash tag `{Q}`, so a queue lives in one Cluster slot.
 ///
-/// Public keys (contract §1): `pending`, `dead`, `result:<id>`. The rest are internal.
+/// Public keys (contract §1): `pending`, `dead`, `result:<id>`, and the `reply:<name>` lists jobs
+/// may name as `replyTo`. The rest are internal.
 public struct QueueKeys: Sendable, Equatable {
     public let prefix: String
     public let queue: String
@@ -19,11 +20,27 @@ public struct QueueKeys: Sendable, Equatable {
     public var dead: String { base + "dead" }
     public func result(_ id: String) -> String { base + "result:" + id }
 
+    /// `P:{Q}:reply:`: every `replyTo` list starts with it (*extension*: the queue's own namespace,
+    /// so no job can make a worker write to or expire another key).
+    public var replyPrefix: String { base + "reply:" }
+    /// The `replyTo` list named `name` (1–128 characters of `A-Za-z0-9._:-`, as job ids).
+    public func reply(_ name: String) -> String { replyPrefix + name }
+
+    /// True when `key` is a `replyTo` list of this queue: ``replyPrefix`` and a valid name.
+    public func isReplyKey(_ key: String) -> Bool {
+        key.hasPrefix(replyPrefix) && Job.isValidID(String(key.dropFirst(replyPrefix.count)))
+    }
+
     /// LIST of the jobs one worker process holds; the reaper returns them when that worker dies.
     public func processing(_ worker: String) -> String { processingPrefix + worker }
     var processingPrefix: String { base + "processing:" }
     /// ZSET worker id → last heartbeat (Redis clock, ms).
     public var workers: String { base + "workers" }
+    /// HASH worker id → the epoch of its registration. A reaped worker is removed, so its steps
+    /// (take, gate, finish, retry, release) are refused until it registers anew.
+    public var epochs: String { base + "epochs" }
+    /// STRING: the last epoch handed out.
+    var epochCounter: String { base + "epoch" }
     /// HASH worker id → why it is paused (account or configuration refused); ready workers are absent.
     public var paused: String { base + "paused" }
     /// HASH `succeeded` / `failed` → jobs finished so far, for rates in `stats --watch`.
@@ -32,12 +49,22 @@ public struct QueueKeys: Sendable, Equatable {
     public var delayed: String { base + "delayed" }
     /// HASH job id → attempts made so far.
     public var attempts: String { base + "attempts" }
-    /// STRING per element hash: how often a dead worker held it.
+    /// STRING per element fingerprint: how often a dead worker held it.
     var lostPrefix: String { base + "lost:" }
+    /// HASH field → an element too large for any job that can succeed, refused at the take and
+    /// kept whole beside its dead letter (which names the field) for `dlq requeue`.
+    public var oversized: String { base + "oversized" }
+    /// STRING per job id: the worker (and call) that is paying for this id right now; a second
+    /// holder of the same id waits for its answer instead of paying again.
+    public func claim(_ id: String) -> String { base + "claim:" + id }
+    /// STRING per remembered-recognition key: the call paying for these image bytes right now.
+    public func imageClaim(_ key: String) -> String { base + "claim-image:" + key }
     /// STRING: the rate limiter's theoretical arrival time (µs, Redis clock).
     public var rate: String { base + "rate" }
     /// STRING: how far late calls have pushed the limiter's schedule back, in all (µs).
     public var ratePushed: String { base + "rate:pushed" }
     /// STRING per image SHA-256 and question asked: a recognition to reuse for identical bytes.
     public func image(_ key: String) -> String { base + "image:" + key }
+    /// A key no script writes: stands in for an optional key a step does not use.
+    var unused: String { base + "none" }
 }

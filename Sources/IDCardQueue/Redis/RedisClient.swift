@@ -93,7 +93,11 @@ public final class RedisClient: Sendable {
             case false?: break  // the running flush takes it with its next batch
             }
         }
-        if case .error(let message) = reply { throw RedisError.server(message) }
+        if case .error(let message) = reply {
+            let error = RedisError.server(message)
+            if error.needsReconnect { connection.dropSoon() }
+            throw error
+        }
         return reply
     }
 

@@ -11,8 +11,10 @@ final class RedisConnection: @unchecked Sendable {
     private let lock = NIOLock()
     private var context: UnsafeMutablePointer<redisContext>?
     private let configuration: RedisConfiguration
-    /// Socket read timeout; blocking commands (BLMOVE) need one longer than their own timeout.
+    /// Socket read timeout; blocking commands (BRPOP) need one longer than their own timeout.
     private let readTimeoutSeconds: Double
+    /// Set from any thread to have the next pipeline start on a new connection (``dropSoon()``).
+    private let dropRequested = NIOLockedValueBox(false)
 
     init(configuration: RedisConfiguration, readTimeoutSeconds: Double) {
         self.configuration = configuration
@@ -30,6 +32,7 @@ final class RedisConnection: @unchecked Sendable {
     /// command whose reply was lost.
     func pipeline(_ commands: [[RedisArgument]], reply: (Int, Result<RedisValue, RedisError>) -> Void) {
         lock.withLock {
+            if dropRequested.withLockedValue({ requested in defer { requested = false }; return requested }) { dropContext() }
             var answered = 0
             do throws(RedisError) {
                 let context = try connectedContext()
@@ -56,6 +59,12 @@ final class RedisConnection: @unchecked Sendable {
         let error = RedisError.connection(Self.errorString(context))
         dropContext()
         return error
+    }
+
+    /// Has the next ``pipeline(_:reply:)`` connect anew, without waiting for the one in progress:
+    /// after `READONLY`, the server this connection reached is no master any more.
+    func dropSoon() {
+        dropRequested.withLockedValue { $0 = true }
     }
 
     /// Closes the socket; the next ``pipeline(_:)`` reconnects.

@@ -105,10 +105,9 @@ public final class EndpointClient: Sendable {
         head.headers.replaceOrAdd(name: "Content-Length", value: String(length))
         // A server closes an idle keep-alive connection when it likes, and a request can be on
         // its way as it does (a starved event loop sees the close late). The request goes again on
-        // a new connection when a reused one closed before it was written, or, once, before a
-        // byte of answer came: the worker retries such a call anyway (a transient failure), only an
-        // attempt and a backoff later, and the server sent nothing for it.
-        var resentUnanswered = false
+        // a new connection when a reused one closed before the request was written whole: a server
+        // acts on no request it did not get whole. Never once it was: the server may have done, and
+        // billed, the work; that failure goes to the caller as ``DeliveredWithoutAnswer``.
         while true {
             let (connection, isNew) = try await connection(deadline: deadline)
             do {
@@ -117,9 +116,11 @@ public final class EndpointClient: Sendable {
                 return Answer(status: answer.status, body: answer.body)
             } catch let notSent as ExchangeHandler.NotSent {
                 if isNew { throw notSent.cause ?? EndpointError.closedBeforeAnswer }
-            } catch let unanswered as ExchangeHandler.Unanswered {
-                if isNew || resentUnanswered { throw unanswered.cause }
-                resentUnanswered = true
+            } catch let failed as ExchangeHandler.Failed {
+                if failed.cause is CancellationError { throw CancellationError() }
+                if failed.requestWritten { throw DeliveredWithoutAnswer(cause: failed.cause) }
+                let ownDecision = failed.cause is CancellationError || failed.cause as? EndpointError == .deadlineExceeded
+                if isNew || failed.answered || ownDecision { throw failed.cause }
             }
         }
     }

@@ -27,3 +27,14 @@ public enum EndpointError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// A call whose request was written whole failed before a complete answer (`cause`: the deadline,
+/// a lost connection, cancellation, the size cap): the server may have acted on it, and a paid API
+/// may have billed it. Never sent again by the client; a retry is the caller's decision.
+public struct DeliveredWithoutAnswer: Error, CustomStringConvertible {
+    public var cause: any Error
+
+    public init(cause: any Error) { self.cause = cause }
+
+    public var description: String { "the request was sent and no answer came: \(cause)" }
+}

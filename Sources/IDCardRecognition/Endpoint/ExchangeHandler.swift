@@ -26,10 +26,14 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
         var cause: (any Error)?
     }
 
-    /// The request went out, and the connection failed before any answer came back: on a reused
-    /// connection, most likely the server closing it as idle while the request was on its way.
-    struct Unanswered: Error {
+    /// The exchange failed before a complete answer, for `cause` (the connection, the deadline,
+    /// cancellation, the size cap).
+    struct Failed: Error {
         var cause: any Error
+        /// The whole request had been written: the server may have acted on it.
+        var requestWritten: Bool
+        /// Part of an answer had come: the server had the request.
+        var answered: Bool
     }
 
     private struct Exchange {
@@ -144,7 +148,6 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
         exchange = nil
         done.deadline?.cancel()
         context?.close(promise: nil)
-        let ownDecision = error is CancellationError || error as? EndpointError == .deadlineExceeded
-        done.promise.fail(done.answered || ownDecision ? error : Unanswered(cause: error))
+        done.promise.fail(Failed(cause: error, requestWritten: done.requestWritten, answered: done.answered))
     }
 }

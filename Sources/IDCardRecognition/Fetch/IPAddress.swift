@@ -45,9 +45,12 @@ public enum AddressPolicy {
             // IPv4 inside IPv6: mapped (::ffff:a.b.c.d), NAT64 (64:ff9b::a.b.c.d), 6to4 (2002:AABB:CCDD::).
             if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF { return forbiddenReason(.v4(embedded(bytes, at: 12))) }
             if bytes[0..<12] == [0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0] { return forbiddenReason(.v4(embedded(bytes, at: 12))) }
+            // Local-use NAT64 (RFC 8215) reaches whatever the operator's translator reaches, private networks included.
+            if bytes[0..<6] == [0x00, 0x64, 0xFF, 0x9B, 0x00, 0x01] { return "local-use NAT64 address (64:ff9b:1::/48)" }
             if bytes[0] == 0x20 && bytes[1] == 0x02 { return forbiddenReason(.v4(embedded(bytes, at: 2))) }
             if bytes[0] & 0xFE == 0xFC { return "unique local address (fc00::/7)" }
             if bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80 { return "link-local address (fe80::/10)" }
+            if bytes[0] == 0xFE && bytes[1] & 0xC0 == 0xC0 { return "site-local address (fec0::/10)" }
             if bytes[0] == 0xFF { return "multicast address" }
             if bytes[0..<12].allSatisfy({ $0 == 0 }) { return forbiddenReason(.v4(embedded(bytes, at: 12))) }  // deprecated IPv4-compatible
             return nil

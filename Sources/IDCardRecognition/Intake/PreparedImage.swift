@@ -15,6 +15,16 @@ public enum PreparedImage: Sendable, Equatable {
         if case .base64(_, let digest) = self { return digest }
         return nil
     }
+
+    /// Names the image a job asks about: `sha256:<hex>` of its bytes, however they were encoded
+    /// (line breaks, a `data:` prefix), or `url-sha256:<hex>` of its URL. A succeeded result
+    /// carries it, so an id reused for another image is told apart from a repeat of the same one.
+    public var digest: String {
+        switch self {
+        case .base64(_, let sha256): "sha256:" + sha256
+        case .url(let url): "url-sha256:" + SHA256.hash(data: Data(url.utf8)).lowercaseHex
+        }
+    }
 }
 
 /// Limits applied at intake.

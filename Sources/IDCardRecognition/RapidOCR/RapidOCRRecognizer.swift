@@ -79,7 +79,7 @@ public struct RapidOCRRecognizer: Recognizer {
         let (status, answer) = (response.status.code, response.bodyBytes)
         switch status {
         case 200..<300: break
-        case 404, 405, 422: throw RecognitionFailure.accountProblem("RapidOCR answered HTTP \(status): check RAPIDOCR_URL (it ends in /ocr)")
+        case 404, 405, 422: throw RecognitionFailure.refused("RapidOCR answered HTTP \(status): check RAPIDOCR_URL (it ends in /ocr)")
         case 413: throw RecognitionFailure.rejected(JobError(.imageTooLarge, "the RapidOCR server refused the image as too large (HTTP 413)"))
         case 429: throw RecognitionFailure.rateLimited("RapidOCR answered HTTP 429")
         default: throw RecognitionFailure.unavailable("RapidOCR answered HTTP \(status)")

@@ -42,8 +42,12 @@ public struct ShowAPIRecognizer: Recognizer {
                 target, headers: Self.headers, body: form.chunks(), length: form.length,
                 timeout: .milliseconds(Int64(configuration.timeout * 1000)), maxBytes: configuration.maxResponseBytes, sent: request.sent
             )
-        } catch EndpointError.answerTooLarge {
-            throw RecognitionFailure.unavailable("the answer of the 1429-1 API is larger than \(configuration.maxResponseBytes) bytes")
+        } catch let delivered as DeliveredWithoutAnswer {
+            if Task.isCancelled { throw CancellationError() }
+            if delivered.cause as? EndpointError == .answerTooLarge {
+                throw RecognitionFailure.unanswered("the answer of the 1429-1 API is larger than \(configuration.maxResponseBytes) bytes")
+            }
+            throw RecognitionFailure.transport(delivered.cause, calling: Self.calling, delivered: true)
         } catch {
             if error is CancellationError || Task.isCancelled { throw CancellationError() }
             throw RecognitionFailure.transport(error, calling: Self.calling)

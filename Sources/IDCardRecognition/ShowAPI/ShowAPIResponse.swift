@@ -10,8 +10,8 @@ enum ShowAPIResponse {
     static func interpret(status: UInt, body: Data, request: RecognitionRequest) throws -> Recognition {
         switch status {
         case 200..<300: break
-        case 401, 403: throw RecognitionFailure.accountProblem("HTTP \(status): the API refused the appKey")
-        case 404, 405: throw RecognitionFailure.accountProblem("HTTP \(status): check SHOWAPI_URL")
+        case 401, 403: throw RecognitionFailure.refused("HTTP \(status): the API refused the request (the appKey, or a rule against this image)")
+        case 404, 405: throw RecognitionFailure.refused("HTTP \(status): the API refused the request (check SHOWAPI_URL)")
         case 413: throw RecognitionFailure.rejected(JobError(.imageTooLarge, "the API refused the image as too large (HTTP 413)"))
         case 429: throw RecognitionFailure.rateLimited("HTTP 429")
         default: throw RecognitionFailure.unavailable("HTTP \(status)")

@@ -1,11 +1,13 @@
 import AsyncHTTPClient
 import Foundation
 import HummingbirdTLS
-import IDCardQueue
+@testable import IDCardQueue
 import IDCardRecognition
 import IDCardTestSupport
 import IDCardWorker
 import Logging
+import Metrics
+import MetricsTestKit
 import Testing
 
 /// Shared helpers: a real redis-server per test, unique queue names, the 1429-1 fake, workers
@@ -78,6 +80,7 @@ enum Harness {
         _ configuration: WorkerConfiguration, wrap: (any Recognizer) -> any Recognizer = { $0 },
         _ body: @Sendable (WorkerService) async throws -> T
     ) async throws -> T {
+        _ = Self.metrics
         let httpClient = configuration.makeHTTPClient()
         let queue = try openQueue(configuration)
         let configured = try configuration.makeRecognizer(httpClient: httpClient)
@@ -97,6 +100,14 @@ enum Harness {
         await queue.shutdown()
         return try result.get()
     }
+
+    /// The process's metrics, recorded for tests to read (bootstrapped once, before the first
+    /// worker that reads them is made). Tests tell their figures apart by their queue label.
+    static let metrics: TestMetrics = {
+        let metrics = TestMetrics()
+        MetricsSystem.bootstrap(metrics)
+        return metrics
+    }()
 
     /// Silent unless IDOCR_TEST_LOGS=1.
     static var testLogger: Logger {
@@ -132,6 +143,17 @@ enum Harness {
         let pending = try await queue.stats().pending
         let result = try await queue.resultData(id: id)
         return pending == 0 && result != nil
+    }
+
+    /// Takes one job as a worker named `worker` would, registering it first when needed.
+    static func take(from queue: JobQueue, worker: String = "w", maxElementBytes: Int = IntakeLimits().maxElementBytes) async throws -> ReceivedJob? {
+        let registration: WorkerRegistration
+        if let epoch = try await queue.redis.send("HGET", .string(queue.keys.epochs), .string(worker)).int {
+            registration = WorkerRegistration(worker: worker, epoch: epoch)
+        } else {
+            registration = try await queue.register(worker: worker).registration
+        }
+        return try await queue.take(registration, limit: 1, maxElementBytes: maxElementBytes).jobs.first
     }
 
     static func waitForResult(_ queue: JobQueue, id: String, timeout: Double = 20) async throws -> JobResult {

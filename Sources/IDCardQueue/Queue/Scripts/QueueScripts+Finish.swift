@@ -1,0 +1,127 @@
+/// A job's last steps: each way a job ends is one script.
+extension QueueScripts {
+    /// Ends a job in one step: release it, store the result, dead-letter, cache the recognition,
+    /// reply, drop its claims, and (while the worker is taking jobs) take the next one.
+    ///
+    /// A failure never replaces a stored success of the same id (a later bad job reusing a good
+    /// id), and a success is not stored over another image's success under the same id: that
+    /// returns `{-2}` and the caller ends the job as `id_conflict`. For a worker whose registration
+    /// is over, the job is someone else's now: only a success and its recognition are kept (they
+    /// were paid for), and it returns `{-1}`. Otherwise `{1 when the job was still in the list (0
+    /// when a repeated finish or a give-back got there first), the next job or nil, refused}`.
+    static let finish = RedisScript(name: "finish", source: registeredLua + takeOneLua + """
+        -- KEYS: 1 processing, 2 result, 3 attempts, 4 dead, 5 image, 6 replyTo, 7 finished, 8 pending, 9 epochs,
+        --       10 oversized, 11 id claim, 12 image claim
+        -- ARGV: 1 element, 2 result ('' = keep the stored one), 3 ttl s, 4 job id ('' = none), 5 dead letter head ('' = none),
+        --       6 recognition to cache ('' = none), 7 reply ('1' = push the result onto replyTo), 8 failure ('1':
+        --       must not replace a stored success), 9 take the next job ('1'), 10 how the dead letter embeds the
+        --       element ('job': as is, 'raw': as a JSON string, '': not), 11 dead letter tail, 12 worker, 13 epoch,
+        --       14 reply prefix, 15 image digest of a success, 16 most bytes of one element, 17 failedAt, 18 claim token
+        for claim = 11, 12 do
+          if ARGV[18] ~= '' and redis.call('GET', KEYS[claim]) == ARGV[18] then redis.call('DEL', KEYS[claim]) end
+        end
+        local result = ARGV[2]
+        local success = result ~= '' and ARGV[8] ~= '1'
+        if success and ARGV[15] ~= '' then
+          local stored = redis.call('GET', KEYS[2])
+          if stored then
+            local ok, decoded = pcall(cjson.decode, stored)
+            if ok and type(decoded) == 'table' and decoded.status == 'succeeded' and type(decoded.imageDigest) == 'string'
+                and decoded.imageDigest ~= ARGV[15] then
+              if ARGV[6] ~= '' then redis.call('SET', KEYS[5], ARGV[6], 'EX', ARGV[3]) end
+              return {-2}
+            end
+          end
+        end
+        if not registered(KEYS[9], ARGV[12], ARGV[13]) then
+          if success then redis.call('SET', KEYS[2], result, 'EX', ARGV[3]) end
+          if ARGV[6] ~= '' then redis.call('SET', KEYS[5], ARGV[6], 'EX', ARGV[3]) end
+          return {-1}
+        end
+        local removed = redis.call('LREM', KEYS[1], -1, ARGV[1])
+        local store = result ~= ''
+        if store and ARGV[8] == '1' then
+          local existing = redis.call('GET', KEYS[2])
+          if existing then
+            local ok, decoded = pcall(cjson.decode, existing)
+            if ok and type(decoded) == 'table' and decoded.status == 'succeeded' then store = false end
+          end
+        end
+        if store then redis.call('SET', KEYS[2], result, 'EX', ARGV[3]) end
+        if ARGV[4] ~= '' then redis.call('HDEL', KEYS[3], ARGV[4]) end
+        -- Once per taken job: a finish repeated after its reply was lost, or a job given back
+        -- meanwhile (its next holder ends it), adds no second dead letter, count or reply.
+        if removed > 0 and ARGV[5] ~= '' then
+          local embedded = ''
+          if ARGV[10] == 'job' then embedded = ARGV[1] elseif ARGV[10] == 'raw' then embedded = cjson.encode(ARGV[1]) end
+          redis.call('LPUSH', KEYS[4], ARGV[5] .. embedded .. ARGV[11])
+        end
+        if removed > 0 then redis.call('HINCRBY', KEYS[7], ARGV[5] ~= '' and 'failed' or 'succeeded', 1) end
+        if ARGV[6] ~= '' then redis.call('SET', KEYS[5], ARGV[6], 'EX', ARGV[3]) end
+        -- Only lists of the queue's own namespace: a job cannot make a worker grow or expire another key.
+        if removed > 0 and ARGV[7] == '1' and string.sub(KEYS[6], 1, #ARGV[14]) == ARGV[14] then
+          if result == '' then result = redis.call('GET', KEYS[2]) end
+          if result then
+            redis.call('LPUSH', KEYS[6], result)
+            redis.call('EXPIRE', KEYS[6], ARGV[3])
+          end
+        end
+        local refused = {}
+        if ARGV[9] == '1' then
+          local next = takeOne(KEYS[8], KEYS[1], KEYS[10], KEYS[4], KEYS[7], tonumber(ARGV[16]), ARGV[17], ARGV[12], refused)
+          if next then return {removed, next, refused} end
+        end
+        return {removed, false, refused}
+        """)
+
+    /// Schedules another attempt: out of `processing`, into `delayed`, the attempt counted, the
+    /// call's claims dropped. Returns 1, 0 when the job was no longer in the list, -1 when the
+    /// worker's registration is over.
+    static let retry = RedisScript(name: "retry", source: registeredLua + """
+        -- KEYS: processing, delayed, attempts, epochs, id claim, image claim
+        -- ARGV: element, delay ms, unique member prefix, job id, attempts made, worker, epoch, claim token
+        for claim = 5, 6 do
+          if ARGV[8] ~= '' and redis.call('GET', KEYS[claim]) == ARGV[8] then redis.call('DEL', KEYS[claim]) end
+        end
+        if not registered(KEYS[4], ARGV[6], ARGV[7]) then return -1 end
+        local removed = redis.call('LREM', KEYS[1], -1, ARGV[1])
+        -- Not ours any more (a repeat after a lost reply, or given back meanwhile): scheduling it
+        -- again would run the job twice.
+        if removed == 0 then return 0 end
+        local t = redis.call('TIME')
+        local due = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2])
+        redis.call('ZADD', KEYS[2], string.format('%.0f', due), ARGV[3] .. ARGV[1])
+        redis.call('HSET', KEYS[3], ARGV[4], ARGV[5])
+        return removed
+        """)
+
+    /// Gives a job back untouched (shutdown, account error): to the right of `pending`, so it is
+    /// taken next; its claims dropped. Returns as ``retry`` does.
+    static let release = RedisScript(name: "release", source: registeredLua + """
+        -- KEYS: processing, pending, epochs, id claim, image claim   ARGV: element, worker, epoch, claim token
+        for claim = 4, 5 do
+          if ARGV[4] ~= '' and redis.call('GET', KEYS[claim]) == ARGV[4] then redis.call('DEL', KEYS[claim]) end
+        end
+        if not registered(KEYS[3], ARGV[2], ARGV[3]) then return -1 end
+        local removed = redis.call('LREM', KEYS[1], -1, ARGV[1])
+        if removed > 0 then redis.call('RPUSH', KEYS[2], ARGV[1]) end
+        return removed
+        """)
+
+    /// The failed result of a job refused at the take for its size (its id read from its first
+    /// bytes), and its reply: a failure never replaces a stored success.
+    static let answerRefused = RedisScript(name: "answerRefused", source: """
+        -- KEYS: result, replyTo   ARGV: result, ttl s, reply prefix
+        local existing = redis.call('GET', KEYS[1])
+        if existing then
+          local ok, decoded = pcall(cjson.decode, existing)
+          if ok and type(decoded) == 'table' and decoded.status == 'succeeded' then return 0 end
+        end
+        redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+        if string.sub(KEYS[2], 1, #ARGV[3]) == ARGV[3] then
+          redis.call('LPUSH', KEYS[2], ARGV[1])
+          redis.call('EXPIRE', KEYS[2], ARGV[2])
+        end
+        return 1
+        """)
+}

@@ -1,0 +1,68 @@
+/// The Lua scripts behind the queue's atomic steps, one file per part of a job's life.
+///
+/// Clock: Redis `TIME`, so hosts' clocks never matter. Every key a script touches is named
+/// under the queue's hash tag; the few pieces of Lua several scripts need are pasted at their top.
+enum QueueScripts {
+    /// `registered(epochs, worker, epoch)`: whether the worker still holds the registration its
+    /// step names. A reaped worker's steps are refused (``WorkerRegistration``).
+    static let registeredLua = """
+        local function registered(epochs, worker, epoch)
+          return redis.call('HGET', epochs, worker) == epoch
+        end
+
+        """
+
+    /// `fingerprint(element)`: names an element by its length and its first and last 8 KiB, so no
+    /// script hashes megabytes (see ``JobQueue/fingerprint(of:)``, which must agree).
+    static let fingerprintLua = """
+        local function fingerprint(element)
+          return redis.sha1hex(#element .. ':' .. string.sub(element, 1, 8192) .. string.sub(element, -8192))
+        end
+
+        """
+
+    /// `recover(...)`: gives a dead holder's job back to the right of `pending`, counting the loss;
+    /// a job lost `maxLosses` times goes to the caller's own list and into `setAside` instead, for
+    /// the caller to dead-letter as `worker_lost` (a job that crashes workers stops here).
+    static let recoverLua = fingerprintLua + """
+        local function recover(element, pending, ownProcessing, lostPrefix, maxLosses, lostTTL, setAside)
+          local lostKey = lostPrefix .. fingerprint(element)
+          local losses = redis.call('INCR', lostKey)
+          redis.call('EXPIRE', lostKey, lostTTL)
+          if losses >= maxLosses then
+            redis.call('LPUSH', ownProcessing, element)
+            setAside[#setAside + 1] = element
+          else
+            redis.call('RPUSH', pending, element)
+          end
+        end
+
+        """
+
+    /// `takeOne(...)`: moves the oldest pending job into `processing` and returns it. An element
+    /// larger than `maxElement` cannot hold a job that may succeed: it never reaches a worker. It
+    /// goes whole into the `oversized` hash, a small dead letter naming its field goes onto `dead`,
+    /// its field, size and first 4 KiB (for the id) join `refused`, and the next job is tried; at
+    /// most 8 refusals per script, then `nil` as if `pending` were empty.
+    static let takeOneLua = """
+        local function takeOne(pending, processing, oversized, dead, finished, maxElement, failedAt, worker, refused)
+          while #refused < 8 do
+            local element = redis.call('LMOVE', pending, processing, 'RIGHT', 'LEFT')
+            if not element or #element <= maxElement then return element end
+            redis.call('LTRIM', processing, 1, -1)
+            local t = redis.call('TIME')
+            local field = t[1] .. '.' .. t[2] .. '.' .. #refused
+            while redis.call('HSETNX', oversized, field, element) == 0 do field = field .. '+' end
+            local message = 'the job is ' .. #element .. ' bytes, more than the ' .. maxElement ..
+              ' bytes of any job that can succeed; it is kept whole beside this dead letter for dlq requeue'
+            redis.call('LPUSH', dead, '{"job":null,"oversized":{"field":' .. cjson.encode(field) .. ',"bytes":' .. #element ..
+              '},"error":{"code":"image_too_large","message":' .. cjson.encode(message) .. ',"retryable":false},"attempts":1,' ..
+              '"failedAt":' .. cjson.encode(failedAt) .. ',"worker":' .. cjson.encode(worker) .. '}')
+            redis.call('HINCRBY', finished, 'failed', 1)
+            refused[#refused + 1] = {field, #element, string.sub(element, 1, 4096)}
+          end
+          return nil
+        end
+
+        """
+}
