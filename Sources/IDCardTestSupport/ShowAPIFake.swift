@@ -48,6 +48,10 @@ public final class ShowAPIFake: Sendable {
         /// For each call refused for rate: seconds since the first call, and how much shorter
         /// than 1 s the span of the calls it would have joined was (ms): how bunched they arrived.
         public var rejections: [Rejection] = []
+        /// When each billed call arrived, and each call answered "rate limited" (-1009 or 429, by
+        /// the limiter or a script): seconds since the first call.
+        public var billedAt: [Double] = []
+        public var rateLimitedAt: [Double] = []
 
         public struct Rejection: Sendable, Codable, Equatable {
             public var atSeconds: Double
@@ -79,6 +83,7 @@ public final class ShowAPIFake: Sendable {
         state.withLockedValue { state in
             var stats = state.stats
             stats.maxPerSecond = Self.maxInAnySecond(state.billedTimes)
+            if let first = state.firstCall { stats.billedAt = state.billedTimes.map { ($0 - first) / .seconds(1) } }
             return stats
         }
     }
@@ -149,6 +154,7 @@ public final class ShowAPIFake: Sendable {
                 state.window.removeAll { arrival - $0 >= .seconds(1) }
                 if state.window.count >= limit {
                     state.stats.rejectedForRate += 1
+                    state.stats.rateLimitedAt.append((arrival - firstCall) / .seconds(1))
                     let span = arrival - (state.window.min() ?? arrival)
                     state.stats.rejections.append(.init(
                         atSeconds: (arrival - firstCall) / .seconds(1), bunchedMilliseconds: (.seconds(1) - span) / .milliseconds(1)
@@ -193,9 +199,13 @@ public final class ShowAPIFake: Sendable {
                 if let type = form["type"], body["type"] == nil { body["type"] = type }
                 return (.json(status: .ok, Self.success(body)), configuration.latency)
             case .serverError: return (.json(status: .badGateway, "<html>502 Bad Gateway</html>"), configuration.latency)
-            case .http429: return (.json(status: .tooManyRequests, "{}"), configuration.latency)
+            case .http429:
+                state.stats.rateLimitedAt.append((arrival - firstCall) / .seconds(1))
+                return (.json(status: .tooManyRequests, "{}"), configuration.latency)
             case .http403: return (.json(status: .forbidden, "<html>403 Forbidden</html>"), configuration.latency)
-            case .rateLimited: return (.json(status: .ok, Self.gateway(code: -1009, error: "rate limited")), configuration.latency)
+            case .rateLimited:
+                state.stats.rateLimitedAt.append((arrival - firstCall) / .seconds(1))
+                return (.json(status: .ok, Self.gateway(code: -1009, error: "rate limited")), configuration.latency)
             case .quotaExhausted: return (.json(status: .ok, Self.gateway(code: -2, error: "calls used up")), configuration.latency)
             case .malformed: return (.json(status: .ok, "{\"showapi_res_code\":0,\"showapi_res_body\":{\"name\":"), configuration.latency)
             case .timeout: return (.wait(configuration.timeoutDuration, then: Self.gateway(code: -3, error: "late")), .zero)

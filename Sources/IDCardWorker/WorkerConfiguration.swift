@@ -153,14 +153,9 @@ public struct WorkerConfiguration: Sendable {
         guard Self.isValidKeyPart(workerID) else { throw ConfigurationError("IDOCR_WORKER_ID must be free of {, } and spaces") }
     }
 
-    /// Calls are spaced this much wider than 1/rate. A strict limiter counts calls in any sliding
-    /// second as they arrive, and arrivals jitter (timers, scheduling, the network): spacing 1.5 %
-    /// wider absorbs 15 ms of jitter per second at any rate, for 98.5 % of the quota.
-    public static let rateSpacingMargin = 1.015
-
-    /// The spacing between calls the fleet's rate limit asks for.
-    public var rateInterval: Duration? {
-        rateLimit > 0 ? .microseconds(Int64((1_000_000 * Self.rateSpacingMargin / rateLimit).rounded())) : nil
+    /// The fleet's rate gate for `IDOCR_RATE_LIMIT` and `IDOCR_RATE_COOLDOWN`; `nil` without a limit.
+    public var rateGate: RateGate.Configuration? {
+        rateLimit > 0 ? RateGate.Configuration(limit: rateLimit, coolDown: .milliseconds(Int64(rateCoolDown * 1000))) : nil
     }
 
     static func isValidKeyPart(_ text: String) -> Bool {

@@ -11,11 +11,10 @@ public final class WorkerHealth: Sendable {
     struct State {
         /// Why Redis cannot be used now (unreachable, or refusing writes); `nil` while it can.
         var redisProblem: String?
-        /// Redis connection failures so far: each may have lost a reply.
-        var connectionLosses = 0
-        /// When the fleet's view of time or liveness was last disturbed: a lost connection (every
-        /// worker may have lost it), a failover, a step of Redis's clock. The reaper waits a
-        /// heartbeat timeout after it, so that live workers can beat again first.
+        /// When the fleet's view of time or liveness was last disturbed: a Redis failure (every
+        /// worker may have met it; while Redis refused writes no heartbeat was recorded), a
+        /// failover, a step of Redis's clock. The reaper waits a heartbeat timeout after it, so
+        /// that live workers can beat again first.
         var lastDisturbance: ContinuousClock.Instant?
         var pausedReason: String?
         var failedProbes = 0
@@ -59,24 +58,21 @@ public final class WorkerHealth: Sendable {
         update { state in
             began = state.redisProblem == nil
             state.redisProblem = error.readinessReason
-            state.noteRedisFailure(error)
+            state.lastDisturbance = .now
         }
         return began
     }
 
-    /// A housekeeping command failed for Redis: counted like the job loop's failures, without
-    /// deciding readiness (the job loop does that).
+    /// A housekeeping command failed for Redis: it holds the reaper off like the job loop's
+    /// failures, without deciding readiness (the job loop does that).
     func redisDisturbed(_ error: RedisError) {
-        state.withLockedValue { $0.noteRedisFailure(error) }
+        disturbed()
     }
 
-    /// Redis's clock stepped: the reaper holds off for a heartbeat timeout.
-    func clockStepped() {
+    /// Redis's clock stepped, or a connection broke: the reaper holds off for a heartbeat timeout.
+    func disturbed() {
         state.withLockedValue { $0.lastDisturbance = .now }
     }
-
-    /// Redis connection failures so far.
-    var connectionLosses: Int { state.withLockedValue(\.connectionLosses) }
 
     /// When the fleet's view of liveness was last disturbed (see ``State/lastDisturbance``).
     var lastDisturbance: ContinuousClock.Instant? { state.withLockedValue(\.lastDisturbance) }
@@ -124,14 +120,5 @@ public final class WorkerHealth: Sendable {
             return state.redisProblem == nil && state.pausedReason == nil
         }
         readyGauge.record(ready ? 1 : 0)
-    }
-}
-
-extension WorkerHealth.State {
-    /// Any failure holds the reaper off: while Redis refused writes, no worker's heartbeat was
-    /// recorded either. Only a failure that may have lost replies calls for the lost-take check.
-    mutating func noteRedisFailure(_ error: RedisError) {
-        if error.mayHaveLostReplies { connectionLosses += 1 }
-        lastDisturbance = .now
     }
 }

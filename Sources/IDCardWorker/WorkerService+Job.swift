@@ -80,57 +80,57 @@ extension WorkerService {
         "this id already has a succeeded result for another image; that result stays and is not given to this job: use a new id for a new image"
     )
 
-    /// Asks the gate whether and when this job may call the recognizer, and waits for its rate slot.
-    /// - Returns: `nil` when the job was given back (the gate failed for good, or the worker is
-    ///   stopping) or is no longer this worker's (its registration is over).
+    /// Asks the gate whether this job may call the recognizer, and waits for its rate slot.
+    /// - Returns: `nil` when the job was given back (the gate failed for good, the worker is
+    ///   stopping, the fleet's slots are handed out a horizon ahead) or is no longer this worker's
+    ///   (its registration is over).
     private func passGate(
         _ run: JobRun, image: PreparedImage, claim: JobQueue.CallClaim
-    ) async -> (decision: JobQueue.GateDecision, attemptsMade: Int, slot: RateSlot?)? {
+    ) async -> (decision: JobQueue.GateDecision, attemptsMade: Int, slot: RateGate.Slot?)? {
         let decision: JobQueue.GateDecision
         let attemptsMade: Int
-        let askedAt: ContinuousClock.Instant
-        let pushedTo = configuration.rateInterval == nil ? Duration.zero : takeRatePushBack()
-        let request = JobQueue.GateRequest(
-            job: run.received, imageDigest: image.digest, claim: claim, callDeadline: callDeadline,
-            rateInterval: configuration.rateInterval, pushedTo: pushedTo
-        )
+        let request = JobQueue.GateRequest(job: run.received, imageDigest: image.digest, claim: claim, claimFor: claimDuration)
         do {
-            (decision, attemptsMade, askedAt) = try await persistently("gate") {
-                let askedAt = ContinuousClock.now
-                let (decision, attempts) = try await self.queue.gate(request)
-                return (decision, attempts, askedAt)
-            }
+            (decision, attemptsMade) = try await persistently("gate") { try await self.queue.gate(request) }
         } catch let fenced as WorkerFencedError {
-            owePushBack(to: pushedTo)
             noteFenced(fenced.registration)
             return nil
         } catch {
-            owePushBack(to: pushedTo)
             if !(error is CancellationError) { run.logger.error("gate failed; giving the job back", metadata: ["error": "\(error)"]) }
             await giveBack(run, claim: nil)
             return nil
         }
-        guard case .proceed(let wait, let pushed) = decision, configuration.rateInterval != nil else {
-            return (decision, attemptsMade, nil)
+        guard case .proceed = decision, let rateGate else { return (decision, attemptsMade, nil) }
+        let reservation: RateGate.Reservation
+        do {
+            reservation = try await persistently("rate slot") { try await rateGate.reserve() }
+        } catch {
+            if !(error is CancellationError) { run.logger.error("no rate slot; giving the job back", metadata: ["error": "\(error)"]) }
+            await giveBack(run, claim: claim)
+            return nil
         }
-        metrics.rateLimitWait.record(duration: wait)
-        if wait > .zero {
-            do {
-                try await Task.sleep(for: wait)
-            } catch {
-                await giveBack(run, claim: claim)
-                return nil
-            }
+        switch reservation {
+        case .slot(let slot):
+            metrics.rateLimitWait.record(duration: slot.waited)
+            return (decision, attemptsMade, slot)
+        case .later(let wait):
+            // Every slot within the horizon is handed out: the job waits in Redis, and this worker
+            // takes none until a slot frees.
+            takingHeldUntil.withLockedValue { $0 = max($0 ?? .now, .now + wait) }
+            await giveBack(run, claim: claim)
+            return nil
         }
-        return (decision, attemptsMade, RateSlot(at: askedAt + wait, pushed: pushed))
     }
 
-    /// How long a call's claims outlive its rate slot: the call's deadline and a margin for its finish.
-    var callDeadline: Duration { .milliseconds(Int64(configuration.recognizerTimeout * 1000)) + .seconds(5) }
+    /// How long a call's claims last: its wait for a rate slot, its deadline, and a margin for its finish.
+    var claimDuration: Duration {
+        let wait = rateGate.map { $0.configuration.horizon + $0.configuration.coolDown } ?? .zero
+        return wait + .milliseconds(Int64(configuration.recognizerTimeout * 1000)) + .seconds(5)
+    }
 
     /// One call to the recognizer, its rate slot come, and the job's end or retry.
     private func recognize(
-        _ run: JobRun, job: Job, image: PreparedImage, attempt: Int, slot: RateSlot?, claim: JobQueue.CallClaim, recheck: Bool
+        _ run: JobRun, job: Job, image: PreparedImage, attempt: Int, slot: RateGate.Slot?, claim: JobQueue.CallClaim, recheck: Bool
     ) async -> ReceivedJob? {
         let started = ContinuousClock.now
         let requestSent = NIOLockedValueBox(false)
@@ -138,7 +138,7 @@ extension WorkerService {
             var request = RecognitionRequest(image: image, side: job.side, needQuality: job.needQuality)
             request.sent = {
                 requestSent.withLockedValue { $0 = true }
-                if let slot { self.noteCallSent(slot) }
+                if let slot, self.rateGate?.noteSent(slot) == true { self.metrics.rateLateCalls.increment() }
             }
             let recognition = try await recognizer.recognize(request)
             metrics.ocrRequest(outcome: "ok", duration: .now - started)
@@ -149,7 +149,7 @@ extension WorkerService {
             return next
         } catch let failure as RecognitionFailure {
             metrics.ocrRequest(outcome: failure.code?.rawValue ?? "account", duration: .now - started)
-            return await handle(failure, run, job: job, image: image, attempt: attempt, claim: claim, callStartedAt: started, recheck: recheck)
+            return await handle(failure, run, job: job, image: image, attempt: attempt, slot: slot, claim: claim, callStartedAt: started, recheck: recheck)
         } catch {
             // Cancelled at the end of the shutdown grace: nothing was recognised, the job goes back.
             // A request already on its way may have been billed: its next holder may pay again.
@@ -160,8 +160,8 @@ extension WorkerService {
     }
 
     private func handle(
-        _ failure: RecognitionFailure, _ run: JobRun, job: Job, image: PreparedImage, attempt: Int, claim: JobQueue.CallClaim,
-        callStartedAt: ContinuousClock.Instant, recheck: Bool
+        _ failure: RecognitionFailure, _ run: JobRun, job: Job, image: PreparedImage, attempt: Int, slot: RateGate.Slot?,
+        claim: JobQueue.CallClaim, callStartedAt: ContinuousClock.Instant, recheck: Bool
     ) async -> ReceivedJob? {
         switch failure {
         case .rejected(let error):
@@ -172,12 +172,17 @@ extension WorkerService {
             if case .unanswered = failure { metrics.ocrUnanswered.increment() }
             if case .rateLimited = failure {
                 await noteRecognizerAnswered(run)
-                let coolDown = Duration.milliseconds(Int64(configuration.rateCoolDown * 1000))
-                delay = max(delay, coolDown)
-                do {
-                    try await persistently("cool down") { try await self.queue.coolDown(for: coolDown) }
-                } catch {
-                    run.logger.warning("could not set the fleet's cool-down", metadata: ["error": "\(error)"])
+                delay = max(delay, .milliseconds(Int64(configuration.rateCoolDown * 1000)))
+                if let rateGate, let slot {
+                    do {
+                        if try await persistently("cool down", { try await rateGate.noteRefused(slot) }) {
+                            run.logger.warning("the API refused a call for rate: the fleet cools down and slows down", metadata: [
+                                "reason": "\(failure.message)",
+                            ])
+                        }
+                    } catch {
+                        run.logger.warning("could not slow the fleet down", metadata: ["error": "\(error)"])
+                    }
                 }
             }
             guard attempt < configuration.maxAttempts else {

@@ -2,6 +2,7 @@ import Foundation
 import IDCardQueue
 import IDCardRecognition
 import Logging
+import NIOConcurrencyHelpers
 
 /// Work every worker does beside its jobs, so the fleet needs no coordinator.
 extension WorkerService {
@@ -10,8 +11,9 @@ extension WorkerService {
         while !Task.isCancelled {
             if let registration = currentRegistration {
                 do {
+                    let sentAt = ContinuousClock.now
                     let beat = try await queue.heartbeat(registration, pausedReason: health.pausedReason)
-                    noteRedisClock(beat.redisMilliseconds, sampledAt: .now)
+                    noteRedisClock(beat.redisMilliseconds, sentAt: sentAt)
                     if !beat.isRegistered { noteFenced(registration) }
                 } catch let error as RedisError {
                     health.redisDisturbed(error)
@@ -37,7 +39,11 @@ extension WorkerService {
     /// that has not beaten its heart since is alive, with paid calls to write. Reaping it then
     /// would have its jobs called twice.
     func reapDeadWorkers() async {
+        let brokenConnections = NIOLockedValueBox(0)
         await every(heartbeatInterval) {
+            // A connection that broke, whichever step met it, is a disturbance too.
+            let broken = self.queue.brokenConnections
+            if brokenConnections.withLockedValue({ seen in defer { seen = broken }; return seen != broken }) { self.health.disturbed() }
             if let disturbance = self.health.lastDisturbance, ContinuousClock.now - disturbance < self.heartbeatTimeout { return }
             guard let registration = self.currentRegistration else { return }
             let reaping: JobQueue.Reaping
@@ -54,8 +60,11 @@ extension WorkerService {
             case .reaped(let workers, let setAside):
                 if workers > 0 { self.logger.warning("recovered the jobs of dead workers", metadata: ["workers": "\(workers)"]) }
                 for job in setAside { await self.failLost(job) }
-            case .clockStepped(let redisMilliseconds):
-                self.noteRedisClock(redisMilliseconds, sampledAt: .now)
+            case .clockStepped:
+                // Its reading of Redis's clock is behind it: start afresh, and hold off a timeout.
+                self.membership.withLockedValue { $0.redisClock.reset() }
+                self.health.disturbed()
+                self.logger.warning("Redis's clock is not where this worker expected it (it stepped); not reaping for a heartbeat timeout")
             case .fenced:
                 self.noteFenced(registration)
             }
@@ -74,9 +83,10 @@ extension WorkerService {
     /// a reply deadline later: whatever was listed before and is held by no slot then is given back.
     /// (What a process of the same id left behind is given back when this one registers.)
     func recoverLostTakes() async {
+        // Counted by the Redis client itself: whichever step met the broken connection.
         var handledLosses = 0
         while !Task.isCancelled {
-            let losses = health.connectionLosses
+            let losses = queue.brokenConnections
             if losses > handledLosses, let registration = currentRegistration {
                 do {
                     try await giveBackLostTakes(registration)

@@ -12,8 +12,8 @@ extension WorkerService {
     struct Membership {
         /// `nil` before the first registration and from a refused step until the next one.
         var current: WorkerRegistration?
-        /// Redis's clock minus this process's monotonic one (ms), from the last heartbeat.
-        var redisClockOffset: Int64?
+        /// Redis's clock beside this process's, from registrations and heartbeats.
+        var redisClock = RedisClockWatch()
     }
 
     /// The registration jobs are taken under now; `nil` while there is none.
@@ -36,9 +36,9 @@ extension WorkerService {
     }
 
     /// Takes on a new registration: its clock reading, and the jobs lost too often that it found.
-    func adopt(_ registered: JobQueue.Registered, rejoining: Bool) async {
+    func adopt(_ registered: JobQueue.Registered, sentAt: ContinuousClock.Instant, rejoining: Bool) async {
         membership.withLockedValue { $0.current = registered.registration }
-        noteRedisClock(registered.redisMilliseconds, sampledAt: .now)
+        noteRedisClock(registered.redisMilliseconds, sentAt: sentAt)
         if registered.recovered > 0 {
             logger.warning("gave back the jobs a process of the same IDOCR_WORKER_ID left behind", metadata: ["jobs": "\(registered.recovered)"])
         }
@@ -51,8 +51,9 @@ extension WorkerService {
     /// Registers anew after a refused step. Registering recovers whatever the list still held.
     func rejoin() async {
         do {
+            let sentAt = ContinuousClock.now
             let registered = try await queue.register(worker: workerID)
-            await adopt(registered, rejoining: true)
+            await adopt(registered, sentAt: sentAt, rejoining: true)
         } catch let error as RedisError {
             health.redisDisturbed(error)
             logger.debug("could not register again yet", metadata: ["error": "\(error)"])
@@ -61,32 +62,20 @@ extension WorkerService {
         }
     }
 
-    /// Milliseconds on this process's monotonic clock, for comparing with Redis's.
-    static func monotonicMilliseconds(_ instant: ContinuousClock.Instant) -> Int64 {
-        let (seconds, attoseconds) = (instant - processStart).components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-
-    private static let processStart = ContinuousClock.now
-
-    /// Takes a reading of Redis's clock. A reading off the last by more than a heartbeat interval
-    /// is a step of Redis's clock (an NTP correction, a restored VM): the reaper holds off for a
-    /// heartbeat timeout, as every heartbeat's age is wrong until all workers beat again.
-    func noteRedisClock(_ redisMilliseconds: Int64, sampledAt instant: ContinuousClock.Instant) {
-        let offset = redisMilliseconds - Self.monotonicMilliseconds(instant)
-        let previous = membership.withLockedValue { membership in
-            defer { membership.redisClockOffset = offset }
-            return membership.redisClockOffset
+    /// Takes a reading of Redis's clock. One off the last by more than a heartbeat interval is a
+    /// step of Redis's clock: the reaper holds off for a heartbeat timeout, as every heartbeat's
+    /// age is wrong until all workers beat again.
+    func noteRedisClock(_ redisMilliseconds: Int64, sentAt: ContinuousClock.Instant) {
+        let step = membership.withLockedValue {
+            $0.redisClock.observe(redisMicroseconds: redisMilliseconds * 1000, sentAt: sentAt, answeredAt: .now, tolerance: heartbeatInterval)
         }
-        guard let previous, abs(offset - previous) > Int64(heartbeatInterval / .milliseconds(1)) else { return }
-        health.clockStepped()
-        logger.warning("Redis's clock stepped; not reaping other workers for a heartbeat timeout", metadata: [
-            "stepMs": "\(offset - previous)",
-        ])
+        guard let step else { return }
+        health.disturbed()
+        logger.warning("Redis's clock stepped; not reaping other workers for a heartbeat timeout", metadata: ["stepMs": "\(step / 1000)"])
     }
 
     /// Where Redis's clock should be now, by this process's monotonic clock; `nil` before any reading.
     var expectedRedisMilliseconds: Int64? {
-        membership.withLockedValue(\.redisClockOffset).map { $0 + Self.monotonicMilliseconds(.now) }
+        membership.withLockedValue { $0.redisClock.expectedRedisMicroseconds() }.map { $0 / 1000 }
     }
 }

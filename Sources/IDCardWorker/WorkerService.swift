@@ -29,9 +29,10 @@ public final class WorkerService: Service, Sendable {
     let membership = NIOLockedValueBox(Membership())
     /// Jobs the recognizer refused in a way that may be theirs or the account's (`WorkerService+Suspects`).
     let suspects = NIOLockedValueBox(Suspects())
-    /// How far this process's late calls need the fleet's schedule pushed back, until its next
-    /// gate passes it on (see `WorkerService+LateCalls`).
-    let ratePushBack = NIOLockedValueBox(Duration.zero)
+    /// The fleet's rate limit, when there is one.
+    let rateGate: RateGate?
+    /// No job is taken before this: the fleet's next rate slots are all handed out (``RateGate/Reservation/later(_:)``).
+    let takingHeldUntil = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
     /// Finished when the worker is asked to stop, so a job loop waiting for a free slot wakes up.
     private let stopSignal = AsyncStream<Never>.makeStream()
 
@@ -56,6 +57,7 @@ public final class WorkerService: Service, Sendable {
             base: .milliseconds(Int64(configuration.retryBase * 1000)), cap: .milliseconds(Int64(configuration.retryCap * 1000))
         )
         self.intakeLimits = configuration.intakeLimits
+        self.rateGate = configuration.rateGate.map { RateGate(queue: queue, configuration: $0) }
     }
 
     var workerID: String { configuration.workerID }
@@ -66,8 +68,9 @@ public final class WorkerService: Service, Sendable {
             "concurrency": "\(configuration.concurrency)", "rateLimit": "\(configuration.rateLimit)",
         ])
         // Register before the first take, so the reaper can always find what this process holds.
+        let sentAt = ContinuousClock.now
         guard let registered = try? await persistently("register", { try await self.queue.register(worker: self.workerID) }) else { return }
-        await adopt(registered, rejoining: false)
+        await adopt(registered, sentAt: sentAt, rejoining: false)
 
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.beatHeart() }
@@ -141,6 +144,11 @@ public final class WorkerService: Service, Sendable {
                 }
                 if let probe = health.nextProbe, probe > .now {
                     try? await Task.sleep(for: min(probe - .now, .milliseconds(500)))
+                    continue
+                }
+                if let held = takingHeldUntil.withLockedValue({ $0 }), held > .now {
+                    // The fleet's slots are handed out a horizon ahead: jobs wait in Redis, not here.
+                    try? await Task.sleep(for: min(held - .now, .milliseconds(100)))
                     continue
                 }
                 guard let registration = currentRegistration else {

@@ -23,7 +23,7 @@ struct ConfigurationTests {
         #expect(defaults.resultTTL == 604_800 && defaults.shutdownGrace == 25 && defaults.metricsPort == 9464 && defaults.rateLimit == 0)
         let set = try WorkerConfiguration(environment: ["IDOCR_CONCURRENCY": "4", "IDOCR_RATE_LIMIT": "50", "IDOCR_QUEUE": "q2", "IDOCR_DEDUPE_IMAGES": "0"])
         #expect(set.concurrency == 4 && set.rateLimit == 50 && set.queue == "q2" && set.dedupeImages == false)
-        #expect(set.rateInterval == .microseconds(20_300))  // 1/50 s, spaced 1.5 % wider
+        #expect(set.rateGate?.interval == .microseconds(20_300))  // 1/50 s, spaced 1.5 % wider
         #expect(throws: ConfigurationError.self) { try WorkerConfiguration(environment: ["IDOCR_CONCURRENCY": "many"]) }
         var bad = WorkerConfiguration()
         bad.queue = "has{brace}"

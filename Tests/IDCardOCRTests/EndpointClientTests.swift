@@ -178,7 +178,7 @@ struct EndpointClientTests {
                     return await group.next()!
                 }
                 #expect(throws: CancellationError.self) { try outcome.get() }
-                #expect(ContinuousClock.now - started < .seconds(2))  // /hang answers after 3 s
+                #expect(ContinuousClock.now - started < .milliseconds(2800))  // /hang answers after 3 s
                 let next = try await Self.post(client, "/echo")
                 #expect(next.status == 200)
                 #expect(peers.distinct == 2)

@@ -27,9 +27,7 @@ struct FencingTests {
 
             // Thawed: every step under the old registration is refused, and moves nothing.
             await #expect(throws: WorkerFencedError(frozen)) { try await queue.take(frozen, limit: 2, maxElementBytes: 1 << 20) }
-            let request = JobQueue.GateRequest(
-                job: job, imageDigest: "sha256:x", claim: .init(rememberedKey: nil), callDeadline: .seconds(5), rateInterval: nil
-            )
+            let request = JobQueue.GateRequest(job: job, imageDigest: "sha256:x", claim: .init(rememberedKey: nil), claimFor: .seconds(5))
             await #expect(throws: WorkerFencedError(frozen)) { try await queue.gate(request) }
             #expect(try await queue.scheduleRetry(job, id: "held", after: .seconds(1), attemptsMade: 1) == .fenced)
             #expect(try await queue.release(job) == .fenced)

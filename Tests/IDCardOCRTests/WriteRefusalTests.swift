@@ -48,7 +48,8 @@ struct WriteRefusalTests {
     func refusedMidJob(refusal: Refusal) async throws {
         try await Harness.withRedis(arguments: refusal.serverArguments) { redis in
             var fakeConfiguration = ShowAPIFake.Configuration()
-            fakeConfiguration.latency = .milliseconds(1500)
+            // Long enough that the refusal begins before any answer, on a loaded machine too.
+            fakeConfiguration.latency = .seconds(3)
             let fake = ShowAPIFake(configuration: fakeConfiguration)
             try await fake.serve { url in
                 let configuration = Harness.configuration(redis: redis, queue: Harness.uniqueQueue(), fakeURL: url)
@@ -56,7 +57,8 @@ struct WriteRefusalTests {
                 let jobs = 6
                 try await producer.enqueue((0..<jobs).map { Harness.job(id: "refused-\($0)") })
                 try await Harness.withWorker(configuration) { worker in
-                    try await Harness.eventually("every job in flight") { try await producer.stats().processing == jobs }
+                    // Every call sent to the API (past the gate, whose claims are writes too).
+                    try await Harness.eventually("every call in flight") { fake.stats.calls == jobs }
                     try await refusal.begin(redis, producer)
                     try await Harness.eventually("not ready, saying why", timeout: 10) {
                         worker.health.notReadyReason?.contains(refusal.rawValue) == true

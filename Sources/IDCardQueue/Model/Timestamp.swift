@@ -2,6 +2,15 @@ import Foundation
 
 /// The contract's time formats: ISO 8601 UTC with milliseconds, and Unix milliseconds.
 public enum Timestamp {
+    /// µs on this process's monotonic clock (since it first asked), to set beside readings of
+    /// Redis's clock: a jump between two such pairs is a step of Redis's clock, not time passing.
+    public static func monotonicMicroseconds(_ instant: ContinuousClock.Instant = .now) -> Int64 {
+        let (seconds, attoseconds) = (instant - processStart).components
+        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+    }
+
+    private static let processStart = ContinuousClock.now
+
     public static func nowMilliseconds() -> Int64 {
         Int64((Date().timeIntervalSince1970 * 1000).rounded())
     }

@@ -65,25 +65,15 @@ extension JobQueue {
         /// The claims this call makes on the id and (with its remembered-recognition key) the
         /// bytes; with no key, no recognition is reused nor the bytes claimed.
         public var claim: CallClaim
-        /// How long the claims outlive the rate slot: the call's own deadline. A holder that dies
-        /// mid-call blocks the id no longer than that.
-        public var callDeadline: Duration
-        /// The fleet's spacing between calls (1 / rate limit); `nil` for no limit.
-        public var rateInterval: Duration?
-        /// The push-back total this worker's late calls need; the schedule moves back by what is
-        /// missing, by at most ``maxPushBack`` at once.
-        public var pushedTo: Duration
+        /// How long the claims last: the wait for a rate slot and the call's own deadline. A holder
+        /// that dies mid-call blocks the id no longer than that, nor past its registration.
+        public var claimFor: Duration
 
-        public init(
-            job: ReceivedJob, imageDigest: String, claim: CallClaim,
-            callDeadline: Duration, rateInterval: Duration?, pushedTo: Duration = .zero
-        ) {
+        public init(job: ReceivedJob, imageDigest: String, claim: CallClaim, claimFor: Duration) {
             self.job = job
             self.imageDigest = imageDigest
             self.claim = claim
-            self.callDeadline = callDeadline
-            self.rateInterval = rateInterval
-            self.pushedTo = pushedTo
+            self.claimFor = claimFor
         }
     }
 
@@ -117,39 +107,31 @@ extension JobQueue {
         /// Another call is paying for this id or these bytes right now: ask again later (its claim
         /// expires after `claimExpiresIn` at the latest), and reuse its answer.
         case busy(claimExpiresIn: Duration)
-        /// Call the recognizer after waiting this long: the job's reserved slot in the fleet's rate.
-        /// `pushed`: how far late calls had pushed the schedule back when the slot was reserved.
-        case proceed(after: Duration, pushed: Duration)
+        /// Pay for a call (after the fleet's rate slot, when there is a limit): the id and bytes are claimed.
+        case proceed
     }
 
     /// One round trip before a paid call: dedupe by id and by image bytes, wait for a call already
-    /// paying for either, else claim both and reserve a rate slot.
-    ///
-    /// A strict limiter counts calls as they arrive, so a call that left late lands among the
-    /// on-time calls of later slots. The fleet keeps a running total of how far such calls have
-    /// pushed its schedule back; a call that left `late` after a slot reserved when that total was
-    /// `pushed` needs it to reach `pushed + late` before the slots after it are handed out.
+    /// paying for either, else claim both.
     /// - Returns: the decision and the attempts this job had already made.
     /// - Throws: ``WorkerFencedError`` when the job's registration is over: do not pay for it.
     public func gate(_ request: GateRequest) async throws -> (GateDecision, attemptsMade: Int) {
         guard let holder = request.job.holder, let jobID = request.job.id else {
             throw RedisError.unexpectedReply("gate: the job was not taken, or has no valid id")
         }
-        let intervalMicros = request.rateInterval.map { Int($0 / .microseconds(1)) } ?? 0
         let remembered = request.claim.rememberedKey
         let reply = try await redis.run(
             QueueScripts.gate,
             keys: [
-                keys.result(jobID), remembered.map(keys.image) ?? keys.unused, keys.rate, keys.attempts, keys.ratePushed, keys.epochs,
-                keys.claim(jobID), remembered.map(keys.imageClaim) ?? keys.unused,
+                keys.result(jobID), remembered.map(keys.image) ?? keys.unused, keys.attempts, keys.epochs, keys.claim(jobID),
+                remembered.map(keys.imageClaim) ?? keys.unused,
             ],
             arguments: [
-                .string(jobID), .int(intervalMicros), remembered == nil ? "0" : "1", .int(Int(request.pushedTo / .microseconds(1))),
-                .int(Int(Self.maxPushBack / .microseconds(1))), .string(holder.worker), .int(holder.epoch), .string(request.imageDigest),
-                .string(request.claim.value(for: holder)), .int(max(1, Int(request.callDeadline / .milliseconds(1)))),
+                .string(jobID), remembered == nil ? "0" : "1", .string(holder.worker), .int(holder.epoch), .string(request.imageDigest),
+                .string(request.claim.value(for: holder)), .int(max(1, Int(request.claimFor / .milliseconds(1)))),
             ]
         )
-        guard let parts = reply.array, parts.count == 4, let verdict = parts[0].string, let attempts = parts[2].int else {
+        guard let parts = reply.array, parts.count == 3, let verdict = parts[0].string, let attempts = parts[2].int else {
             throw RedisError.unexpectedReply("gate returned \(reply)")
         }
         switch verdict {
@@ -158,15 +140,7 @@ extension JobQueue {
         case "cached": return (.cachedRecognition(parts[1].data ?? Data()), attempts)
         case "busy": return (.busy(claimExpiresIn: .milliseconds(max(0, parts[1].int ?? 0))), attempts)
         case "fenced": throw WorkerFencedError(holder)
-        default: return (.proceed(after: .microseconds(parts[1].int ?? 0), pushed: .microseconds(parts[3].int ?? 0)), attempts)
+        default: return (.proceed, attempts)
         }
-    }
-
-    /// A call later than a second after its slot is outside every window its slot shared.
-    public static let maxPushBack = Duration.seconds(1)
-
-    /// Makes every worker of the fleet wait `duration` before its next call (after an HTTP 429 or -1009).
-    public func coolDown(for duration: Duration) async throws {
-        _ = try await redis.run(QueueScripts.coolDown, keys: [keys.rate], arguments: [.int(Int(duration / .microseconds(1)))])
     }
 }

@@ -37,4 +37,7 @@ public final class JobQueue: Sendable {
 
     /// Round trips this queue made (both connections); below the commands' count when steps shared them.
     public var roundTrips: Int { redis.roundTrips + blockingRedis.roundTrips }
+
+    /// Connections that broke with commands on them (both connections): each may have lost replies.
+    public var brokenConnections: Int { redis.brokenConnections + blockingRedis.brokenConnections }
 }

@@ -63,6 +63,8 @@ public struct QueueKeys: Sendable, Equatable {
     public var rate: String { base + "rate" }
     /// STRING: how far late calls have pushed the limiter's schedule back, in all (µs).
     public var ratePushed: String { base + "rate:pushed" }
+    /// HASH: the fleet's rate after rate-limit answers (``RateAdaptation``) and the schedule's generation.
+    public var rateState: String { base + "rate:state" }
     /// STRING per image SHA-256 and question asked: a recognition to reuse for identical bytes.
     public func image(_ key: String) -> String { base + "image:" + key }
     /// A key no script writes: stands in for an optional key a step does not use.

@@ -49,6 +49,7 @@ public final class RedisClient: Sendable {
     private struct Counts {
         var commands: [String: Int] = [:]
         var roundTrips = 0
+        var brokenConnections = 0
     }
 
     /// Commands sent so far, by command name or script name: how tests check that a job costs
@@ -57,6 +58,10 @@ public final class RedisClient: Sendable {
 
     /// Writes to Redis so far, each carrying one or more commands.
     public var roundTrips: Int { counts.withLockedValue { $0.roundTrips } }
+
+    /// Connections that broke with commands on them so far: each may have lost replies of
+    /// commands that did run (a take whose job is now in a list with no one holding it).
+    public var brokenConnections: Int { counts.withLockedValue { $0.brokenConnections } }
 
     /// - Parameter readTimeoutSeconds: how long one reply may take; longer than any blocking command's timeout.
     public init(configuration: RedisConfiguration, readTimeoutSeconds: Double? = nil) {
@@ -128,9 +133,12 @@ public final class RedisClient: Sendable {
             let batch = outbox.withLockedValue { $0.nextBatch(maxBytes: Self.maxBatchBytes) }
             if batch.isEmpty { return }
             counts.withLockedValue { $0.roundTrips += 1 }
+            var broke = false
             connection.pipeline(batch.map(\.command)) { index, reply in
+                if case .failure(.connection) = reply { broke = true }
                 batch[index].reply.resume(with: reply.mapError { $0 as Error })
             }
+            if broke { counts.withLockedValue { $0.brokenConnections += 1 } }
         }
     }
 

@@ -42,13 +42,6 @@ public enum RedisError: Error, Sendable, CustomStringConvertible {
         return false
     }
 
-    /// True when replies may have been lost with this error: a broken connection, or a failover
-    /// (what the old master acknowledged may not be on the new one).
-    public var mayHaveLostReplies: Bool {
-        if case .connection = self { return true }
-        return needsReconnect
-    }
-
     /// What `/readyz` says while this error lasts.
     public var readinessReason: String {
         switch self {

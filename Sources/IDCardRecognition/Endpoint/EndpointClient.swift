@@ -104,10 +104,12 @@ public final class EndpointClient: Sendable {
         head.headers.replaceOrAdd(name: "Host", value: hostHeader)
         head.headers.replaceOrAdd(name: "Content-Length", value: String(length))
         // A server closes an idle keep-alive connection when it likes, and a request can be on
-        // its way as it does (a starved event loop sees the close late). The request goes again on
-        // a new connection when a reused one closed before the request was written whole: a server
-        // acts on no request it did not get whole. Never once it was: the server may have done, and
-        // billed, the work; that failure goes to the caller as ``DeliveredWithoutAnswer``.
+        // its way as it does (a starved event loop sees the close late, even on a new connection).
+        // The request goes again on a new connection when one closed before the request was
+        // written whole (at most twice): a server acts on no request it did not get whole. Never
+        // once it was: the server may have done, and billed, the work; that failure goes to the
+        // caller as ``DeliveredWithoutAnswer``.
+        var resends = 0
         while true {
             let (connection, isNew) = try await connection(deadline: deadline)
             do {
@@ -115,12 +117,17 @@ public final class EndpointClient: Sendable {
                 if answer.reusable { checkIn(connection) }
                 return Answer(status: answer.status, body: answer.body)
             } catch let notSent as ExchangeHandler.NotSent {
-                if isNew { throw notSent.cause ?? EndpointError.closedBeforeAnswer }
+                // Closed before a byte went out: once more, unless it closed for an error (a TLS
+                // handshake failing says what to fix) or twice already.
+                if let cause = notSent.cause, isNew { throw cause }
+                if resends == 2 { throw notSent.cause ?? EndpointError.closedBeforeAnswer }
+                resends += 1
             } catch let failed as ExchangeHandler.Failed {
                 if failed.cause is CancellationError { throw CancellationError() }
                 if failed.requestWritten { throw DeliveredWithoutAnswer(cause: failed.cause) }
-                let ownDecision = failed.cause is CancellationError || failed.cause as? EndpointError == .deadlineExceeded
-                if isNew || failed.answered || ownDecision { throw failed.cause }
+                let closed = failed.cause as? EndpointError == .closedBeforeAnswer
+                if !closed || failed.answered || resends == 2 { throw failed.cause }
+                resends += 1
             }
         }
     }

@@ -1,0 +1,37 @@
+/// Tells a step of Redis's clock (an NTP correction, a VM restored from a snapshot, a failover to
+/// a host whose clock is off) from time passing, by pairing its readings with this process's
+/// monotonic clock.
+///
+/// Redis read its clock somewhere between the command's sending and its reply, so each reading
+/// places Redis's clock within an interval of this process's; a step is two readings whose
+/// intervals lie more than the tolerance apart. A slow reply (a loaded machine) widens the
+/// interval instead of faking a step.
+public struct RedisClockWatch: Sendable {
+    /// Redis's clock minus this process's monotonic clock (µs), as bounded by the last reading.
+    private var offset: ClosedRange<Int64>?
+
+    public init() {}
+
+    /// Takes a reading of Redis's clock (`redisMicroseconds`, µs since the Unix epoch) made by a
+    /// command sent at `sentAt` and answered at `answeredAt`.
+    /// - Returns: how far Redis's clock stepped since the last reading (µs), when it did by more than `tolerance`.
+    public mutating func observe(
+        redisMicroseconds: Int64, sentAt: ContinuousClock.Instant, answeredAt: ContinuousClock.Instant, tolerance: Duration
+    ) -> Int64? {
+        let reading = (redisMicroseconds - Timestamp.monotonicMicroseconds(answeredAt))...(redisMicroseconds - Timestamp.monotonicMicroseconds(sentAt))
+        defer { offset = reading }
+        guard let offset else { return nil }
+        let slack = Int64(tolerance / .microseconds(1))
+        if reading.lowerBound > offset.upperBound + slack { return reading.lowerBound - offset.upperBound }
+        if reading.upperBound < offset.lowerBound - slack { return reading.upperBound - offset.lowerBound }
+        return nil
+    }
+
+    /// Where Redis's clock should be at `instant` (µs since the Unix epoch); `nil` before any reading.
+    public func expectedRedisMicroseconds(at instant: ContinuousClock.Instant = .now) -> Int64? {
+        offset.map { $0.upperBound + Timestamp.monotonicMicroseconds(instant) }
+    }
+
+    /// Forgets the readings: the next one starts afresh.
+    public mutating func reset() { offset = nil }
+}
