@@ -7,25 +7,30 @@ public final class RedisServer: Sendable {
     public let directory: URL
     private let process: Process
     private let extraArguments: [String]
+    private let environment: [String: String]
 
     public var url: String { "redis://127.0.0.1:\(port)/0" }
     public var configuration: RedisConfiguration { RedisConfiguration(host: "127.0.0.1", port: port) }
 
     /// Starts a server and waits until it answers PING.
-    /// - Parameter arguments: extra `redis-server` arguments, e.g. `["--appendonly", "yes"]`.
-    public init(arguments: [String] = [], port: Int? = nil, directory: URL? = nil) throws {
+    /// - Parameters:
+    ///   - arguments: extra `redis-server` arguments, e.g. `["--appendonly", "yes"]`.
+    ///   - environment: added to the server's, e.g. ``ClockShift/environment`` to step its clock.
+    public init(arguments: [String] = [], port: Int? = nil, directory: URL? = nil, environment: [String: String] = [:]) throws {
         self.port = try port ?? FreePort.pick()
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("idocr-test-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         extraArguments = arguments
-        process = try Self.launch(port: self.port, directory: self.directory, arguments: arguments)
+        self.environment = environment
+        process = try Self.launch(port: self.port, directory: self.directory, arguments: arguments, environment: environment)
         try Self.waitUntilReady(port: self.port)
     }
 
-    private static func launch(port: Int, directory: URL, arguments: [String]) throws -> Process {
+    private static func launch(port: Int, directory: URL, arguments: [String], environment: [String: String]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
         process.currentDirectoryURL = directory
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--dir", directory.path, "--daemonize", "no",
                              "--logfile", directory.appendingPathComponent("redis.log").path] + arguments
         try process.run()
@@ -87,7 +92,7 @@ public final class RedisServer: Sendable {
 
     /// Starts a new server on the same port and directory (after ``kill()``), keeping AOF data.
     public func restart() throws -> RedisServer {
-        try RedisServer(arguments: extraArguments, port: port, directory: directory)
+        try RedisServer(arguments: extraArguments, port: port, directory: directory, environment: environment)
     }
 
     deinit {

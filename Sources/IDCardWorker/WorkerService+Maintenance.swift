@@ -63,7 +63,7 @@ extension WorkerService {
             case .clockStepped:
                 // Its reading of Redis's clock is behind it: start afresh, and hold off a timeout.
                 self.membership.withLockedValue { $0.redisClock.reset() }
-                self.health.disturbed()
+                self.noteClockStep()
                 self.logger.warning("Redis's clock is not where this worker expected it (it stepped); not reaping for a heartbeat timeout")
             case .fenced:
                 self.noteFenced(registration)
@@ -118,7 +118,12 @@ extension WorkerService {
         // clock that has since stepped back.
         let longestDelay = Duration.milliseconds(Int64(max(configuration.retryCap, configuration.rateCoolDown) * 1000)) + .seconds(60)
         await every(Self.promoteInterval) {
-            while try await self.queue.promoteDueRetries(longestDelay: longestDelay) > 0 {}
+            let all = self.retriesDueNow.withLockedValue { $0 }
+            while try await self.queue.promoteDueRetries(longestDelay: all ? .zero : longestDelay) > 0 {}
+            if all {
+                self.retriesDueNow.withLockedValue { $0 = false }
+                self.logger.warning("Redis's clock stepped: every retry waiting was made due now")
+            }
         }
     }
 

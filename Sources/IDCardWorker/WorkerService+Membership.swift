@@ -70,8 +70,16 @@ extension WorkerService {
             $0.redisClock.observe(redisMicroseconds: redisMilliseconds * 1000, sentAt: sentAt, answeredAt: .now, tolerance: heartbeatInterval)
         }
         guard let step else { return }
-        health.disturbed()
+        noteClockStep()
         logger.warning("Redis's clock stepped; not reaping other workers for a heartbeat timeout", metadata: ["stepMs": "\(step / 1000)"])
+    }
+
+    /// After a step of Redis's clock: the reaper holds off for a heartbeat timeout (every
+    /// heartbeat's age is wrong until all workers beat again), and the retries waiting are moved
+    /// to pending (their due times were set by the clock from before).
+    func noteClockStep() {
+        health.disturbed()
+        retriesDueNow.withLockedValue { $0 = true }
     }
 
     /// Where Redis's clock should be now, by this process's monotonic clock; `nil` before any reading.

@@ -33,6 +33,9 @@ public final class WorkerService: Service, Sendable {
     let rateGate: RateGate?
     /// No job is taken before this: the fleet's next rate slots are all handed out (``RateGate/Reservation/later(_:)``).
     let takingHeldUntil = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
+    /// Redis's clock stepped: every retry waiting in `delayed` is due now (its due time was set by
+    /// the clock from before the step; one set behind would stall it for the step's length).
+    let retriesDueNow = NIOLockedValueBox(false)
     /// Finished when the worker is asked to stop, so a job loop waiting for a free slot wakes up.
     private let stopSignal = AsyncStream<Never>.makeStream()
 

@@ -1,0 +1,77 @@
+import Foundation
+@testable import IDCardQueue
+import IDCardTestSupport
+import IDCardWorker
+import Testing
+
+/// Redis's wall clock stepping (an NTP correction, a VM restored from a snapshot, a failover to a
+/// host whose clock is off) while workers run: heartbeats, retries and rate slots all use it.
+@Suite("Redis's clock steps")
+struct ClockStepTests {
+    static func withSteppingRedis<T>(_ body: (RedisServer, ClockShift) async throws -> T) async throws -> T {
+        let clock = try ClockShift()
+        let redis = try RedisServer(environment: try clock.environment)
+        let outcome = await Result { try await body(redis, clock) }
+        await redis.stop()
+        return try outcome.get()
+    }
+
+    @Test("a step forward past the heartbeat timeout makes no worker reap another: nothing is paid twice")
+    func forward() async throws {
+        try await Self.withSteppingRedis { redis, clock in
+            var fakeConfiguration = ShowAPIFake.Configuration()
+            fakeConfiguration.latency = .milliseconds(400)
+            let fake = ShowAPIFake(configuration: fakeConfiguration)
+            try await fake.serve { url in
+                var first = Harness.configuration(redis: redis, queue: Harness.uniqueQueue(), fakeURL: url)
+                first.concurrency = 4
+                var second = first
+                second.workerID = first.workerID + "-b"
+                let (a, b) = (first, second)
+                let producer = try Harness.openQueue(first)
+                let jobs = 60
+                try await producer.enqueue((0..<jobs).map { Harness.job(id: "fwd-\($0)") })
+                try await Harness.withWorker(a) { _ in
+                    try await Harness.withWorker(b) { _ in
+                        try await Harness.eventually("both workers busy") { try await producer.stats().processing >= 6 }
+                        let epochs = try await producer.redis.send("HGETALL", .string(producer.keys.epochs))
+                        try clock.shift(by: .seconds(60))
+                        try await Harness.eventually("every job done", timeout: 40) { try await producer.stats().succeeded == jobs }
+                        // Neither was reaped: both still hold the registrations they started with.
+                        #expect(try await producer.redis.send("HGETALL", .string(producer.keys.epochs)) == epochs)
+                    }
+                }
+                #expect(fake.stats.billed == jobs && fake.stats.duplicateBilled == 0)
+                await producer.shutdown()
+            }
+        }
+    }
+
+    /// 10 minutes is more than any retry waits, and is seen as such; 30 s is not, and is caught
+    /// by the heartbeats' readings of Redis's clock.
+    @Test("a step back stalls neither retries nor rate slots for its length", arguments: [Duration.seconds(-600), .seconds(-30)])
+    func backward(step: Duration) async throws {
+        try await Self.withSteppingRedis { redis, clock in
+            try await ShowAPIFake().serve { url in
+                var configuration = Harness.configuration(redis: redis, queue: Harness.uniqueQueue(), fakeURL: url)
+                configuration.rateLimit = 20
+                configuration.retryBase = 0.5
+                configuration.retryCap = 0.5
+                let producer = try Harness.openQueue(configuration)
+                try await Harness.withWorker(configuration) { _ in
+                    // Rate slots booked and a retry scheduled by the clock from before the step.
+                    try await producer.enqueue((0..<10).map { Harness.job(id: "before-\($0)") })
+                    try await producer.enqueue(Harness.job(id: "retried", script: [.serverError]))
+                    try await Harness.eventually("the retry waits in delayed") { try await producer.stats().delayed == 1 }
+                    try clock.shift(by: step)
+                    try await producer.enqueue((0..<10).map { Harness.job(id: "after-\($0)") })
+                    let stepped = ContinuousClock.now
+                    try await Harness.eventually("every job done", timeout: 45) { try await producer.stats().succeeded == 21 }
+                    #expect(ContinuousClock.now - stepped < .seconds(15))
+                }
+                #expect(try await producer.result(id: "retried")?.attempts == 2)
+                await producer.shutdown()
+            }
+        }
+    }
+}
