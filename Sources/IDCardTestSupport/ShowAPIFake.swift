@@ -36,7 +36,10 @@ public final class ShowAPIFake: Sendable {
     /// What the fake saw. `billed` counts answers a real plan would charge for.
     public struct Stats: Sendable, Codable, Equatable {
         public var calls = 0
+        /// Decided at a call's arrival, before its answer's latency.
         public var billed = 0
+        /// Answers sent back so far (after their latency).
+        public var answered = 0
         public var rejectedForRate = 0
         public var wrongAppKey = 0
         /// Images answered with a billed answer more than once: calls paid twice.
@@ -213,6 +216,7 @@ public final class ShowAPIFake: Sendable {
             }
         }
         if decision.latency > .zero { try await Task.sleep(for: decision.latency) }
+        state.withLockedValue { $0.stats.answered += 1 }
         switch decision.answer {
         case .json(let status, let text):
             return Response(status: status, headers: [.contentType: "application/json;charset=UTF-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
