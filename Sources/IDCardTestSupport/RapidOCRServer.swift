@@ -37,7 +37,7 @@ public final class RapidOCRServer: Sendable {
         }
         let port = try FreePort.pick()
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("idocr-rapidocr-\(port).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = executable
         process.arguments = ["-ip", "127.0.0.1", "-p", "\(port)"]

@@ -7,11 +7,17 @@ import IDCardRecognition
 /// Every field has an environment variable (documented in the README) and a CLI flag.
 /// Fields marked *extension* are not in the contract; their defaults keep the contract's behaviour.
 public struct WorkerConfiguration: Sendable {
-    /// `IDOCR_REDIS_URL`: `redis://[user:password@]host:port/db`.
+    /// `IDOCR_REDIS_URL`: `redis://[user:password@]host:port/db`, or *extension*
+    /// `redis+sentinel://[user:password@]host1:26379,host2:26379/mymaster/db`.
     public var redisURL = "redis://127.0.0.1:6379/0"
     /// *Extension*: the contents of the file `IDOCR_REDIS_PASSWORD_FILE` names (a mounted Secret),
     /// so the password need not sit in the URL; it replaces any password there.
     public var redisPassword: String?
+    /// *Extension* `IDOCR_SENTINEL_USERNAME`: the Sentinels' own ACL user, for a `redis+sentinel://` URL.
+    public var sentinelUsername: String?
+    /// *Extension* `IDOCR_SENTINEL_PASSWORD`, or the contents of `IDOCR_SENTINEL_PASSWORD_FILE`: the
+    /// Sentinels' own password (`requirepass` in `sentinel.conf`), apart from the master's.
+    public var sentinelPassword: String?
     /// `IDOCR_KEY_PREFIX`: `P` of the keys.
     public var keyPrefix = "idocr"
     /// `IDOCR_QUEUE`: `Q` of the keys.
@@ -78,6 +84,9 @@ public struct WorkerConfiguration: Sendable {
         showAPIURL = reader.string("SHOWAPI_URL") ?? showAPIURL
         showAPICAFile = reader.string("SHOWAPI_CA_FILE")
         redisPassword = try Self.secret(fromFileIn: "IDOCR_REDIS_PASSWORD_FILE", reader)
+        sentinelUsername = reader.string("IDOCR_SENTINEL_USERNAME")
+        sentinelPassword = reader.string("IDOCR_SENTINEL_PASSWORD")
+        if sentinelPassword == nil { sentinelPassword = try Self.secret(fromFileIn: "IDOCR_SENTINEL_PASSWORD_FILE", reader) }
         showAPIAppKey = reader.string("SHOWAPI_APP_KEY")
         if showAPIAppKey == nil { showAPIAppKey = try Self.secret(fromFileIn: "SHOWAPI_APP_KEY_FILE", reader) }
         rapidOCRURL = reader.string("RAPIDOCR_URL") ?? rapidOCRURL
@@ -130,7 +139,7 @@ public struct WorkerConfiguration: Sendable {
     /// ACL user `worker` (without it, a lone name before `@` is a password, as before).
     public func redisConfiguration() throws(ConfigurationError) -> RedisConfiguration {
         do {
-            return try RedisConfiguration(url: redisURL, password: redisPassword)
+            return try RedisConfiguration(url: redisURL, password: redisPassword, sentinelUsername: sentinelUsername, sentinelPassword: sentinelPassword)
         } catch {
             throw ConfigurationError("IDOCR_REDIS_URL: \(error)")
         }

@@ -249,6 +249,7 @@ extension WorkerService {
             resultTTLSeconds: configuration.resultTTL
         )
         guard let ending = await end(completion, run) else { return nil }
+        if ending.step != .fenced && !ending.idConflict, let result = completion.result { rememberSuccess(id: job.id, result: result) }
         if ending.idConflict {
             // Someone else's image succeeded under this id while this one was read: theirs stays.
             return await failForGood(run, error: Self.idConflict, attempts: attempt, provider: recognition.provider)

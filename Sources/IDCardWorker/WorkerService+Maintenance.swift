@@ -89,6 +89,9 @@ extension WorkerService {
             let losses = queue.brokenConnections
             if losses > handledLosses, let registration = currentRegistration {
                 do {
+                    // First the results the old connection's server may have lost, so the jobs
+                    // that come back from them are deduplicated, not paid for again.
+                    try await restoreRecentSuccesses()
                     try await giveBackLostTakes(registration)
                     handledLosses = losses
                 } catch {

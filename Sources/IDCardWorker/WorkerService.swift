@@ -29,6 +29,8 @@ public final class WorkerService: Service, Sendable {
     let membership = NIOLockedValueBox(Membership())
     /// Jobs the recognizer refused in a way that may be theirs or the account's (`WorkerService+Suspects`).
     let suspects = NIOLockedValueBox(Suspects())
+    /// Successes stored in the last seconds, to write again after a failover (`WorkerService+RecentSuccesses`).
+    let recentSuccesses = NIOLockedValueBox(RecentSuccesses())
     /// The fleet's rate limit, when there is one.
     let rateGate: RateGate?
     /// No job is taken before this: the fleet's next rate slots are all handed out (``RateGate/Reservation/later(_:)``).

@@ -153,6 +153,13 @@ extension JobQueue {
         }
     }
 
+    /// Writes `result` (a success) under `id` unless a success is stored there: for results the
+    /// previous master may have taken without passing them on. Returns true when it was missing.
+    @discardableResult
+    public func restoreSuccess(id: String, result: Data, resultTTLSeconds: Int) async throws -> Bool {
+        try await redis.run(QueueScripts.restoreSuccess, keys: [keys.result(id)], arguments: [.data(result), .int(resultTTLSeconds)]).int == 1
+    }
+
     /// Stores the failed result of an element refused at the take (whose id its first bytes
     /// gave), and pushes it onto its `replyTo`. A stored success stays.
     public func answerRefused(id: String, replyTo: String?, result: Data, resultTTLSeconds: Int) async throws {

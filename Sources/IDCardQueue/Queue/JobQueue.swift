@@ -11,6 +11,8 @@ public final class JobQueue: Sendable {
     let redis: RedisClient
     /// Blocking pops get their own connection, so they never delay other commands.
     let blockingRedis: RedisClient
+    /// With Sentinel: moves both connections to a new master as soon as it is announced.
+    private let sentinelWatch: SentinelWatch?
 
     public init(redis configuration: RedisConfiguration, keys: QueueKeys = QueueKeys(), blockingTimeoutSeconds: Double = 1) {
         self.keys = keys
@@ -18,6 +20,12 @@ public final class JobQueue: Sendable {
         self.redis = RedisClient(configuration: configuration)
         self.blockingRedis = RedisClient(configuration: configuration, readTimeoutSeconds: blockingReadTimeout)
         self.replyDeadline = .milliseconds(Int64(blockingReadTimeout * 1000))
+        self.sentinelWatch = configuration.sentinel.map { [redis, blockingRedis] sentinel in
+            SentinelWatch(sentinel: sentinel, timeoutSeconds: configuration.timeoutSeconds) {
+                redis.reconnectSoon()
+                blockingRedis.reconnectSoon()
+            }
+        }
     }
 
     /// The longest a reply may take before its command counts as failed (the blocking take's).
@@ -26,6 +34,7 @@ public final class JobQueue: Sendable {
 
     /// Closes connections and stops the Redis threads.
     public func shutdown() async {
+        await sentinelWatch?.shutdown()
         await redis.shutdown()
         await blockingRedis.shutdown()
     }

@@ -59,8 +59,9 @@ public final class RedisClient: Sendable {
     /// Writes to Redis so far, each carrying one or more commands.
     public var roundTrips: Int { counts.withLockedValue { $0.roundTrips } }
 
-    /// Connections that broke with commands on them so far: each may have lost replies of
-    /// commands that did run (a take whose job is now in a list with no one holding it).
+    /// Connections that broke with commands on them so far, or were left for a new master: each
+    /// may have lost replies of commands that did run, or left writes behind on the old master (a
+    /// take whose job is now in a list with no one holding it).
     public var brokenConnections: Int { counts.withLockedValue { $0.brokenConnections } }
 
     /// - Parameter readTimeoutSeconds: how long one reply may take; longer than any blocking command's timeout.
@@ -69,6 +70,14 @@ public final class RedisClient: Sendable {
         self.connection = RedisConnection(configuration: configuration, readTimeoutSeconds: readTimeoutSeconds ?? configuration.timeoutSeconds)
         self.threadPool = NIOThreadPool(numberOfThreads: 1)
         threadPool.start()
+    }
+
+    /// Has the next command start on a new connection: the master moved (`READONLY`, Sentinel's
+    /// `+switch-master`). Counted as a broken connection: for a moment two servers took writes,
+    /// and what this client did on the old one may not be on the new one.
+    public func reconnectSoon() {
+        counts.withLockedValue { $0.brokenConnections += 1 }
+        connection.dropSoon()
     }
 
     /// Stops the thread and closes the connection. Commands sent afterwards fail with ``RedisError/closed``.
@@ -100,7 +109,7 @@ public final class RedisClient: Sendable {
         }
         if case .error(let message) = reply {
             let error = RedisError.server(message)
-            if error.needsReconnect { connection.dropSoon() }
+            if error.needsReconnect { reconnectSoon() }
             throw error
         }
         return reply

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Where Redis is and how to log in, parsed from `redis://[user:password@]host:port/db`.
+/// Where Redis is and how to log in: `redis://[user:password@]host:port/db`, or the master a set of
+/// Sentinels names, `redis+sentinel://[user:password@]host1:26379,host2:26379/mymaster/db`.
 public struct RedisConfiguration: Sendable, Equatable {
     public var host: String
     public var port: Int
@@ -9,10 +10,43 @@ public struct RedisConfiguration: Sendable, Equatable {
     public var password: String?
     /// Seconds to wait for a connection or a non-blocking reply before calling Redis unreachable.
     public var timeoutSeconds: Double
+    /// *Extension*: Sentinels to ask where the master is; `host` and `port` are then not used.
+    public var sentinel: Sentinel?
+
+    /// Redis Sentinel: every connection asks a Sentinel where the named master is and checks with
+    /// `ROLE` that it is one, so a connection lost, a `READONLY` answer (a demoted master) or a
+    /// `+switch-master` announcement leads to the new master.
+    public struct Sentinel: Sendable, Equatable {
+        public var nodes: [Node]
+        /// The name the Sentinels monitor the master under.
+        public var masterName: String
+        /// The Sentinels' own credentials (`requirepass` / ACL in `sentinel.conf`), apart from the master's.
+        public var username: String?
+        public var password: String?
+
+        public struct Node: Sendable, Equatable, CustomStringConvertible {
+            public var host: String
+            public var port: Int
+
+            public init(host: String, port: Int = 26379) {
+                self.host = host
+                self.port = port
+            }
+
+            public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+        }
+
+        public init(nodes: [Node], masterName: String, username: String? = nil, password: String? = nil) {
+            self.nodes = nodes
+            self.masterName = masterName
+            self.username = username
+            self.password = password
+        }
+    }
 
     public init(
         host: String = "127.0.0.1", port: Int = 6379, database: Int = 0,
-        username: String? = nil, password: String? = nil, timeoutSeconds: Double = 5
+        username: String? = nil, password: String? = nil, timeoutSeconds: Double = 5, sentinel: Sentinel? = nil
     ) {
         self.host = host
         self.port = port
@@ -20,16 +54,21 @@ public struct RedisConfiguration: Sendable, Equatable {
         self.username = username
         self.password = password
         self.timeoutSeconds = timeoutSeconds
+        self.sentinel = sentinel
     }
 
-    /// Parses a `redis://` URL. Percent-escapes in the user and password are decoded.
-    /// - Parameter password: a password given apart from the URL (a secret file); it replaces the
-    ///   URL's, and a lone name before `@` (`redis://worker@host`) is then the user, not a password.
-    public init(url: String, password separatePassword: String? = nil) throws(RedisError) {
-        guard url.hasPrefix("redis://") else {
-            throw .connection("IDOCR_REDIS_URL must start with redis:// (TLS is not built into hiredis 0.14; use a tunnel)")
+    /// Parses a `redis://` or `redis+sentinel://` URL. Percent-escapes in the user and password are decoded.
+    /// - Parameters:
+    ///   - password: a password given apart from the URL (a secret file); it replaces the URL's, and
+    ///     a lone name before `@` (`redis://worker@host`) is then the user, not a password.
+    ///   - sentinelUsername: the Sentinels' own user, for `redis+sentinel://`.
+    ///   - sentinelPassword: the Sentinels' own password, for `redis+sentinel://`.
+    public init(url: String, password separatePassword: String? = nil, sentinelUsername: String? = nil, sentinelPassword: String? = nil) throws(RedisError) {
+        let isSentinel = url.hasPrefix("redis+sentinel://")
+        guard url.hasPrefix("redis://") || isSentinel else {
+            throw .connection("IDOCR_REDIS_URL must start with redis:// or redis+sentinel:// (TLS is not built into hiredis 0.14; use a tunnel)")
         }
-        var rest = Substring(url.dropFirst("redis://".count))
+        var rest = Substring(url.drop { $0 != "/" }.dropFirst(2))
         self.init()
         if let at = rest.lastIndex(of: "@") {
             let credentials = rest[..<at]
@@ -44,15 +83,38 @@ public struct RedisConfiguration: Sendable, Equatable {
             }
         }
         if let separatePassword { password = separatePassword }
-        var hostPort = rest
-        if let slash = rest.firstIndex(of: "/") {
-            hostPort = rest[..<slash]
-            let db = rest[rest.index(after: slash)...]
-            if !db.isEmpty {
-                guard let number = Int(db), number >= 0 else { throw .connection("database in IDOCR_REDIS_URL is not a number") }
-                database = number
+        let path = rest.firstIndex(of: "/").map { rest[rest.index(after: $0)...] } ?? ""
+        let authority = rest.firstIndex(of: "/").map { rest[..<$0] } ?? rest
+        var databaseText = path
+        if isSentinel {
+            let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+            guard let name = parts.first, !name.isEmpty else {
+                throw .connection("IDOCR_REDIS_URL: redis+sentinel:// needs the master's name after the hosts (/mymaster/0)")
             }
+            databaseText = parts.count > 1 ? parts[1] : ""
+            let nodes = try authority.split(separator: ",").map { text throws(RedisError) in
+                let (host, port) = try Self.hostAndPort(text, defaultPort: 26379)
+                return Sentinel.Node(host: host ?? "127.0.0.1", port: port)
+            }
+            guard !nodes.isEmpty else { throw .connection("IDOCR_REDIS_URL: redis+sentinel:// needs at least one Sentinel host") }
+            sentinel = Sentinel(
+                nodes: nodes, masterName: String(name).removingPercentEncodingOrSelf, username: sentinelUsername, password: sentinelPassword
+            )
+        } else {
+            let (name, number) = try Self.hostAndPort(authority, defaultPort: 6379)
+            if let name { host = name }
+            port = number
         }
+        if !databaseText.isEmpty {
+            guard let number = Int(databaseText), number >= 0 else { throw .connection("database in IDOCR_REDIS_URL is not a number") }
+            database = number
+        }
+    }
+
+    /// `host`, `host:port`, `[v6]` or `[v6]:port`; `nil` host when empty.
+    private static func hostAndPort(_ text: Substring, defaultPort: Int) throws(RedisError) -> (String?, Int) {
+        var hostPort = text
+        var port = defaultPort
         if let colon = hostPort.lastIndex(of: ":"), !hostPort.hasSuffix("]") {
             guard let number = Int(hostPort[hostPort.index(after: colon)...]), (1...65535).contains(number) else {
                 throw .connection("port in IDOCR_REDIS_URL is not a number")
@@ -61,7 +123,13 @@ public struct RedisConfiguration: Sendable, Equatable {
             hostPort = hostPort[..<colon]
         }
         let name = hostPort.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        if !name.isEmpty { host = String(name) }
+        return (name.isEmpty ? nil : name, port)
+    }
+
+    /// What a connection's errors name: the server, or the Sentinels' master (never a password).
+    var endpointDescription: String {
+        if let sentinel { return "master \(sentinel.masterName) of Sentinels \(sentinel.nodes.map(\.description).joined(separator: ","))" }
+        return "\(host):\(port)"
     }
 }
 

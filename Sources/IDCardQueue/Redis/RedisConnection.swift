@@ -54,6 +54,47 @@ final class RedisConnection: @unchecked Sendable {
         }
     }
 
+    /// Subscribes to `channels` and hands each message's channel and text to `message`, until
+    /// `shouldStop` says so (asked at least every read timeout) or the connection fails (thrown).
+    /// Blocks its thread throughout: for a connection of its own on a thread of its own.
+    func listen(to channels: [String], shouldStop: () -> Bool, message: (String, String) -> Void) throws(RedisError) {
+        let outcome = lock.withLock { () -> Result<Void, RedisError> in
+            defer { dropContext() }
+            do throws(RedisError) {
+                try listening(to: channels, shouldStop: shouldStop, message: message)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try outcome.get()
+    }
+
+    private func listening(to channels: [String], shouldStop: () -> Bool, message: (String, String) -> Void) throws(RedisError) {
+        let context = try connectedContext()
+        let status = Self.withArgv(["SUBSCRIBE"] + channels.map { .string($0) }) { argc, argv, lengths in
+            redisAppendCommandArgv(context, argc, argv, lengths)
+        }
+        if status != REDIS_OK { throw .connection(Self.errorString(context)) }
+        while !shouldStop() {
+            var raw: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
+                // Nothing within the read timeout: hiredis marks the context failed, though
+                // nothing was half read; clear it and wait again.
+                if context.pointee.err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    context.pointee.err = 0
+                    continue
+                }
+                throw .connection(Self.errorString(context))
+            }
+            let value = Self.value(of: raw.assumingMemoryBound(to: redisReply.self))
+            freeReplyObject(raw)
+            if let parts = value.array, parts.count == 3, parts[0].string == "message", let channel = parts[1].string, let text = parts[2].string {
+                message(channel, text)
+            }
+        }
+    }
+
     /// Drops a context that failed, returning its error.
     private func brokenConnection(_ context: UnsafeMutablePointer<redisContext>) -> RedisError {
         let error = RedisError.connection(Self.errorString(context))
@@ -79,39 +120,100 @@ final class RedisConnection: @unchecked Sendable {
 
     private func connectedContext() throws(RedisError) -> UnsafeMutablePointer<redisContext> {
         if let context { return context }
+        let fresh: UnsafeMutablePointer<redisContext>
+        if let sentinel = configuration.sentinel {
+            fresh = try connectToMaster(of: sentinel)
+        } else {
+            fresh = try open(host: configuration.host, port: configuration.port)
+            do {
+                try logIn(fresh)
+            } catch {
+                redisFree(fresh)
+                throw error
+            }
+        }
+        context = fresh
+        return fresh
+    }
+
+    /// A new connection, with this connection's read timeout and TCP keep-alive.
+    private func open(host: String, port: Int) throws(RedisError) -> UnsafeMutablePointer<redisContext> {
         let connectTimeout = Self.timeval(seconds: configuration.timeoutSeconds)
-        guard let fresh = redisConnectWithTimeout(configuration.host, Int32(configuration.port), connectTimeout) else {
+        guard let fresh = redisConnectWithTimeout(host, Int32(port), connectTimeout) else {
             throw .connection("cannot allocate a hiredis context")
         }
         if fresh.pointee.err != 0 {
             let message = Self.errorString(fresh)
             redisFree(fresh)
-            throw .connection("\(configuration.host):\(configuration.port): \(message)")
+            throw .connection("\(host):\(port): \(message)")
         }
         redisSetTimeout(fresh, Self.timeval(seconds: readTimeoutSeconds))
         redisEnableKeepAlive(fresh)
-        context = fresh
-        do {
-            if let password = configuration.password {
-                let auth: [RedisArgument] = configuration.username.map { ["AUTH", .string($0), .string(password)] } ?? ["AUTH", .string(password)]
-                try expectOK(auth, on: fresh)
-            }
-            if configuration.database != 0 {
-                try expectOK(["SELECT", .string(String(configuration.database))], on: fresh)
-            }
-        } catch {
-            dropContext()
-            throw error
-        }
         return fresh
     }
 
-    private func expectOK(_ arguments: [RedisArgument], on context: UnsafeMutablePointer<redisContext>) throws(RedisError) {
+    /// AUTH and SELECT, as the configuration says.
+    private func logIn(_ context: UnsafeMutablePointer<redisContext>) throws(RedisError) {
+        if let password = configuration.password {
+            try expectOK(configuration.username.map { ["AUTH", .string($0), .string(password)] } ?? ["AUTH", .string(password)], on: context)
+        }
+        if configuration.database != 0 {
+            try expectOK(["SELECT", .string(String(configuration.database))], on: context)
+        }
+    }
+
+    /// Asks each Sentinel in turn where the master is, and connects to it. A master that says it is
+    /// none (`ROLE`: a Sentinel that has not yet seen a failover) is passed over for the next Sentinel.
+    private func connectToMaster(of sentinel: RedisConfiguration.Sentinel) throws(RedisError) -> UnsafeMutablePointer<redisContext> {
+        var failures: [String] = []
+        for node in sentinel.nodes {
+            do throws(RedisError) {
+                let (host, port) = try masterAddress(from: node, of: sentinel)
+                let master = try open(host: host, port: port)
+                do throws(RedisError) {
+                    try logIn(master)
+                    // An ACL user without ROLE cannot check; a replica then answers writes with READONLY.
+                    let role = try command(["ROLE"], on: master)
+                    if case .error(let message) = role, !message.hasPrefix("NOPERM") { throw .server(message) }
+                    if let first = role.array?.first?.string, first != "master" {
+                        throw .connection("\(host):\(port), named by \(node), is a \(first), not the master")
+                    }
+                    return master
+                } catch {
+                    redisFree(master)
+                    throw error
+                }
+            } catch {
+                failures.append("\(node): \(error)")
+            }
+        }
+        throw .connection("no Sentinel led to the master \(sentinel.masterName) (\(failures.joined(separator: "; ")))")
+    }
+
+    private func masterAddress(from node: RedisConfiguration.Sentinel.Node, of sentinel: RedisConfiguration.Sentinel) throws(RedisError) -> (String, Int) {
+        let connection = try open(host: node.host, port: node.port)
+        defer { redisFree(connection) }
+        if let password = sentinel.password {
+            try expectOK(sentinel.username.map { ["AUTH", .string($0), .string(password)] } ?? ["AUTH", .string(password)], on: connection)
+        }
+        let reply = try command(["SENTINEL", "get-master-addr-by-name", .string(sentinel.masterName)], on: connection)
+        if case .error(let message) = reply { throw .server("SENTINEL get-master-addr-by-name: \(message)") }
+        guard let parts = reply.array, parts.count == 2, let host = parts[0].string, let port = parts[1].int else {
+            throw .connection("it does not know a master named \(sentinel.masterName)")
+        }
+        return (host, port)
+    }
+
+    private func command(_ arguments: [RedisArgument], on context: UnsafeMutablePointer<redisContext>) throws(RedisError) -> RedisValue {
         guard let raw = Self.withArgv(arguments, { redisCommandArgv(context, $0, $1, $2) }) else {
             throw .connection(Self.errorString(context))
         }
         defer { freeReplyObject(raw) }
-        if case .error(let message) = Self.value(of: raw.assumingMemoryBound(to: redisReply.self)) {
+        return Self.value(of: raw.assumingMemoryBound(to: redisReply.self))
+    }
+
+    private func expectOK(_ arguments: [RedisArgument], on context: UnsafeMutablePointer<redisContext>) throws(RedisError) {
+        if case .error(let message) = try command(arguments, on: context) {
             // Never echo the command: it carries the password.
             throw .server("\(arguments.first?.description ?? "command") failed: \(message)")
         }

@@ -5,11 +5,17 @@ import IDCardWorker
 
 /// Where the queue is: flags over `IDOCR_REDIS_URL`, `IDOCR_KEY_PREFIX`, `IDOCR_QUEUE` over defaults.
 struct QueueOptions: ParsableArguments {
-    @Option(name: .customLong("redis-url"), help: "redis://[user:password@]host:port/db (env IDOCR_REDIS_URL)")
+    @Option(
+        name: .customLong("redis-url"),
+        help: "redis://[user:password@]host:port/db or redis+sentinel://[user:password@]host:26379,.../master/db (env IDOCR_REDIS_URL)"
+    )
     var redisURL: String?
 
     @Option(name: .customLong("redis-password-file"), help: "File holding the Redis password; replaces one in the URL (env IDOCR_REDIS_PASSWORD_FILE)")
     var redisPasswordFile: String?
+
+    @Option(name: .customLong("sentinel-password-file"), help: "File holding the Sentinels' own password (env IDOCR_SENTINEL_PASSWORD_FILE)")
+    var sentinelPasswordFile: String?
 
     @Option(name: .customLong("key-prefix"), help: "Key prefix P (env IDOCR_KEY_PREFIX, default idocr)")
     var keyPrefix: String?
@@ -29,6 +35,9 @@ struct QueueOptions: ParsableArguments {
         if let redisURL { configuration.redisURL = redisURL }
         if let redisPasswordFile {
             configuration.redisPassword = try WorkerConfiguration.secret(fromFile: redisPasswordFile, for: "--redis-password-file")
+        }
+        if let sentinelPasswordFile {
+            configuration.sentinelPassword = try WorkerConfiguration.secret(fromFile: sentinelPasswordFile, for: "--sentinel-password-file")
         }
         if let keyPrefix { configuration.keyPrefix = keyPrefix }
         if let queue { configuration.queue = queue }

@@ -108,6 +108,19 @@ extension QueueScripts {
         return removed
         """)
 
+    /// Writes a success again after the worker moved to a new master: one the old master took and
+    /// may not have passed on. Never over a stored success. Returns 1 when it was missing.
+    static let restoreSuccess = RedisScript(name: "restoreSuccess", source: """
+        -- KEYS: result   ARGV: result, ttl s
+        local existing = redis.call('GET', KEYS[1])
+        if existing then
+          local ok, decoded = pcall(cjson.decode, existing)
+          if ok and type(decoded) == 'table' and decoded.status == 'succeeded' then return 0 end
+        end
+        redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+        return 1
+        """)
+
     /// The failed result of a job refused at the take for its size (its id read from its first
     /// bytes), and its reply: a failure never replaces a stored success.
     static let answerRefused = RedisScript(name: "answerRefused", source: """
