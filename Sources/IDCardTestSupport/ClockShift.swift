@@ -6,7 +6,8 @@ import Foundation
 ///
 /// Debian's libfaketime does the same but deadlocks in Debian's redis-server, whose jemalloc
 /// reads the clock while libfaketime is still starting (libfaketime issue #130); this preload
-/// calls the kernel directly and allocates nothing. Built with `cc` on first use.
+/// (`scripts/lib/clockshift.c`) calls the kernel directly and allocates nothing. Built with `cc`
+/// on first use.
 public final class ClockShift: Sendable {
     public let file: URL
 
@@ -33,12 +34,11 @@ public final class ClockShift: Sendable {
     private static let built = Result { () throws -> URL in
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("idocr-clockshift-\(ProcessInfo.processInfo.processIdentifier)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let source = directory.appendingPathComponent("clockshift.c")
         let library = directory.appendingPathComponent("clockshift.so")
-        try Data(ClockShift.source.utf8).write(to: source)
         let compiler = Process()
         compiler.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
         compiler.arguments = ["-shared", "-fPIC", "-O2", "-o", library.path, source.path]
+        guard FileManager.default.fileExists(atPath: source.path) else { throw TestSupportError("\(source.path) is missing") }
         try compiler.run()
         compiler.waitUntilExit()
         guard compiler.terminationStatus == 0 else { throw TestSupportError("cc could not build the clock-shift preload") }
@@ -47,61 +47,9 @@ public final class ClockShift: Sendable {
 
     private static func library() throws -> URL { try built.get() }
 
-    private static let source = """
-        #define _GNU_SOURCE
-        #include <fcntl.h>
-        #include <stdlib.h>
-        #include <sys/syscall.h>
-        #include <sys/time.h>
-        #include <time.h>
-        #include <unistd.h>
-
-        /* The shift in microseconds, read from CLOCKSHIFT_FILE at most every 2 ms. */
-        static long long shift_us(void) {
-            static long long cached, checked_ns;
-            struct timespec mono;
-            syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &mono);
-            long long now_ns = (long long)mono.tv_sec * 1000000000LL + mono.tv_nsec;
-            if (now_ns - __atomic_load_n(&checked_ns, __ATOMIC_RELAXED) < 2000000LL) return __atomic_load_n(&cached, __ATOMIC_RELAXED);
-            const char *path = getenv("CLOCKSHIFT_FILE");
-            long long value = 0;
-            if (path) {
-                int fd = (int)syscall(SYS_open, path, O_RDONLY);
-                if (fd >= 0) {
-                    char text[32];
-                    long n = syscall(SYS_read, fd, text, sizeof text - 1);
-                    syscall(SYS_close, fd);
-                    if (n > 0) { text[n] = 0; value = strtoll(text, 0, 10); }
-                }
-            }
-            __atomic_store_n(&cached, value, __ATOMIC_RELAXED);
-            __atomic_store_n(&checked_ns, now_ns, __ATOMIC_RELAXED);
-            return value;
-        }
-
-        int clock_gettime(clockid_t id, struct timespec *ts) {
-            int result = (int)syscall(SYS_clock_gettime, id, ts);
-            if (result == 0 && (id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE)) {
-                long long ns = (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec + shift_us() * 1000LL;
-                ts->tv_sec = ns / 1000000000LL;
-                ts->tv_nsec = ns % 1000000000LL;
-            }
-            return result;
-        }
-
-        int gettimeofday(struct timeval *tv, void *tz) {
-            (void)tz;
-            struct timespec ts;
-            int result = clock_gettime(CLOCK_REALTIME, &ts);
-            if (result == 0 && tv) { tv->tv_sec = ts.tv_sec; tv->tv_usec = ts.tv_nsec / 1000; }
-            return result;
-        }
-
-        time_t time(time_t *out) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            if (out) *out = ts.tv_sec;
-            return ts.tv_sec;
-        }
-        """
+    /// The preload's C source, shared with `scripts/chaos`.
+    private static var source: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/lib/clockshift.c")
+    }
 }

@@ -15,7 +15,8 @@ public final class ShowAPIFake: Sendable {
         public var appKey = "test-app-key"
         /// Time before each answer.
         public var latency: Duration = .zero
-        /// Calls accepted in any sliding second; beyond it the answer is -1009. `nil`: no limit.
+        /// Calls accepted in any sliding second; beyond it the answer is -1009, at once (as a
+        /// gateway answers, without the latency). `nil`: no limit.
         public var strictQPS: Int?
         /// Answer every call with -2 (calls or balance used up).
         public var quotaExhausted = false
@@ -162,7 +163,8 @@ public final class ShowAPIFake: Sendable {
                     state.stats.rejections.append(.init(
                         atSeconds: (arrival - firstCall) / .seconds(1), bunchedMilliseconds: (.seconds(1) - span) / .milliseconds(1)
                     ))
-                    return (.json(status: .ok, Self.gateway(code: -1009, error: "rate limited")), configuration.latency)
+                    // At once, as a gateway refuses before any backend is involved.
+                    return (.json(status: .ok, Self.gateway(code: -1009, error: "rate limited")), .zero)
                 }
                 state.window.append(arrival)
             }

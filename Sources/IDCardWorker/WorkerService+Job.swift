@@ -166,7 +166,7 @@ extension WorkerService {
         switch failure {
         case .rejected(let error):
             await noteRecognizerAnswered(run)
-            return await failForGood(run, error: error, attempts: attempt, provider: recognizer.provider, claim: claim)
+            return await failForGood(run, error: error, attempts: attempt, provider: recognizer.provider, imageDigest: image.digest, claim: claim)
         case .unavailable, .unanswered, .rateLimited:
             var delay = retryPolicy.delay(afterAttempt: attempt)
             if case .unanswered = failure { metrics.ocrUnanswered.increment() }
@@ -187,7 +187,7 @@ extension WorkerService {
             }
             guard attempt < configuration.maxAttempts else {
                 let error = JobError(.attemptsExhausted, "gave up after \(attempt) attempts; last cause: \(failure)")
-                return await failForGood(run, error: error, attempts: attempt, provider: recognizer.provider, claim: claim)
+                return await failForGood(run, error: error, attempts: attempt, provider: recognizer.provider, imageDigest: image.digest, claim: claim)
             }
             return await retry(run, id: job.id, after: delay, attempt: attempt, claim: claim, failure: failure)
         case .accountProblem(let reason):
@@ -260,8 +260,11 @@ extension WorkerService {
 
     /// Ends a job as failed for good: a failed result under its id (when it has a valid one) and a dead letter.
     /// - Parameter mayTakeNext: `false` outside a slot (a job set aside by the reaper), where no one would run the next job.
+    /// - Parameter imageDigest: the job's image, when intake read it: a failure of an image another
+    ///   holder of the job read successfully is dropped as a copy of that success.
     func failForGood(
-        _ run: JobRun, error: JobError, attempts: Int, provider: String?, claim: JobQueue.CallClaim? = nil, mayTakeNext: Bool = true
+        _ run: JobRun, error: JobError, attempts: Int, provider: String?, imageDigest: String? = nil, claim: JobQueue.CallClaim? = nil,
+        mayTakeNext: Bool = true
     ) async -> ReceivedJob? {
         let received = run.received
         let result = received.id.map { id in
@@ -280,9 +283,15 @@ extension WorkerService {
             return nil
         }
         let completion = JobQueue.Completion(
-            job: received, result: result?.encoded(), deadLetter: letter, claim: claim, resultTTLSeconds: configuration.resultTTL
+            job: received, result: result?.encoded(), imageDigest: imageDigest, deadLetter: letter, claim: claim,
+            resultTTLSeconds: configuration.resultTTL
         )
         let ending = await end(completion, run, mayTakeNext: mayTakeNext)
+        if ending?.copyOfSuccess == true {
+            run.logger.info("another holder of this job succeeded meanwhile: this copy's failure is dropped")
+            record(.deduplicated, run)
+            return ending?.next
+        }
         var run = run
         run.logger[metadataKey: "code"] = "\(error.code.rawValue)"
         record(.failed, run)

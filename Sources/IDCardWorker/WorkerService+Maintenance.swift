@@ -74,7 +74,9 @@ extension WorkerService {
     /// Dead-letters a job that was in the hands of a dying worker three times.
     func failLost(_ job: ReceivedJob) async {
         let error = JobError(.workerLost, "the job was in the hands of a worker process that died, three times; it is set aside so it cannot crash more workers")
-        _ = await failForGood(JobRun(job, takenAt: .now, logger: logger), error: error, attempts: 3, provider: nil, mayTakeNext: false)
+        // Its image, when it reads: a copy of a job another holder finished is dropped, not failed.
+        let digest = (try? job.job(in: queue.keys)).flatMap { try? PreparedImage($0.image, limits: intakeLimits) }?.digest
+        _ = await failForGood(JobRun(job, takenAt: .now, logger: logger), error: error, attempts: 3, provider: nil, imageDigest: digest, mayTakeNext: false)
     }
 
     /// Gives back jobs whose take ran in Redis but whose reply was lost with a connection: such a

@@ -41,7 +41,7 @@ extension WorkerService {
                 .rejectedByAPI,
                 "the API refused this image (\(reason)) again while it accepted other jobs: a rule of the API against this request, not the account"
             )
-            return await failForGood(run, error: error, attempts: attempt, provider: recognizer.provider, claim: claim)
+            return await failForGood(run, error: error, attempts: attempt, provider: recognizer.provider, imageDigest: imageDigest, claim: claim)
         }
         let wait = health.pause(reason: reason, callStartedAt: callStartedAt)
         let slot = held.withLockedValue { $0.hold(run.received.element) }

@@ -74,4 +74,28 @@ struct ClockStepTests {
             }
         }
     }
+
+    @Test("a call's claim set before a step back holds no one up for the step's length; one set after still does")
+    func claimAcrossAStepBack() async throws {
+        try await Self.withSteppingRedis { redis, clock in
+            let queue = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: Harness.uniqueQueue()))
+            let job = Harness.job(id: "claimed")
+            try await queue.enqueue([job, job])
+            let first = try #require(try await Harness.take(from: queue, worker: "first"))
+            let second = try #require(try await Harness.take(from: queue, worker: "second"))
+            func gate(_ received: ReceivedJob) async throws -> JobQueue.GateDecision {
+                try await queue.gate(.init(job: received, imageDigest: "sha256:x", claim: .init(rememberedKey: nil), claimFor: .seconds(30))).0
+            }
+            #expect(try await gate(first) == .proceed)
+            guard case .busy = try await gate(second) else { throw TestSupportError("the first call's claim did not hold") }
+            // Redis's clock steps back 90 s: the claim's expiry is now two minutes away, but its call
+            // was set by the clock from before; it no longer holds.
+            try clock.shift(by: .seconds(-90))
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(try await gate(second) == .proceed)
+            // A claim made after the step holds as claims do.
+            guard case .busy = try await gate(first) else { throw TestSupportError("a claim made after the step did not hold") }
+            await queue.shutdown()
+        }
+    }
 }

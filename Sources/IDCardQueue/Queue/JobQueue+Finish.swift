@@ -8,8 +8,10 @@ extension JobQueue {
         public var job: ReceivedJob
         /// Result JSON to store under the job's id; `nil` keeps what is stored (a deduplicated job).
         public var result: Data?
-        /// For a success: which image it read (``GateRequest/imageDigest``). A success under an id
-        /// that already succeeded with another image is not stored (``Ending/idConflict``).
+        /// Which image the job asked about (``GateRequest/imageDigest``), when known. A success under
+        /// an id that already succeeded with another image is not stored (``Ending/idConflict``); a
+        /// failure under an id that succeeded with this image is a copy of that success
+        /// (``Ending/copyOfSuccess``).
         public var imageDigest: String?
         /// A dead letter to push, when the job failed for good.
         public var deadLetter: DeadLetter.Encoding?
@@ -56,6 +58,9 @@ extension JobQueue {
         /// The id already succeeded with another image: nothing was written but the recognition to
         /// remember; end the job again as `id_conflict`.
         public var idConflict = false
+        /// A failure of a job whose id already succeeded with the same image (another holder of it
+        /// did): it was dropped, with no dead letter, failed result or reply.
+        public var copyOfSuccess = false
         /// The job taken with ``Completion/takeNext``, now in this worker's processing list.
         public var next: ReceivedJob?
         /// Elements the next take refused for their size (``Take/refused``).
@@ -102,7 +107,10 @@ extension JobQueue {
         case -1: return Ending(step: .fenced)
         default:
             let next = parts.count > 1 ? parts[1].data.map { ReceivedJob(element: $0, holder: holder) } : nil
-            return Ending(step: removed > 0 ? .done : .notHeld, next: next, refused: parts.count > 2 ? Self.refusedElements(parts[2]) : [])
+            return Ending(
+                step: removed > 0 ? .done : .notHeld, copyOfSuccess: parts.count > 3 && parts[3].int == 1, next: next,
+                refused: parts.count > 2 ? Self.refusedElements(parts[2]) : []
+            )
         }
     }
 

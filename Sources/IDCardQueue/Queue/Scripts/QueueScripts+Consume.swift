@@ -25,37 +25,31 @@ extension QueueScripts {
     /// comes after, from ``RateGate``. Returns `{verdict, payload, attempts}`: `done` (payload: the
     /// existing result), `conflict` (the id succeeded with another image), `cached` (payload: a
     /// recognition), `busy` (payload: ms until the other call's claim expires), `go` or `fenced`.
-    static let gate = RedisScript(name: "gate", source: registeredLua + """
+    static let gate = RedisScript(name: "gate", source: registeredLua + storedSuccessLua + claimLua + """
         -- KEYS: result, image, attempts, epochs, id claim, image claim
-        -- ARGV: 1 job id, 2 check image ('1'), 3 worker, 4 epoch, 5 image digest, 6 claim ('worker|epoch|call'),
+        -- ARGV: 1 job id, 2 check image ('1'), 3 worker, 4 epoch, 5 image digest, 6 this call ('worker|epoch|call'),
         --       7 claim ms (the wait for a rate slot and the call's deadline)
         if not registered(KEYS[4], ARGV[3], ARGV[4]) then return {'fenced', '', 0} end
         local attempts = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
-        local existing = redis.call('GET', KEYS[1])
-        if existing then
-          local ok, decoded = pcall(cjson.decode, existing)
-          if ok and type(decoded) == 'table' and decoded.status == 'succeeded' then
-            -- A success stored before results named their image is taken to be of this one.
-            if type(decoded.imageDigest) == 'string' and decoded.imageDigest ~= ARGV[5] then return {'conflict', '', attempts} end
-            return {'done', existing, attempts}
-          end
+        local success = storedSuccess(KEYS[1])
+        if success then
+          -- A success stored before results named their image is taken to be of this one.
+          if type(success.imageDigest) == 'string' and success.imageDigest ~= ARGV[5] then return {'conflict', '', attempts} end
+          return {'done', redis.call('GET', KEYS[1]), attempts}
         end
         if ARGV[2] == '1' then
           local cached = redis.call('GET', KEYS[2])
           if cached then return {'cached', cached, attempts} end
         end
-        -- A claim is 'worker|epoch|call': it dies with its holder's registration (reaped, or gone).
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         for claim = 5, ARGV[2] == '1' and 6 or 5 do
-          local holder = redis.call('GET', KEYS[claim])
-          if holder and holder ~= ARGV[6] then
-            local worker, epoch = string.match(holder, '^(.*)|(%d+)|[^|]*$')
-            if worker and redis.call('HGET', KEYS[4], worker) == epoch then
-              return {'busy', tostring(redis.call('PTTL', KEYS[claim])), attempts}
-            end
-          end
+          local left = claimHolds(KEYS[claim], KEYS[4], ARGV[6], now)
+          if left then return {'busy', tostring(left), attempts} end
         end
-        redis.call('SET', KEYS[5], ARGV[6], 'PX', ARGV[7])
-        if ARGV[2] == '1' then redis.call('SET', KEYS[6], ARGV[6], 'PX', ARGV[7]) end
+        local value = ARGV[6] .. '|' .. now .. '|' .. ARGV[7]
+        redis.call('SET', KEYS[5], value, 'PX', ARGV[7])
+        if ARGV[2] == '1' then redis.call('SET', KEYS[6], value, 'PX', ARGV[7]) end
         return {'go', '', attempts}
         """)
 }

@@ -4,34 +4,35 @@ extension QueueScripts {
     /// reply, drop its claims, and (while the worker is taking jobs) take the next one.
     ///
     /// A failure never replaces a stored success of the same id (a later bad job reusing a good
-    /// id), and a success is not stored over another image's success under the same id: that
-    /// returns `{-2}` and the caller ends the job as `id_conflict`. For a worker whose registration
+    /// id); a failure of the same image as a stored success (another holder of the job succeeded)
+    /// is no failure at all: the job is dropped, no dead letter, no reply (4th element 1). A success
+    /// is not stored over another image's success under the same id: that returns `{-2}` and the
+    /// caller ends the job as `id_conflict`. For a worker whose registration
     /// is over, the job is someone else's now: only a success and its recognition are kept (they
     /// were paid for), and it returns `{-1}`. Otherwise `{1 when the job was still in the list (0
     /// when a repeated finish or a give-back got there first), the next job or nil, refused}`.
-    static let finish = RedisScript(name: "finish", source: registeredLua + takeOneLua + """
+    static let finish = RedisScript(name: "finish", source: registeredLua + takeOneLua + storedSuccessLua + claimLua + """
         -- KEYS: 1 processing, 2 result, 3 attempts, 4 dead, 5 image, 6 replyTo, 7 finished, 8 pending, 9 epochs,
         --       10 oversized, 11 id claim, 12 image claim
         -- ARGV: 1 element, 2 result ('' = keep the stored one), 3 ttl s, 4 job id ('' = none), 5 dead letter head ('' = none),
         --       6 recognition to cache ('' = none), 7 reply ('1' = push the result onto replyTo), 8 failure ('1':
         --       must not replace a stored success), 9 take the next job ('1'), 10 how the dead letter embeds the
         --       element ('job': as is, 'raw': as a JSON string, '': not), 11 dead letter tail, 12 worker, 13 epoch,
-        --       14 reply prefix, 15 image digest of a success, 16 most bytes of one element, 17 failedAt, 18 claim token
-        for claim = 11, 12 do
-          if ARGV[18] ~= '' and redis.call('GET', KEYS[claim]) == ARGV[18] then redis.call('DEL', KEYS[claim]) end
-        end
+        --       14 reply prefix, 15 the job's image digest ('' = unknown), 16 most bytes of one element, 17 failedAt, 18 claim token
+        dropClaim(KEYS[11], ARGV[18])
+        dropClaim(KEYS[12], ARGV[18])
         local result = ARGV[2]
         local success = result ~= '' and ARGV[8] ~= '1'
-        if success and ARGV[15] ~= '' then
-          local stored = redis.call('GET', KEYS[2])
-          if stored then
-            local ok, decoded = pcall(cjson.decode, stored)
-            if ok and type(decoded) == 'table' and decoded.status == 'succeeded' and type(decoded.imageDigest) == 'string'
-                and decoded.imageDigest ~= ARGV[15] then
-              if ARGV[6] ~= '' then redis.call('SET', KEYS[5], ARGV[6], 'EX', ARGV[3]) end
-              return {-2}
-            end
+        local stored = storedSuccess(KEYS[2])
+        -- Another holder of the same job (a worker presumed dead, a producer's duplicate) may have
+        -- succeeded meanwhile: this job's failure is then no failure, only a copy to drop.
+        local copyOfSuccess = false
+        if ARGV[15] ~= '' and stored and type(stored.imageDigest) == 'string' then
+          if success and stored.imageDigest ~= ARGV[15] then
+            if ARGV[6] ~= '' then redis.call('SET', KEYS[5], ARGV[6], 'EX', ARGV[3]) end
+            return {-2}
           end
+          copyOfSuccess = not success and stored.imageDigest == ARGV[15]
         end
         if not registered(KEYS[9], ARGV[12], ARGV[13]) then
           if success then redis.call('SET', KEYS[2], result, 'EX', ARGV[3]) end
@@ -39,14 +40,17 @@ extension QueueScripts {
           return {-1}
         end
         local removed = redis.call('LREM', KEYS[1], -1, ARGV[1])
-        local store = result ~= ''
-        if store and ARGV[8] == '1' then
-          local existing = redis.call('GET', KEYS[2])
-          if existing then
-            local ok, decoded = pcall(cjson.decode, existing)
-            if ok and type(decoded) == 'table' and decoded.status == 'succeeded' then store = false end
+        if copyOfSuccess then
+          if ARGV[4] ~= '' then redis.call('HDEL', KEYS[3], ARGV[4]) end
+          local refused = {}
+          if ARGV[9] == '1' then
+            local next = takeOne(KEYS[8], KEYS[1], KEYS[10], KEYS[4], KEYS[7], tonumber(ARGV[16]), ARGV[17], ARGV[12], refused)
+            if next then return {removed, next, refused, 1} end
           end
+          return {removed, false, refused, 1}
         end
+        -- A failure never replaces a stored success.
+        local store = result ~= '' and not (ARGV[8] == '1' and stored)
         if store then redis.call('SET', KEYS[2], result, 'EX', ARGV[3]) end
         if ARGV[4] ~= '' then redis.call('HDEL', KEYS[3], ARGV[4]) end
         -- Once per taken job: a finish repeated after its reply was lost, or a job given back
@@ -77,12 +81,11 @@ extension QueueScripts {
     /// Schedules another attempt: out of `processing`, into `delayed`, the attempt counted, the
     /// call's claims dropped. Returns 1, 0 when the job was no longer in the list, -1 when the
     /// worker's registration is over.
-    static let retry = RedisScript(name: "retry", source: registeredLua + """
+    static let retry = RedisScript(name: "retry", source: registeredLua + claimLua + """
         -- KEYS: processing, delayed, attempts, epochs, id claim, image claim
         -- ARGV: element, delay ms, unique member prefix, job id, attempts made, worker, epoch, claim token
-        for claim = 5, 6 do
-          if ARGV[8] ~= '' and redis.call('GET', KEYS[claim]) == ARGV[8] then redis.call('DEL', KEYS[claim]) end
-        end
+        dropClaim(KEYS[5], ARGV[8])
+        dropClaim(KEYS[6], ARGV[8])
         if not registered(KEYS[4], ARGV[6], ARGV[7]) then return -1 end
         local removed = redis.call('LREM', KEYS[1], -1, ARGV[1])
         -- Not ours any more (a repeat after a lost reply, or given back meanwhile): scheduling it
@@ -97,11 +100,10 @@ extension QueueScripts {
 
     /// Gives a job back untouched (shutdown, account error): to the right of `pending`, so it is
     /// taken next; its claims dropped. Returns as ``retry`` does.
-    static let release = RedisScript(name: "release", source: registeredLua + """
+    static let release = RedisScript(name: "release", source: registeredLua + claimLua + """
         -- KEYS: processing, pending, epochs, id claim, image claim   ARGV: element, worker, epoch, claim token
-        for claim = 4, 5 do
-          if ARGV[4] ~= '' and redis.call('GET', KEYS[claim]) == ARGV[4] then redis.call('DEL', KEYS[claim]) end
-        end
+        dropClaim(KEYS[4], ARGV[4])
+        dropClaim(KEYS[5], ARGV[4])
         if not registered(KEYS[3], ARGV[2], ARGV[3]) then return -1 end
         local removed = redis.call('LREM', KEYS[1], -1, ARGV[1])
         if removed > 0 then redis.call('RPUSH', KEYS[2], ARGV[1]) end
@@ -110,26 +112,18 @@ extension QueueScripts {
 
     /// Writes a success again after the worker moved to a new master: one the old master took and
     /// may not have passed on. Never over a stored success. Returns 1 when it was missing.
-    static let restoreSuccess = RedisScript(name: "restoreSuccess", source: """
+    static let restoreSuccess = RedisScript(name: "restoreSuccess", source: storedSuccessLua + """
         -- KEYS: result   ARGV: result, ttl s
-        local existing = redis.call('GET', KEYS[1])
-        if existing then
-          local ok, decoded = pcall(cjson.decode, existing)
-          if ok and type(decoded) == 'table' and decoded.status == 'succeeded' then return 0 end
-        end
+        if storedSuccess(KEYS[1]) then return 0 end
         redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
         return 1
         """)
 
     /// The failed result of a job refused at the take for its size (its id read from its first
     /// bytes), and its reply: a failure never replaces a stored success.
-    static let answerRefused = RedisScript(name: "answerRefused", source: """
+    static let answerRefused = RedisScript(name: "answerRefused", source: storedSuccessLua + """
         -- KEYS: result, replyTo   ARGV: result, ttl s, reply prefix
-        local existing = redis.call('GET', KEYS[1])
-        if existing then
-          local ok, decoded = pcall(cjson.decode, existing)
-          if ok and type(decoded) == 'table' and decoded.status == 'succeeded' then return 0 end
-        end
+        if storedSuccess(KEYS[1]) then return 0 end
         redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
         if string.sub(KEYS[2], 1, #ARGV[3]) == ARGV[3] then
           redis.call('LPUSH', KEYS[2], ARGV[1])

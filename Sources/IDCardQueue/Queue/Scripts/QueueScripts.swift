@@ -12,6 +12,42 @@ enum QueueScripts {
 
         """
 
+    /// `storedSuccess(key)`: the result stored under `key`, decoded, when it is a success; `nil`
+    /// otherwise (none, a failure, or not JSON).
+    static let storedSuccessLua = """
+        local function storedSuccess(key)
+          local stored = redis.call('GET', key)
+          if not stored then return nil end
+          local ok, decoded = pcall(cjson.decode, stored)
+          if ok and type(decoded) == 'table' and decoded.status == 'succeeded' then return decoded end
+          return nil
+        end
+
+        """
+
+    /// `claimHolds(key, epochs, own, now)`: ms left on another call's claim of `key`, or `nil` when
+    /// there is none that holds; `dropClaim(key, own)` drops the claim when it is `own`. A claim is
+    /// `worker|epoch|call|set at (ms, Redis clock)|for (ms)` and holds while its holder's
+    /// registration lasts and its time runs by the clock it was set with: a step of Redis's clock
+    /// back, which stretches every key's expiry, keeps no dead call's claim alive.
+    static let claimLua = """
+        local function claimHolds(key, epochs, own, now)
+          local value = redis.call('GET', key)
+          if not value or string.sub(value, 1, #own + 1) == own .. '|' then return nil end
+          local worker, epoch, setAt, span = string.match(value, '^(.*)|(%d+)|[^|]*|(%d+)|(%d+)$')
+          if not worker or redis.call('HGET', epochs, worker) ~= epoch then return nil end
+          local age = now - tonumber(setAt)
+          if age < -1000 or age > tonumber(span) then return nil end
+          return tonumber(span) - age
+        end
+        local function dropClaim(key, own)
+          if own == '' then return end
+          local value = redis.call('GET', key)
+          if value and string.sub(value, 1, #own + 1) == own .. '|' then redis.call('DEL', key) end
+        end
+
+        """
+
     /// `fingerprint(element)`: names an element by its length and its first and last 8 KiB, so no
     /// script hashes megabytes (see ``JobQueue/fingerprint(of:)``, which must agree).
     static let fingerprintLua = """
