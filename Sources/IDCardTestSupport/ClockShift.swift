@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 
 /// Steps the wall clock of a process started with ``environment`` (a `redis-server`): its
 /// `gettimeofday`, `clock_gettime(CLOCK_REALTIME)` and `time` run ahead or behind by what
@@ -16,9 +17,11 @@ public final class ClockShift: Sendable {
         try Data("0".utf8).write(to: file)
     }
 
-    /// The environment that makes a process read its wall clock through this shift.
-    public var environment: [String: String] {
-        get throws { ["LD_PRELOAD": try Self.library().path, "CLOCKSHIFT_FILE": file.path] }
+    /// The environment that makes a process read its wall clock through this shift (the preload
+    /// built on NIO's thread pool the first time, not on the cooperative one).
+    public func environment() async throws -> [String: String] {
+        let library = try await NIOThreadPool.singleton.runIfActive { try Self.library() }
+        return ["LD_PRELOAD": library.path, "CLOCKSHIFT_FILE": file.path]
     }
 
     /// From now on the process's wall clock reads `offset` from the real one (negative: behind).

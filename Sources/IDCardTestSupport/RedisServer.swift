@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import IDCardQueue
 
 /// A real `redis-server` on a free loopback port, for tests and benchmarks.
@@ -12,18 +13,20 @@ public final class RedisServer: Sendable {
     public var url: String { "redis://127.0.0.1:\(port)/0" }
     public var configuration: RedisConfiguration { RedisConfiguration(host: "127.0.0.1", port: port) }
 
-    /// Starts a server and waits until it answers PING.
+    /// Starts a server and waits until it answers PING (on NIO's thread pool: tests run many at
+    /// once, and a wait on the cooperative pool would stall every other test meanwhile).
     /// - Parameters:
     ///   - arguments: extra `redis-server` arguments, e.g. `["--appendonly", "yes"]`.
     ///   - environment: added to the server's, e.g. ``ClockShift/environment`` to step its clock.
-    public init(arguments: [String] = [], port: Int? = nil, directory: URL? = nil, environment: [String: String] = [:]) throws {
+    public init(arguments: [String] = [], port: Int? = nil, directory: URL? = nil, environment: [String: String] = [:]) async throws {
         self.port = try port ?? FreePort.pick()
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("idocr-test-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         extraArguments = arguments
         self.environment = environment
         process = try Self.launch(port: self.port, directory: self.directory, arguments: arguments, environment: environment)
-        try Self.waitUntilReady(port: self.port)
+        let port = self.port
+        try await NIOThreadPool.singleton.runIfActive { try Self.waitUntilReady(port: port) }
     }
 
     private static func launch(port: Int, directory: URL, arguments: [String], environment: [String: String]) throws -> Process {
@@ -56,7 +59,8 @@ public final class RedisServer: Sendable {
     /// the child with the spawning thread's signal mask, and the test process's threads block
     /// SIGTERM, so the server would sit out `end`'s 10 s deadline.
     public func stop() async {
-        _ = try? FreePort.exchange(port: port, send: "SHUTDOWN NOSAVE\r\n", expectPrefix: "-")
+        let port = port
+        _ = try? await NIOThreadPool.singleton.runIfActive { try FreePort.exchange(port: port, send: "SHUTDOWN NOSAVE\r\n", expectPrefix: "-") }
         await Self.end(process, signal: SIGTERM)
         try? FileManager.default.removeItem(at: directory)
     }
@@ -91,8 +95,8 @@ public final class RedisServer: Sendable {
     }
 
     /// Starts a new server on the same port and directory (after ``kill()``), keeping AOF data.
-    public func restart() throws -> RedisServer {
-        try RedisServer(arguments: extraArguments, port: port, directory: directory, environment: environment)
+    public func restart() async throws -> RedisServer {
+        try await RedisServer(arguments: extraArguments, port: port, directory: directory, environment: environment)
     }
 
     deinit {

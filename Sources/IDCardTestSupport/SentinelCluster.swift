@@ -25,9 +25,9 @@ public final class SentinelCluster: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // Every server may become the master: none waits to sync replicas in one go.
         let fastSync = ["--repl-diskless-sync-delay", "0"]
-        let master = try RedisServer(arguments: fastSync)
+        let master = try await RedisServer(arguments: fastSync)
         var servers = [master]
-        for _ in 0..<2 { servers.append(try RedisServer(arguments: fastSync + ["--replicaof", "127.0.0.1", "\(master.port)"])) }
+        for _ in 0..<2 { servers.append(try await RedisServer(arguments: fastSync + ["--replicaof", "127.0.0.1", "\(master.port)"])) }
         self.servers = servers
         for replica in servers.dropFirst() {
             let client = RedisClient(configuration: replica.configuration)

@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import HummingbirdTLS
 
 /// A throwaway certificate authority and a server certificate it signs, made with `openssl` in a
@@ -12,16 +13,20 @@ public struct TestCertificates: Sendable {
     public var serverCertificateFile: String { directory.appendingPathComponent("server.pem").path }
     public var serverKeyFile: String { directory.appendingPathComponent("server.key").path }
 
+    /// Runs `openssl` on NIO's thread pool, not the cooperative one.
     /// - Parameter names: the server certificate's subjectAltName entries, e.g. `DNS:localhost`.
-    public init(names: [String]) throws {
+    public init(names: [String]) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("idocr-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try Data("subjectAltName=\(names.joined(separator: ","))\n".utf8).write(to: directory.appendingPathComponent("san"))
-        let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try openssl(["req", "-x509"] + key + ["-days", "2", "-subj", "/CN=idocr test CA", "-keyout", "ca.key", "-out", "ca.pem"])
-        try openssl(["req", "-x509"] + key + ["-days", "2", "-subj", "/CN=idocr other CA", "-keyout", "other-ca.key", "-out", "other-ca.pem"])
-        try openssl(["req"] + key + ["-subj", "/CN=idocr test server", "-keyout", "server.key", "-out", "server.csr"])
-        try openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san", "-out", "server.pem"])
+        let directory = directory
+        try await NIOThreadPool.singleton.runIfActive {
+            let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+            try Self.openssl(in: directory, ["req", "-x509"] + key + ["-days", "2", "-subj", "/CN=idocr test CA", "-keyout", "ca.key", "-out", "ca.pem"])
+            try Self.openssl(in: directory, ["req", "-x509"] + key + ["-days", "2", "-subj", "/CN=idocr other CA", "-keyout", "other-ca.key", "-out", "other-ca.pem"])
+            try Self.openssl(in: directory, ["req"] + key + ["-subj", "/CN=idocr test server", "-keyout", "server.key", "-out", "server.csr"])
+            try Self.openssl(in: directory, ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san", "-out", "server.pem"])
+        }
     }
 
     /// What a server presenting the signed certificate needs.
@@ -33,7 +38,7 @@ public struct TestCertificates: Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    private func openssl(_ arguments: [String]) throws {
+    private static func openssl(in directory: URL, _ arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["openssl"] + arguments

@@ -90,6 +90,8 @@ extension WorkerService {
         let decision: JobQueue.GateDecision
         let attemptsMade: Int
         let request = JobQueue.GateRequest(job: run.received, imageDigest: image.digest, claim: claim, claimFor: claimDuration)
+        // The slot must come while the claims last, with the call's deadline to spare.
+        let slotBy = ContinuousClock.now + claimDuration - callDeadline
         do {
             (decision, attemptsMade) = try await persistently("gate") { try await self.queue.gate(request) }
         } catch let fenced as WorkerFencedError {
@@ -103,7 +105,7 @@ extension WorkerService {
         guard case .proceed = decision, let rateGate else { return (decision, attemptsMade, nil) }
         let reservation: RateGate.Reservation
         do {
-            reservation = try await persistently("rate slot") { try await rateGate.reserve() }
+            reservation = try await persistently("rate slot") { try await rateGate.reserve(by: slotBy) }
         } catch {
             if !(error is CancellationError) { run.logger.error("no rate slot; giving the job back", metadata: ["error": "\(error)"]) }
             await giveBack(run, claim: claim)
@@ -122,11 +124,15 @@ extension WorkerService {
         }
     }
 
-    /// How long a call's claims last: its wait for a rate slot, its deadline, and a margin for its finish.
+    /// How long a call's claims last: its wait for a rate slot (no longer: see ``RateGate/reserve(by:)``)
+    /// and ``callDeadline``.
     var claimDuration: Duration {
         let wait = rateGate.map { $0.configuration.horizon + $0.configuration.coolDown } ?? .zero
-        return wait + .milliseconds(Int64(configuration.recognizerTimeout * 1000)) + .seconds(5)
+        return wait + callDeadline
     }
+
+    /// A call's own deadline and a margin for its finish.
+    var callDeadline: Duration { .milliseconds(Int64(configuration.recognizerTimeout * 1000)) + .seconds(5) }
 
     /// One call to the recognizer, its rate slot come, and the job's end or retry.
     private func recognize(
@@ -171,7 +177,7 @@ extension WorkerService {
             var delay = retryPolicy.delay(afterAttempt: attempt)
             if case .unanswered = failure { metrics.ocrUnanswered.increment() }
             if case .rateLimited = failure {
-                await noteRecognizerAnswered(run)
+                await noteRecognizerAnswered(run, provesAccount: false)
                 delay = max(delay, .milliseconds(Int64(configuration.rateCoolDown * 1000)))
                 if let rateGate, let slot {
                     do {
@@ -323,7 +329,7 @@ extension WorkerService {
             run.logger.warning("this worker was presumed dead and the job given to another; only a paid success was kept")
             if let holder = run.received.holder { noteFenced(holder) }
         }
-        await answerRefused(ending.refused)
+        if !ending.refused.isEmpty { refusedElements.withLockedValue { $0 += ending.refused } }
         return ending
     }
 
@@ -373,13 +379,15 @@ extension WorkerService {
         run.logger.info("job ended", metadata: ["outcome": "\(outcome.rawValue)", "durationMs": "\(Self.milliseconds(since: run.takenAt))"])
     }
 
-    /// The recognizer answered a job without refusing the account: a pause ends, and jobs kept
-    /// aside after a refusal get another try.
-    func noteRecognizerAnswered(_ run: JobRun) async {
+    /// The recognizer answered a job without refusing the account: a pause ends. When the answer
+    /// shows the account works (a reading, or "no card" for this image), jobs kept aside after a
+    /// refusal get another try; a rate-limit answer shows no such thing (a gateway may throttle
+    /// before it checks the key).
+    func noteRecognizerAnswered(_ run: JobRun, provesAccount: Bool = true) async {
         if health.recognizerAnswered() {
             run.logger.info("the recognizer accepts the account again: taking jobs")
         }
-        scheduleRechecks()
+        if provesAccount { scheduleRechecks() }
     }
 
     /// Identical bytes asked the same question (side, quality flags) of the same provider get the same answer.

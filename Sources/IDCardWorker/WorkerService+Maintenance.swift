@@ -76,26 +76,33 @@ extension WorkerService {
         let error = JobError(.workerLost, "the job was in the hands of a worker process that died, three times; it is set aside so it cannot crash more workers")
         // Its image, when it reads: a copy of a job another holder finished is dropped, not failed.
         let digest = (try? job.job(in: queue.keys)).flatMap { try? PreparedImage($0.image, limits: intakeLimits) }?.digest
+        // Held while it is failed: it is in this worker's list, and no lost take.
+        let slot = held.withLockedValue { $0.hold(job) }
         _ = await failForGood(JobRun(job, takenAt: .now, logger: logger), error: error, attempts: 3, provider: nil, imageDigest: digest, mayTakeNext: false)
+        held.withLockedValue { $0.release(slot) }
     }
 
-    /// Gives back jobs whose take ran in Redis but whose reply was lost with a connection: such a
-    /// job sits in this worker's processing list with no slot running it, and the reaper never
-    /// looks at a live worker. After a connection failure, the list is compared with the jobs held
-    /// a reply deadline later: whatever was listed before and is held by no slot then is given back.
+    /// Gives back jobs in this worker's processing list that no slot holds: a take whose reply was
+    /// lost with a connection, a finish or give-back Redis refused for good (a step that failed
+    /// for another reason than the connection). Such a job has no one running it, and the reaper
+    /// never looks at a live worker. The list is compared with the jobs held a reply deadline
+    /// later: whatever was listed before and is held by no slot then is given back. Right after a
+    /// connection broke or the master moved, and every ``lostJobCheckInterval`` besides.
     /// (What a process of the same id left behind is given back when this one registers.)
     func recoverLostTakes() async {
         // Counted by the Redis client itself: whichever step met the broken connection.
         var handledLosses = 0
+        var lastCheck = ContinuousClock.now
         while !Task.isCancelled {
             let losses = queue.brokenConnections
-            if losses > handledLosses, let registration = currentRegistration {
+            let due = ContinuousClock.now - lastCheck >= Self.lostJobCheckInterval
+            if losses > handledLosses || due, let registration = currentRegistration {
                 do {
-                    // First the results the old connection's server may have lost, so the jobs
-                    // that come back from them are deduplicated, not paid for again.
-                    try await restoreRecentSuccesses()
+                    // (The job loop has written again the successes the old connection's server may
+                    // have lost, before its next take: the jobs given back here find them.)
                     try await giveBackLostTakes(registration)
                     handledLosses = losses
+                    lastCheck = .now
                 } catch {
                     logger.debug("housekeeping step failed", metadata: ["error": "\(error)"])
                 }
@@ -104,12 +111,27 @@ extension WorkerService {
         }
     }
 
+    /// How often the processing list is compared with the jobs held, connection failures or not.
+    static let lostJobCheckInterval = Duration.seconds(30)
+
+    /// Writes the failed results and replies of elements the takes refused for their size.
+    func answerRefusedElements() async {
+        while !Task.isCancelled {
+            let refused = refusedElements.withLockedValue { refused in
+                defer { refused = [] }
+                return refused
+            }
+            await answerRefused(refused)
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     private func giveBackLostTakes(_ registration: WorkerRegistration) async throws {
         let listed = try await queue.processingFingerprints(worker: registration.worker)
         guard !listed.isEmpty else { return }
         try await Task.sleep(for: queue.replyDeadline + .seconds(1))
         var unheld = Dictionary(listed.map { ($0, 1) }, uniquingKeysWith: +)
-        for element in held.withLockedValue({ $0.all }) {
+        for element in held.withLockedValue({ $0.elements(heldUnder: registration) }) {
             unheld[JobQueue.fingerprint(of: element)]? -= 1
         }
         let moved = try await queue.giveBack(registration, fingerprints: unheld.filter { $0.value > 0 })

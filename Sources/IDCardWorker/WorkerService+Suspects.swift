@@ -44,7 +44,7 @@ extension WorkerService {
             return await failForGood(run, error: error, attempts: attempt, provider: recognizer.provider, imageDigest: imageDigest, claim: claim)
         }
         let wait = health.pause(reason: reason, callStartedAt: callStartedAt)
-        let slot = held.withLockedValue { $0.hold(run.received.element) }
+        let slot = held.withLockedValue { $0.hold(run.received) }
         let suspect = Suspect(run: run, imageDigest: imageDigest, reason: reason, claim: claim, heldSlot: slot)
         let (kept, accountRefused) = suspects.withLockedValue { suspects -> (Bool, [Suspect]) in
             let otherImage = suspects.aside.contains { $0.imageDigest != imageDigest }
@@ -77,11 +77,9 @@ extension WorkerService {
         }
     }
 
-    /// The next job kept aside to try again, now its own slot's.
+    /// The next job kept aside to try again; its place in ``WorkerService/held`` goes with it to its slot.
     func nextRecheck() -> Suspect? {
-        guard let suspect = suspects.withLockedValue({ $0.rechecks.isEmpty ? nil : $0.rechecks.removeFirst() }) else { return nil }
-        held.withLockedValue { $0.release(suspect.heldSlot) }
-        return suspect
+        suspects.withLockedValue { $0.rechecks.isEmpty ? nil : $0.rechecks.removeFirst() }
     }
 
     /// Every job kept aside goes back to `pending`, none failed (the account is refused, or the worker stops).

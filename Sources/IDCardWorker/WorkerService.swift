@@ -31,6 +31,9 @@ public final class WorkerService: Service, Sendable {
     let suspects = NIOLockedValueBox(Suspects())
     /// Successes stored in the last seconds, to write again after a failover (`WorkerService+RecentSuccesses`).
     let recentSuccesses = NIOLockedValueBox(RecentSuccesses())
+    /// Elements the takes refused for their size, whose ids get a failed result and a reply from
+    /// a task of their own (a slot must not wait on it while it holds a job not yet held).
+    let refusedElements = NIOLockedValueBox<[JobQueue.RefusedElement]>([])
     /// The fleet's rate limit, when there is one.
     let rateGate: RateGate?
     /// No job is taken before this: the fleet's next rate slots are all handed out (``RateGate/Reservation/later(_:)``).
@@ -83,6 +86,7 @@ public final class WorkerService: Service, Sendable {
             group.addTask { await self.promoteDueRetries() }
             group.addTask { await self.sampleDepths() }
             group.addTask { await self.recoverLostTakes() }
+            group.addTask { await self.answerRefusedElements() }
             await withGracefulShutdownHandler {
                 await self.runJobs()
             } onGracefulShutdown: {
@@ -91,6 +95,7 @@ public final class WorkerService: Service, Sendable {
             group.cancelAll()
         }
         await giveBackSuspects(reason: "the worker is stopping")
+        await answerRefused(refusedElements.withLockedValue { refused in defer { refused = [] }; return refused })
         if let registration = currentRegistration {
             do {
                 try await queue.deregister(registration)
@@ -135,6 +140,8 @@ public final class WorkerService: Service, Sendable {
             var inFlight = 0
             var redisFailures = 0
             var idlePolls = 0
+            // Connections broken (or left for a new master) whose lost successes were written again.
+            var restoredThrough = 0
             while !isStopping && !Task.isCancelled {
                 // Paused by an account problem: one job at a time, each a probe, when the probe is due.
                 let limit = health.pausedReason == nil ? configuration.concurrency : 1
@@ -144,7 +151,8 @@ public final class WorkerService: Service, Sendable {
                 }
                 if let recheck = nextRecheck() {
                     inFlight += 1
-                    jobs.addTask { await self.runSlot(first: recheck.run.received, takenAt: .now, recheck: recheck.claim) }
+                    let handoff = Handoff(recheck.run.received)
+                    jobs.addTask { await self.runSlot(handoff, slot: recheck.heldSlot, takenAt: .now, recheck: recheck.claim) }
                     continue
                 }
                 if let probe = health.nextProbe, probe > .now {
@@ -162,13 +170,20 @@ public final class WorkerService: Service, Sendable {
                     continue
                 }
                 do {
+                    // Before any take from a server that may have lost them: the jobs that come
+                    // back from lost successes are then answered from them, not paid again.
+                    let broken = queue.brokenConnections
+                    if broken > restoredThrough {
+                        try await restoreRecentSuccesses()
+                        restoredThrough = broken
+                    }
                     let take = try await queue.take(registration, limit: limit - inFlight, maxElementBytes: intakeLimits.maxElementBytes)
                     if redisFailures > 0 {
                         logger.info("Redis is back")
                         redisFailures = 0
                     }
                     health.redisAnswered()
-                    await answerRefused(take.refused)
+                    if !take.refused.isEmpty { refusedElements.withLockedValue { $0 += take.refused } }
                     guard !take.jobs.isEmpty else {
                         if take.refused.isEmpty {
                             idlePolls += 1
@@ -180,8 +195,10 @@ public final class WorkerService: Service, Sendable {
                     let takenAt = ContinuousClock.now
                     for job in take.jobs {
                         inFlight += 1
+                        // Held from now: the check for lost takes must never see it unheld.
+                        let slot = held.withLockedValue { $0.hold(job) }
                         let handoff = Handoff(job)
-                        jobs.addTask { await self.runSlot(first: handoff.take(), takenAt: takenAt, recheck: nil) }
+                        jobs.addTask { await self.runSlot(handoff, slot: slot, takenAt: takenAt, recheck: nil) }
                     }
                 } catch let fenced as WorkerFencedError {
                     noteFenced(fenced.registration)
@@ -216,19 +233,25 @@ public final class WorkerService: Service, Sendable {
         }
     }
 
-    /// A slot: runs `first`, then each job the step that ended the one before handed over.
-    private func runSlot(first: ReceivedJob?, takenAt: ContinuousClock.Instant, recheck: JobQueue.CallClaim?) async -> JobLoopEvent {
-        var next = first
+    /// A slot: runs its first job (already held under `slot`), then each job the step that ended
+    /// the one before handed over, each held before the one it follows is let go.
+    private func runSlot(_ handoff: Handoff, slot: Int, takenAt: ContinuousClock.Instant, recheck: JobQueue.CallClaim?) async -> JobLoopEvent {
+        guard let first = handoff.take() else {
+            held.withLockedValue { $0.release(slot) }
+            return .jobEnded
+        }
+        var current = (job: first, slot: slot)
         var takenAt = takenAt
         var recheck = recheck
-        while let job = next {
-            let slot = held.withLockedValue { $0.hold(job.element) }
-            next = await process(job, takenAt: takenAt, recheck: recheck)
-            held.withLockedValue { $0.release(slot) }
+        while true {
+            let next = await process(current.job, takenAt: takenAt, recheck: recheck)
+            let nextSlot = next.map { next in held.withLockedValue { $0.hold(next) } }
+            held.withLockedValue { $0.release(current.slot) }
+            guard let next, let nextSlot else { return .jobEnded }
+            current = (next, nextSlot)
             takenAt = .now
             recheck = nil
         }
-        return .jobEnded
     }
 
     /// Passes a slot its first job without the slot's closure holding that job (and its image) while
@@ -239,20 +262,24 @@ public final class WorkerService: Service, Sendable {
         func take() -> ReceivedJob? { job.withLockedValue { $0.take() } }
     }
 
-    /// Job elements held by running slots and kept aside.
+    /// Jobs held by running slots, kept aside, or being dead-lettered: what this worker's
+    /// processing list should hold.
     struct HeldJobs {
-        private var elements: [Int: Data] = [:]
+        private var jobs: [Int: (element: Data, holder: WorkerRegistration?)] = [:]
         private var nextSlot = 0
 
-        mutating func hold(_ element: Data) -> Int {
+        mutating func hold(_ job: ReceivedJob) -> Int {
             nextSlot += 1
-            elements[nextSlot] = element
+            jobs[nextSlot] = (job.element, job.holder)
             return nextSlot
         }
 
-        mutating func release(_ slot: Int) { elements[slot] = nil }
+        mutating func release(_ slot: Int) { jobs[slot] = nil }
 
-        var all: [Data] { Array(elements.values) }
+        /// The elements held under `registration`: jobs taken under an earlier one are not in its list.
+        func elements(heldUnder registration: WorkerRegistration) -> [Data] {
+            jobs.values.filter { $0.holder == registration }.map(\.element)
+        }
     }
 
     /// Reconnecting to Redis: quick at first, at most every 5 s.

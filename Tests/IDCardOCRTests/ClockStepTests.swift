@@ -10,7 +10,7 @@ import Testing
 struct ClockStepTests {
     static func withSteppingRedis<T>(_ body: (RedisServer, ClockShift) async throws -> T) async throws -> T {
         let clock = try ClockShift()
-        let redis = try RedisServer(environment: try clock.environment)
+        let redis = try await RedisServer(environment: try await clock.environment())
         let outcome = await Result { try await body(redis, clock) }
         await redis.stop()
         return try outcome.get()

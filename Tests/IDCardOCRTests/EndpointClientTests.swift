@@ -196,7 +196,7 @@ struct EndpointClientTests {
 
     @Test("https: a chain to the trusted CA and the host's own name pass; another CA, the system's roots or another name fail")
     func tls() async throws {
-        let certificates = try TestCertificates(names: ["DNS:localhost"])
+        let certificates = try await TestCertificates(names: ["DNS:localhost"])
         defer { certificates.remove() }
         try await withServer(tls: try certificates.serverTLS()) { port, _ in
             try await withClient("https://localhost:\(port)/", caFile: certificates.caFile) { client in

@@ -58,9 +58,11 @@ struct JobQueueTests {
             let ending = try await queue.finish(.init(job: second, result: failure.encoded(), imageDigest: "sha256:same", deadLetter: letter, resultTTLSeconds: 60))
             #expect(ending.copyOfSuccess && ending.step == .done)
             let stats = try await queue.stats()
-            #expect(stats.dead == 0 && stats.processing == 0 && stats.failed == 0 && stats.succeeded == 1)
+            // Each pushed copy ends once, as the success: counted, and answered on its replyTo.
+            #expect(stats.dead == 0 && stats.processing == 0 && stats.failed == 0 && stats.succeeded == 2)
             #expect(try await queue.result(id: "copied")?.status == .succeeded)
-            #expect(try await queue.redis.send("LLEN", .string(queue.keys.reply("copied"))).int == 1)
+            let replies = try await queue.redis.send("LRANGE", .string(queue.keys.reply("copied")), "0", "-1").array ?? []
+            #expect(replies.count == 2 && replies.allSatisfy { $0.string?.contains("succeeded") == true })
             // Another image under the id failing is a job of its own: dead-lettered.
             try await queue.enqueue(Harness.job(id: "copied"))
             let other = try #require(try await Harness.take(from: queue))
@@ -68,6 +70,72 @@ struct JobQueueTests {
             let conflict = try await queue.finish(.init(job: other, result: failure.encoded(), imageDigest: "sha256:other", deadLetter: otherLetter, resultTTLSeconds: 60))
             #expect(!conflict.copyOfSuccess)
             #expect(try await queue.stats().dead == 1)
+            await queue.shutdown()
+        }
+    }
+
+    @Test("a late success of a job its next holder failed for good stores nothing over that failure")
+    func lateSuccessAfterFailure() async throws {
+        try await Harness.withRedis { redis in
+            let queue = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: Harness.uniqueQueue()))
+            try await queue.enqueue([Harness.job(id: "late")])
+            let first = try #require(try await Harness.take(from: queue))
+            // Given back (the holder looked dead), taken again and failed for good.
+            #expect(try await queue.release(first) == .done)
+            let second = try #require(try await Harness.take(from: queue))
+            let failure = JobResult(id: "late", status: .failed, attempts: 8, durationMs: 1, error: JobError(.attemptsExhausted, "test"))
+            let letter = try DeadLetter.encode(second, error: JobError(.attemptsExhausted, "test"), attempts: 8, worker: "w")
+            #expect(try await queue.finish(.init(job: second, result: failure.encoded(), imageDigest: "sha256:same", deadLetter: letter, resultTTLSeconds: 60)).step == .done)
+            // The first holder's call comes back with a reading: its job is no longer its own.
+            let success = JobResult(id: "late", status: .succeeded, attempts: 1, durationMs: 1, imageDigest: "sha256:same")
+            #expect(try await queue.finish(.init(job: first, result: success.encoded(), imageDigest: "sha256:same", resultTTLSeconds: 60)).step == .notHeld)
+            #expect(try await queue.result(id: "late")?.status == .failed)
+            let stats = try await queue.stats()
+            #expect(stats.failed == 1 && stats.succeeded == 0 && stats.dead == 1)
+            await queue.shutdown()
+        }
+    }
+
+    @Test("a replyTo key of the queue's namespace that is no list is passed over: the job still ends")
+    func replyToOfAnotherType() async throws {
+        try await Harness.withRedis { redis in
+            let queue = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: Harness.uniqueQueue()))
+            let replyTo = queue.keys.reply("typed")
+            _ = try await queue.redis.send("SET", .string(replyTo), "a string someone left here")
+            try await queue.enqueue([Harness.job(id: "typed", replyTo: replyTo)])
+            let job = try #require(try await Harness.take(from: queue))
+            let success = JobResult(id: "typed", status: .succeeded, attempts: 1, durationMs: 1, imageDigest: "sha256:x")
+            #expect(try await queue.finish(.init(job: job, result: success.encoded(), imageDigest: "sha256:x", resultTTLSeconds: 60)).step == .done)
+            #expect(try await queue.result(id: "typed")?.status == .succeeded)
+            #expect(try await queue.redis.send("TYPE", .string(replyTo)).string == "string")
+            #expect(try await queue.stats().processing == 0)
+            await queue.shutdown()
+        }
+    }
+
+    @Test("dlq requeue walks past letters whose kept oversized element is gone, and ends", .timeLimit(.minutes(1)))
+    func requeuePastPurgedOversized() async throws {
+        try await Harness.withRedis { redis in
+            let queue = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: Harness.uniqueQueue()))
+            let limit = 64 << 10
+            for id in ["big-1", "big-2"] {
+                var big = Harness.job(id: id).encoded()
+                big.removeLast()
+                big.append(contentsOf: ",\"padding\":\"".utf8 + Data(repeating: UInt8(ascii: "x"), count: 2 * limit) + "\"}".utf8)
+                _ = try await queue.redis.send("LPUSH", .string(queue.keys.pending), .data(big))
+            }
+            let registration = try await queue.register(worker: "w").registration
+            #expect(try await queue.take(registration, limit: 2, maxElementBytes: limit).refused.count == 2)
+            // Their kept elements lost (evicted, deleted by hand); one plain letter behind them.
+            _ = try await queue.redis.send("DEL", .string(queue.keys.oversized))
+            try await queue.enqueue([Harness.job(id: "plain")])
+            let plain = try #require(try await Harness.take(from: queue))
+            let failure = JobResult(id: "plain", status: .failed, attempts: 1, durationMs: 1, error: JobError(.attemptsExhausted, "test"))
+            let letter = try DeadLetter.encode(plain, error: JobError(.attemptsExhausted, "test"), attempts: 1, worker: "w")
+            _ = try await queue.finish(.init(job: plain, result: failure.encoded(), deadLetter: letter, resultTTLSeconds: 60))
+            // Two letters per round trip: the first batch is both stale letters.
+            #expect(try await queue.requeueDeadLetters(batchSize: 2).requeued == 1)
+            #expect(try await queue.stats().dead == 2)
             await queue.shutdown()
         }
     }

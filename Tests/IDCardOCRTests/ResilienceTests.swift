@@ -8,7 +8,7 @@ import Testing
 struct ResilienceTests {
     @Test("Redis killed mid-job and restarted: the worker stays up, reports not ready, and writes every paid recognition")
     func redisAway() async throws {
-        let redis = try RedisServer(arguments: ["--appendonly", "yes", "--appendfsync", "always"])
+        let redis = try await RedisServer(arguments: ["--appendonly", "yes", "--appendfsync", "always"])
         var fakeConfiguration = ShowAPIFake.Configuration()
         fakeConfiguration.latency = .milliseconds(1500)
         let fake = ShowAPIFake(configuration: fakeConfiguration)
@@ -21,7 +21,7 @@ struct ResilienceTests {
                 await redis.kill()
                 try await Harness.eventually("the worker reports not ready", timeout: 10) { !worker.health.isReady }
                 try await Task.sleep(for: .seconds(2))  // the API answers while Redis is away
-                let server = try redis.restart()
+                let server = try await redis.restart()
                 try await Harness.eventually("every result written", timeout: 30) {
                     var written = 0
                     for index in 0..<8 where try await producer.resultData(id: "away-\(index)") != nil { written += 1 }

@@ -418,7 +418,7 @@ struct WorkerTests {
 
     @Test("the 1429-1 API over https, its certificate checked against SHOWAPI_CA_FILE")
     func https() async throws {
-        let certificates = try TestCertificates(names: ["DNS:localhost"])
+        let certificates = try await TestCertificates(names: ["DNS:localhost"])
         defer { certificates.remove() }
         try await Harness.scenario(tls: try certificates.serverTLS(), configure: { $0.showAPICAFile = certificates.caFile }) { scenario in
             let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)

@@ -12,17 +12,24 @@ extension JobQueue {
     /// wherever they are in the list. A sealed job is opened with `encryption` first; one that
     /// cannot be opened stays where it is, and so does one that is not a dead letter at all.
     /// Returns how many went back, and how many sealed ones stayed.
-    public func requeueDeadLetters(ids: Set<String>? = nil, opening encryption: EncryptionKeys? = nil) async throws -> (requeued: Int, leftSealed: Int) {
+    /// - Parameter batchSize: letters read per round trip.
+    public func requeueDeadLetters(
+        ids: Set<String>? = nil, opening encryption: EncryptionKeys? = nil, batchSize: Int = 1000
+    ) async throws -> (requeued: Int, leftSealed: Int) {
         var moved = 0
         var leftSealed = 0
-        // Walks from the oldest end, so letters pushed meanwhile (on the left) never shift what is
-        // still to be read; each requeued letter shortens the list behind the cursor.
+        // Walks from the oldest end, so letters pushed meanwhile (on the left: requeued jobs that
+        // fail again among them) never shift what is still to be read, and stops after the letters
+        // there were at the start; each requeued letter shortens the list behind the cursor.
         var fromEnd = 0
-        let batchSize = 1000
-        while true {
-            let reply = try await redis.send("LRANGE", .string(keys.dead), .int(-(fromEnd + batchSize)), .int(-(fromEnd + 1)))
+        var remaining = try await redis.send("LLEN", .string(keys.dead)).int ?? 0
+        let batchSize = max(batchSize, 1)
+        while remaining > 0 {
+            let count = min(batchSize, remaining)
+            let reply = try await redis.send("LRANGE", .string(keys.dead), .int(-(fromEnd + count)), .int(-(fromEnd + 1)))
             let batch = (reply.array ?? []).compactMap(\.data)
             if batch.isEmpty { return (moved, leftSealed) }
+            remaining -= batch.count
             var stayed = 0
             for element in batch.reversed() {
                 guard var letter = DeadLetter(element: element), ids.map({ letter.id.map($0.contains) ?? false }) ?? true else {
@@ -43,12 +50,14 @@ extension JobQueue {
                         .data(element), .data(letter.requeueElement ?? Data()), .string(letter.id ?? ""), .string(letter.oversized?.field ?? ""),
                     ]
                 ).int ?? 0
-                // 0: the letter is gone already (another requeue); it holds no place behind the cursor.
-                moved += requeued
+                // 0: the letter is gone already (another requeue), holding no place behind the
+                // cursor; -1: it stays (its kept element was purged).
+                if requeued > 0 { moved += 1 } else if requeued < 0 { stayed += 1 }
             }
             fromEnd += stayed
-            if batch.count < batchSize { return (moved, leftSealed) }
+            if batch.count < count { return (moved, leftSealed) }
         }
+        return (moved, leftSealed)
     }
 
     /// Drops every dead letter, and the oversized elements they kept. Returns how many there were.

@@ -21,9 +21,13 @@ public final class JobQueue: Sendable {
         self.blockingRedis = RedisClient(configuration: configuration, readTimeoutSeconds: blockingReadTimeout)
         self.replyDeadline = .milliseconds(Int64(blockingReadTimeout * 1000))
         self.sentinelWatch = configuration.sentinel.map { [redis, blockingRedis] sentinel in
-            SentinelWatch(sentinel: sentinel, timeoutSeconds: configuration.timeoutSeconds) {
-                redis.reconnectSoon()
-                blockingRedis.reconnectSoon()
+            SentinelWatch(sentinel: sentinel, timeoutSeconds: configuration.timeoutSeconds) { move in
+                for client in [redis, blockingRedis] {
+                    switch move {
+                    case .promoting(let host, let port): client.followPromotion(host: host, port: port)
+                    case .switched: client.reconnectSoon()
+                    }
+                }
             }
         }
     }

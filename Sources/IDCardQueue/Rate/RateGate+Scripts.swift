@@ -31,7 +31,7 @@ extension RateGate {
         else
           tat = tonumber(stored)
           -- Further ahead than any slot, cool-down and push-back reach: Redis's clock stepped back.
-          if tat > now + horizon + tonumber(ARGV[6]) + tonumber(ARGV[4]) then tat = now + horizon end
+          if tat > now + horizon + tonumber(ARGV[6]) + 2 * tonumber(ARGV[4]) then tat = now + horizon end
           tat = math.max(tat, now)
         end
         local pushed = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -72,12 +72,17 @@ extension RateGate {
     /// After a step of Redis's clock: a new generation, the schedule restarted a horizon from now,
     /// the adaptation's recovery counted from now.
     static let restartScript = RedisScript(name: "rateRestart", source: """
-        -- KEYS: rate, rate state   ARGV: horizon µs
+        -- KEYS: rate, rate state   ARGV: horizon µs, the furthest a plausible schedule reaches µs
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
         redis.call('HINCRBY', KEYS[2], 'generation', 1)
         if redis.call('HEXISTS', KEYS[2], 'since') == 1 then redis.call('HSET', KEYS[2], 'since', string.format('%.0f', now)) end
-        redis.call('SET', KEYS[1], string.format('%.0f', now + tonumber(ARGV[1])), 'EX', 86400)
+        -- Not before slots already handed out by a schedule that is still plausible (a cool-down
+        -- running, another worker's restart just now).
+        local tat = now + tonumber(ARGV[1])
+        local stored = tonumber(redis.call('GET', KEYS[1]) or '0')
+        if stored > tat and stored <= now + tonumber(ARGV[2]) then tat = stored end
+        redis.call('SET', KEYS[1], string.format('%.0f', tat), 'EX', 86400)
         return 1
         """)
 }

@@ -91,8 +91,10 @@ public final class RateGate: Sendable {
 
     /// Reserves the next slot and waits for it: confirmed just before it comes, reserved again when
     /// a rate-limit answer voided it meanwhile.
+    /// - Parameter deadline: no later than this (the call's claims last that long): a slot after it
+    ///   is given up, and the answer is ``Reservation/later(_:)``.
     /// - Throws: a Redis error (nothing is owed then but what was already), or `CancellationError`.
-    public func reserve() async throws -> Reservation {
+    public func reserve(by deadline: ContinuousClock.Instant? = nil) async throws -> Reservation {
         let started = ContinuousClock.now
         while true {
             let askedAt = ContinuousClock.now
@@ -124,6 +126,7 @@ public final class RateGate: Sendable {
             let wait = Duration.microseconds(micros)
             if verdict == "later" { return .later(wait) }
             let slot = askedAt + wait
+            if let deadline, slot > deadline { return .later(slot - .now) }
             if wait > Configuration.confirmAbove {
                 try await Task.sleep(until: slot - Configuration.confirmLead, clock: .continuous)
                 guard try await currentGeneration() == generation else { continue }
@@ -170,8 +173,10 @@ public final class RateGate: Sendable {
     /// Restarts the schedule a horizon from now and voids every slot not yet come: after Redis's
     /// clock stepped, no slot handed out before can be trusted to be where the schedule says.
     public func restartSchedule() async throws {
+        let plausible = configuration.horizon + configuration.coolDown + Configuration.maxPushBack * 2
         _ = try await queue.redis.run(
-            Self.restartScript, keys: [queue.keys.rate, queue.keys.rateState], arguments: [.int(Self.micros(configuration.horizon))]
+            Self.restartScript, keys: [queue.keys.rate, queue.keys.rateState],
+            arguments: [.int(Self.micros(configuration.horizon)), .int(Self.micros(plausible))]
         )
         redisClock.withLockedValue { $0.reset() }
     }

@@ -80,6 +80,14 @@ public final class RedisClient: Sendable {
         connection.dropSoon()
     }
 
+    /// Has the next command go to the replica a Sentinel is promoting, once it is the master
+    /// (``RedisConnection/followPromotion(host:port:)``). Counted as a broken connection, as
+    /// ``reconnectSoon()`` is.
+    func followPromotion(host: String, port: Int) {
+        counts.withLockedValue { $0.brokenConnections += 1 }
+        connection.followPromotion(host: host, port: port)
+    }
+
     /// Stops the thread and closes the connection. Commands sent afterwards fail with ``RedisError/closed``.
     public func shutdown() async {
         outbox.withLockedValue { $0.closed = true }

@@ -15,6 +15,19 @@ final class RedisConnection: @unchecked Sendable {
     private let readTimeoutSeconds: Double
     /// Set from any thread to have the next pipeline start on a new connection (``dropSoon()``).
     private let dropRequested = NIOLockedValueBox(false)
+    /// A replica the Sentinels are promoting, to connect to as soon as it says it is the master
+    /// (``followPromotion(host:port:)``).
+    private let promotion = NIOLockedValueBox<Promotion?>(nil)
+
+    struct Promotion {
+        var host: String
+        var port: Int
+        /// When to give up waiting for it and ask the Sentinels again (the failover failed).
+        var until: ContinuousClock.Instant
+    }
+
+    /// How long a promotion announced by ``followPromotion(host:port:)`` is waited for.
+    static let promotionWait = Duration.seconds(2)
 
     init(configuration: RedisConfiguration, readTimeoutSeconds: Double) {
         self.configuration = configuration
@@ -108,6 +121,16 @@ final class RedisConnection: @unchecked Sendable {
         dropRequested.withLockedValue { $0 = true }
     }
 
+    /// Has the next ``pipeline(_:reply:)`` leave the master for the replica at `host`:`port`,
+    /// which a Sentinel is about to promote (`+failover-state-send-slaveof-noone`). The new
+    /// connection waits until the replica says it is the master, at most ``promotionWait``:
+    /// nothing is written to the old master from now on, where the writes would be lost when it
+    /// rejoins as a replica. (The Sentinels name the new master only a second or so later.)
+    func followPromotion(host: String, port: Int) {
+        promotion.withLockedValue { $0 = Promotion(host: host, port: port, until: .now + Self.promotionWait) }
+        dropSoon()
+    }
+
     /// Closes the socket; the next ``pipeline(_:)`` reconnects.
     func close() {
         lock.withLock { dropContext() }
@@ -165,29 +188,52 @@ final class RedisConnection: @unchecked Sendable {
     /// Asks each Sentinel in turn where the master is, and connects to it. A master that says it is
     /// none (`ROLE`: a Sentinel that has not yet seen a failover) is passed over for the next Sentinel.
     private func connectToMaster(of sentinel: RedisConfiguration.Sentinel) throws(RedisError) -> UnsafeMutablePointer<redisContext> {
+        if let promoted = promotedReplica() { return promoted }
         var failures: [String] = []
         for node in sentinel.nodes {
             do throws(RedisError) {
                 let (host, port) = try masterAddress(from: node, of: sentinel)
-                let master = try open(host: host, port: port)
-                do throws(RedisError) {
-                    try logIn(master)
-                    // An ACL user without ROLE cannot check; a replica then answers writes with READONLY.
-                    let role = try command(["ROLE"], on: master)
-                    if case .error(let message) = role, !message.hasPrefix("NOPERM") { throw .server(message) }
-                    if let first = role.array?.first?.string, first != "master" {
-                        throw .connection("\(host):\(port), named by \(node), is a \(first), not the master")
-                    }
-                    return master
-                } catch {
-                    redisFree(master)
-                    throw error
-                }
+                return try openMaster(host: host, port: port, namedBy: "\(node)")
             } catch {
                 failures.append("\(node): \(error)")
             }
         }
         throw .connection("no Sentinel led to the master \(sentinel.masterName) (\(failures.joined(separator: "; ")))")
+    }
+
+    /// A connection to the replica being promoted, once it says it is the master; nil when no
+    /// promotion is announced, or the wait for it ran out.
+    private func promotedReplica() -> UnsafeMutablePointer<redisContext>? {
+        while let pending = promotion.withLockedValue({ $0 }) {
+            if ContinuousClock.now >= pending.until {
+                promotion.withLockedValue { if $0?.until == pending.until { $0 = nil } }
+                return nil
+            }
+            if let master = try? openMaster(host: pending.host, port: pending.port, namedBy: "the failover") {
+                promotion.withLockedValue { if $0?.until == pending.until { $0 = nil } }
+                return master
+            }
+            usleep(10_000)
+        }
+        return nil
+    }
+
+    /// A connection to `host`:`port`, logged in, once `ROLE` says it is a master.
+    private func openMaster(host: String, port: Int, namedBy source: String) throws(RedisError) -> UnsafeMutablePointer<redisContext> {
+        let master = try open(host: host, port: port)
+        do throws(RedisError) {
+            try logIn(master)
+            // An ACL user without ROLE cannot check; a replica then answers writes with READONLY.
+            let role = try command(["ROLE"], on: master)
+            if case .error(let message) = role, !message.hasPrefix("NOPERM") { throw .server(message) }
+            if let first = role.array?.first?.string, first != "master" {
+                throw .connection("\(host):\(port), named by \(source), is a \(first), not the master")
+            }
+            return master
+        } catch {
+            redisFree(master)
+            throw error
+        }
     }
 
     private func masterAddress(from node: RedisConfiguration.Sentinel.Node, of sentinel: RedisConfiguration.Sentinel) throws(RedisError) -> (String, Int) {

@@ -22,7 +22,7 @@ enum Harness {
 
     /// Runs `body` with a fresh redis-server, stopped afterwards.
     static func withRedis<T>(arguments: [String] = [], _ body: (RedisServer) async throws -> T) async throws -> T {
-        let redis = try RedisServer(arguments: arguments)
+        let redis = try await RedisServer(arguments: arguments)
         let outcome = await Result { try await body(redis) }
         await redis.stop()
         return try outcome.get()

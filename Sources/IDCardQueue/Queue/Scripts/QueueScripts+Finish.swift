@@ -5,12 +5,12 @@ extension QueueScripts {
     ///
     /// A failure never replaces a stored success of the same id (a later bad job reusing a good
     /// id); a failure of the same image as a stored success (another holder of the job succeeded)
-    /// is no failure at all: the job is dropped, no dead letter, no reply (4th element 1). A success
-    /// is not stored over another image's success under the same id: that returns `{-2}` and the
-    /// caller ends the job as `id_conflict`. For a worker whose registration
-    /// is over, the job is someone else's now: only a success and its recognition are kept (they
-    /// were paid for), and it returns `{-1}`. Otherwise `{1 when the job was still in the list (0
-    /// when a repeated finish or a give-back got there first), the next job or nil, refused}`.
+    /// is no failure at all: the job ends as that success, without a dead letter (4th element 1).
+    /// A success is not stored over another image's success under the same id: that returns `{-2}`
+    /// and the caller ends the job as `id_conflict`. For a job that is someone else's now (the
+    /// worker's registration is over: `{-1}`; or it was no longer in the list: 0) only a paid
+    /// success and its recognition are kept, where no result is. Otherwise `{1, the next job or
+    /// nil, refused, copy of a success}`.
     static let finish = RedisScript(name: "finish", source: registeredLua + takeOneLua + storedSuccessLua + claimLua + """
         -- KEYS: 1 processing, 2 result, 3 attempts, 4 dead, 5 image, 6 replyTo, 7 finished, 8 pending, 9 epochs,
         --       10 oversized, 11 id claim, 12 image claim
@@ -34,48 +34,53 @@ extension QueueScripts {
           end
           copyOfSuccess = not success and stored.imageDigest == ARGV[15]
         end
-        if not registered(KEYS[9], ARGV[12], ARGV[13]) then
-          if success then redis.call('SET', KEYS[2], result, 'EX', ARGV[3]) end
+        -- For a job that is someone else's now: a paid success is kept where no result is yet (its
+        -- next holder writes the same), never over another holder's failure, and nothing else.
+        local function keepSuccess()
+          if success and redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[2], result, 'EX', ARGV[3]) end
           if ARGV[6] ~= '' then redis.call('SET', KEYS[5], ARGV[6], 'EX', ARGV[3]) end
+        end
+        -- Only lists of the queue's own namespace, and only lists: a job cannot make a worker grow,
+        -- expire or trip over another key.
+        local function reply(message)
+          if not message or ARGV[7] ~= '1' or string.sub(KEYS[6], 1, #ARGV[14]) ~= ARGV[14] then return end
+          local kind = redis.call('TYPE', KEYS[6]).ok
+          if kind ~= 'list' and kind ~= 'none' then return end
+          redis.call('LPUSH', KEYS[6], message)
+          redis.call('EXPIRE', KEYS[6], ARGV[3])
+        end
+        if not registered(KEYS[9], ARGV[12], ARGV[13]) then
+          keepSuccess()
           return {-1}
         end
         local removed = redis.call('LREM', KEYS[1], -1, ARGV[1])
-        if copyOfSuccess then
+        if removed == 0 then
+          -- A finish repeated after its reply was lost, or a job given back meanwhile (its next
+          -- holder ends it): no second result, dead letter, count or reply.
+          keepSuccess()
+        elseif copyOfSuccess then
           if ARGV[4] ~= '' then redis.call('HDEL', KEYS[3], ARGV[4]) end
-          local refused = {}
-          if ARGV[9] == '1' then
-            local next = takeOne(KEYS[8], KEYS[1], KEYS[10], KEYS[4], KEYS[7], tonumber(ARGV[16]), ARGV[17], ARGV[12], refused)
-            if next then return {removed, next, refused, 1} end
+          redis.call('HINCRBY', KEYS[7], 'succeeded', 1)
+          reply(redis.call('GET', KEYS[2]))
+        else
+          -- A failure never replaces a stored success.
+          if result ~= '' and not (ARGV[8] == '1' and stored) then redis.call('SET', KEYS[2], result, 'EX', ARGV[3]) end
+          if ARGV[4] ~= '' then redis.call('HDEL', KEYS[3], ARGV[4]) end
+          if ARGV[5] ~= '' then
+            local embedded = ''
+            if ARGV[10] == 'job' then embedded = ARGV[1] elseif ARGV[10] == 'raw' then embedded = cjson.encode(ARGV[1]) end
+            redis.call('LPUSH', KEYS[4], ARGV[5] .. embedded .. ARGV[11])
           end
-          return {removed, false, refused, 1}
-        end
-        -- A failure never replaces a stored success.
-        local store = result ~= '' and not (ARGV[8] == '1' and stored)
-        if store then redis.call('SET', KEYS[2], result, 'EX', ARGV[3]) end
-        if ARGV[4] ~= '' then redis.call('HDEL', KEYS[3], ARGV[4]) end
-        -- Once per taken job: a finish repeated after its reply was lost, or a job given back
-        -- meanwhile (its next holder ends it), adds no second dead letter, count or reply.
-        if removed > 0 and ARGV[5] ~= '' then
-          local embedded = ''
-          if ARGV[10] == 'job' then embedded = ARGV[1] elseif ARGV[10] == 'raw' then embedded = cjson.encode(ARGV[1]) end
-          redis.call('LPUSH', KEYS[4], ARGV[5] .. embedded .. ARGV[11])
-        end
-        if removed > 0 then redis.call('HINCRBY', KEYS[7], ARGV[5] ~= '' and 'failed' or 'succeeded', 1) end
-        if ARGV[6] ~= '' then redis.call('SET', KEYS[5], ARGV[6], 'EX', ARGV[3]) end
-        -- Only lists of the queue's own namespace: a job cannot make a worker grow or expire another key.
-        if removed > 0 and ARGV[7] == '1' and string.sub(KEYS[6], 1, #ARGV[14]) == ARGV[14] then
-          if result == '' then result = redis.call('GET', KEYS[2]) end
-          if result then
-            redis.call('LPUSH', KEYS[6], result)
-            redis.call('EXPIRE', KEYS[6], ARGV[3])
-          end
+          redis.call('HINCRBY', KEYS[7], ARGV[5] ~= '' and 'failed' or 'succeeded', 1)
+          if ARGV[6] ~= '' then redis.call('SET', KEYS[5], ARGV[6], 'EX', ARGV[3]) end
+          reply(result ~= '' and result or redis.call('GET', KEYS[2]))
         end
         local refused = {}
+        local next = false
         if ARGV[9] == '1' then
-          local next = takeOne(KEYS[8], KEYS[1], KEYS[10], KEYS[4], KEYS[7], tonumber(ARGV[16]), ARGV[17], ARGV[12], refused)
-          if next then return {removed, next, refused} end
+          next = takeOne(KEYS[8], KEYS[1], KEYS[10], KEYS[4], KEYS[7], tonumber(ARGV[16]), ARGV[17], ARGV[12], refused) or false
         end
-        return {removed, false, refused}
+        return {removed, next, refused, copyOfSuccess and removed > 0 and 1 or 0}
         """)
 
     /// Schedules another attempt: out of `processing`, into `delayed`, the attempt counted, the
@@ -111,10 +116,11 @@ extension QueueScripts {
         """)
 
     /// Writes a success again after the worker moved to a new master: one the old master took and
-    /// may not have passed on. Never over a stored success. Returns 1 when it was missing.
-    static let restoreSuccess = RedisScript(name: "restoreSuccess", source: storedSuccessLua + """
+    /// may not have passed on. Never over a stored result. Returns 1 when it was missing.
+    static let restoreSuccess = RedisScript(name: "restoreSuccess", source: """
         -- KEYS: result   ARGV: result, ttl s
-        if storedSuccess(KEYS[1]) then return 0 end
+        -- Never over a result: a success is there already, or the job's next holder failed it for good.
+        if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
         redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
         return 1
         """)

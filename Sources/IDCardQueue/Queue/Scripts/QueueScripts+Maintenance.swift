@@ -8,7 +8,12 @@ extension QueueScripts {
     static let register = RedisScript(name: "register", source: recoverLua + """
         -- KEYS: workers, epochs, epoch counter, processing, pending, paused
         -- ARGV: worker, lost key prefix, max losses, lost key ttl s
-        local epoch = redis.call('INCR', KEYS[3])
+        -- Above the last one handed out, and above Redis's clock in µs: a new master that never got
+        -- the old one's last epoch does not hand it out again.
+        local t = redis.call('TIME')
+        local epoch = math.max(tonumber(redis.call('GET', KEYS[3]) or '0') + 1, tonumber(t[1]) * 1000000 + tonumber(t[2]))
+        epoch = string.format('%.0f', epoch)
+        redis.call('SET', KEYS[3], epoch)
         redis.call('HSET', KEYS[2], ARGV[1], epoch)
         redis.call('HDEL', KEYS[6], ARGV[1])
         local leftovers, setAside = redis.call('LRANGE', KEYS[4], 0, -1), {}
@@ -17,7 +22,6 @@ extension QueueScripts {
         for _, element in ipairs(leftovers) do
           recover(element, KEYS[5], KEYS[4], ARGV[2], tonumber(ARGV[3]), ARGV[4], setAside)
         end
-        local t = redis.call('TIME')
         redis.call('ZADD', KEYS[1], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), ARGV[1])
         return {epoch, #leftovers - #setAside, setAside, t[1], t[2]}
         """)

@@ -13,11 +13,11 @@ enum QueueScripts {
         """
 
     /// `storedSuccess(key)`: the result stored under `key`, decoded, when it is a success; `nil`
-    /// otherwise (none, a failure, or not JSON).
+    /// otherwise (none, a failure, not JSON, or not a string: a producer's key in the way).
     static let storedSuccessLua = """
         local function storedSuccess(key)
-          local stored = redis.call('GET', key)
-          if not stored then return nil end
+          local stored = redis.pcall('GET', key)
+          if type(stored) ~= 'string' then return nil end
           local ok, decoded = pcall(cjson.decode, stored)
           if ok and type(decoded) == 'table' and decoded.status == 'succeeded' then return decoded end
           return nil
