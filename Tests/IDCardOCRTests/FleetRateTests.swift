@@ -87,7 +87,7 @@ struct FleetRateTests {
         )
         let seconds = elapsed / .seconds(1)
         // Two refusal bursts at most, at the start; none in the run's second half.
-        #expect(stats.rejectedForRate <= 20, "\(stats.rateLimitedAt)")
+        #expect(stats.rejectedForRate <= 20, "\(stats.rejectedForRate) refused: \(stats.rateLimitedAt)")
         #expect(!stats.rateLimitedAt.contains { $0 > seconds / 2 }, "\(stats.rateLimitedAt)")
         #expect(Double(stats.billed) / seconds >= 0.75 * 20, "\(Double(stats.billed) / seconds) calls/s over \(seconds) s")
     }

@@ -175,8 +175,8 @@ struct RateGateTests {
         let refusedAt: Int64 = 1_000_000_000
         let adaptation = RateAdaptation.afterRefusal(of: 50, configured: 50, at: refusedAt)
         #expect(adaptation.effectiveRate(at: refusedAt, configured: 50) == 35)
-        // 10 s on: at the ceiling, 95 % of the refused rate, itself climbing 1 % a minute.
-        #expect(abs(adaptation.effectiveRate(at: refusedAt + 10_000_000, configured: 50) - 47.579) < 0.01)
+        // 10 s on: at the ceiling, 90 % of the refused rate, itself climbing 2 % a minute.
+        #expect(abs(adaptation.effectiveRate(at: refusedAt + 10_000_000, configured: 50) - 45.15) < 0.01)
         #expect(adaptation.effectiveRate(at: refusedAt + 360_000_000, configured: 50) == 50)  // six minutes on
     }
 }

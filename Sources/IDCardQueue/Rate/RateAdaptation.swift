@@ -6,9 +6,11 @@
 /// ones belong to the same burst) sets the rate to `r × decrease` and a ceiling of
 /// `r × ceilingShare`, below the rate that was refused. The rate then climbs back by `recovery` of
 /// that ceiling per second, but only up to the ceiling; the ceiling itself climbs by
-/// `ceilingRecovery` of itself per second (1 % a minute), so a plan upgrade or a spurious refusal
-/// is outgrown within minutes while a real quota is probed only every minute or two, a refusal or
-/// two each time. A limit 1.5× above the quota settles below it after two refusals.
+/// `ceilingRecovery` of itself per second (2 % a minute), so a plan upgrade or a spurious refusal
+/// is outgrown within six minutes while a real quota is probed only every few minutes, a refusal
+/// or two each time. A limit 1.5× above the quota settles below it after two or three refusals (the
+/// second refusal comes at a rate a little above the quota, as calls bunch up, and 0.9× that is
+/// below it).
 public struct RateAdaptation: Sendable, Equatable {
     /// The rate after the last decrease (calls per second).
     public var limit: Double
@@ -26,11 +28,11 @@ public struct RateAdaptation: Sendable, Equatable {
     /// The rate right after a refusal: this share of the refused call's rate.
     public static let decrease = 0.7
     /// The ceiling after a refusal: this share of the refused call's rate.
-    public static let ceilingShare = 0.95
+    public static let ceilingShare = 0.9
     /// Per second after a decrease, the rate climbs back by this share of the ceiling set then.
     public static let recovery = 0.05
-    /// Per second after a decrease, the ceiling climbs by this share of itself (1 % a minute).
-    public static let ceilingRecovery = 0.01 / 60
+    /// Per second after a decrease, the ceiling climbs by this share of itself (2 % a minute).
+    public static let ceilingRecovery = 0.02 / 60
     /// Never below this share of the configured rate: an API refusing everything still gets probed.
     public static let floor = 0.02
 
