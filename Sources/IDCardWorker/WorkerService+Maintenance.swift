@@ -37,7 +37,8 @@ extension WorkerService {
     /// Not within a heartbeat timeout of a disturbance: after a Redis restart, a failover, a spell
     /// of refused writes or a step of Redis's clock, every heartbeat may look stale, and a worker
     /// that has not beaten its heart since is alive, with paid calls to write. Reaping it then
-    /// would have its jobs called twice.
+    /// would have its jobs called twice. Nor within a heartbeat timeout of this process's start:
+    /// its first reading of Redis's clock may have come just after a step it cannot see.
     func reapDeadWorkers() async {
         let brokenConnections = NIOLockedValueBox(0)
         await every(heartbeatInterval) {
@@ -46,11 +47,16 @@ extension WorkerService {
             if brokenConnections.withLockedValue({ seen in defer { seen = broken }; return seen != broken }) { self.health.disturbed() }
             if let disturbance = self.health.lastDisturbance, ContinuousClock.now - disturbance < self.heartbeatTimeout { return }
             guard let registration = self.currentRegistration else { return }
+            // Only on a heartbeat timeout of steady readings of Redis's clock (from this process's
+            // start, or since its last step): the expectation and the step are read together, so a
+            // heartbeat reading a step just now cannot slip between them.
+            let timeout = Duration.milliseconds(Int64(self.configuration.heartbeatTimeout * 1000))
+            guard let expected = self.membership.withLockedValue({ $0.redisClock.steadyExpectation(steadyFor: timeout) }) else { return }
             let reaping: JobQueue.Reaping
             do {
                 reaping = try await self.queue.reap(
                     registration, heartbeatTimeout: self.configuration.heartbeatTimeout,
-                    expectedRedisMilliseconds: self.expectedRedisMilliseconds, clockTolerance: self.heartbeatInterval
+                    expectedRedisMilliseconds: expected / 1000, clockTolerance: self.heartbeatInterval
                 )
             } catch let error as RedisError where error.isConnectionProblem {
                 self.health.redisDisturbed(error)

@@ -81,9 +81,4 @@ extension WorkerService {
         health.disturbed()
         retriesDueNow.withLockedValue { $0 = true }
     }
-
-    /// Where Redis's clock should be now, by this process's monotonic clock; `nil` before any reading.
-    var expectedRedisMilliseconds: Int64? {
-        membership.withLockedValue { $0.redisClock.expectedRedisMicroseconds() }.map { $0 / 1000 }
-    }
 }

@@ -47,6 +47,78 @@ struct ClockStepTests {
         }
     }
 
+    /// A process that first reads Redis's clock after a step forward sees no step: every other
+    /// worker's heartbeat, beaten by the clock from before, looks a step old to it. The chaos run
+    /// caught a worker started (and another reading the new clock in its heartbeat just before
+    /// its reaper ran) reaping the whole fleet at a +90 s step. Three times: a newcomer within a
+    /// heartbeat interval of each step.
+    @Test("a worker that starts just after a step forward reaps no one")
+    func newcomerAfterForwardStep() async throws {
+        try await Self.withSteppingRedis { redis, clock in
+            var fakeConfiguration = ShowAPIFake.Configuration()
+            fakeConfiguration.latency = .milliseconds(400)
+            let fake = ShowAPIFake(configuration: fakeConfiguration)
+            try await fake.serve { url in
+                var first = Harness.configuration(redis: redis, queue: Harness.uniqueQueue(), fakeURL: url)
+                first.concurrency = 4
+                var second = first
+                second.workerID = first.workerID + "-b"
+                let (a, b) = (first, second)
+                let producer = try Harness.openQueue(first)
+                let jobs = 90
+                try await producer.enqueue((0..<jobs).map { Harness.job(id: "new-\($0)") })
+                try await Harness.withWorker(a) { _ in
+                    try await Harness.withWorker(b) { _ in
+                        try await Harness.eventually("both workers busy") { try await producer.stats().processing >= 6 }
+                        let epochs = try await producer.redis.send("HGETALL", .string(producer.keys.epochs))
+                        for round in 0..<3 {
+                            try clock.shift(by: .seconds(60))
+                            var newcomer = a
+                            newcomer.workerID = a.workerID + "-new\(round)"
+                            try await Harness.withWorker(newcomer) { _ in try await Task.sleep(for: .seconds(2)) }
+                        }
+                        // Neither was reaped: both still hold the registrations they started with.
+                        let now = try await producer.redis.send("HGETALL", .string(producer.keys.epochs))
+                        for worker in [a.workerID, b.workerID] {
+                            #expect(Self.epoch(of: worker, in: now) == Self.epoch(of: worker, in: epochs), "\(worker) was reaped")
+                        }
+                        try await Harness.eventually("every job done", timeout: 60) { try await producer.stats().succeeded == jobs }
+                    }
+                }
+                #expect(fake.stats.billed == jobs && fake.stats.duplicateBilled == 0)
+                await producer.shutdown()
+            }
+        }
+    }
+
+    @Test("the reaper's expectation of Redis's clock waits for steady readings: after the first, and after a step")
+    func steadyExpectation() throws {
+        var watch = RedisClockWatch()
+        let start = ContinuousClock.now
+        let redisStart: Int64 = 1_800_000_000_000_000
+        func read(_ redis: Int64, at seconds: Int) -> Int64? {
+            let at = start + .seconds(seconds)
+            return watch.observe(redisMicroseconds: redis, sentAt: at, answeredAt: at, tolerance: .seconds(1))
+        }
+        // Instants convert to whole µs: within one.
+        func near(_ value: Int64?, _ expected: Int64) -> Bool { value.map { abs($0 - expected) <= 1 } ?? false }
+        #expect(read(redisStart, at: 0) == nil)
+        #expect(watch.steadyExpectation(at: start + .seconds(2), steadyFor: .seconds(3)) == nil)
+        #expect(near(watch.steadyExpectation(at: start + .seconds(3), steadyFor: .seconds(3)), redisStart + 3_000_000))
+        // 60 s forward, read 4 s in: the new clock is adopted, and trusted 3 s later.
+        #expect(near(read(redisStart + 64_000_000, at: 4), 60_000_000))
+        #expect(watch.steadyExpectation(at: start + .seconds(6), steadyFor: .seconds(3)) == nil)
+        #expect(near(watch.steadyExpectation(at: start + .seconds(7), steadyFor: .seconds(3)), redisStart + 67_000_000))
+        watch.reset()
+        #expect(watch.steadyExpectation(at: start + .seconds(60), steadyFor: .seconds(3)) == nil)
+    }
+
+    /// A worker's epoch in an `HGETALL` reply of the epochs hash.
+    static func epoch(of worker: String, in reply: RedisValue) -> String? {
+        guard let fields = reply.array?.compactMap(\.string) else { return nil }
+        return stride(from: 0, to: fields.count - 1, by: 2).first { fields[$0] == worker }.map { fields[$0 + 1] }
+    }
+
     /// 10 minutes is more than any retry waits, and is seen as such; 30 s is not, and is caught
     /// by the heartbeats' readings of Redis's clock.
     @Test("a step back stalls neither retries nor rate slots for its length", arguments: [Duration.seconds(-600), .seconds(-30)])

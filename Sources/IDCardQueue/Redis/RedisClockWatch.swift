@@ -9,6 +9,8 @@
 public struct RedisClockWatch: Sendable {
     /// Redis's clock minus this process's monotonic clock (µs), as bounded by the last reading.
     private var offset: ClosedRange<Int64>?
+    /// When the readings last started afresh: the first one, or the last step.
+    private var steadySince: ContinuousClock.Instant?
 
     public init() {}
 
@@ -20,11 +22,16 @@ public struct RedisClockWatch: Sendable {
     ) -> Int64? {
         let reading = (redisMicroseconds - Timestamp.monotonicMicroseconds(answeredAt))...(redisMicroseconds - Timestamp.monotonicMicroseconds(sentAt))
         defer { offset = reading }
-        guard let offset else { return nil }
+        guard let offset else {
+            steadySince = answeredAt
+            return nil
+        }
         let slack = Int64(tolerance / .microseconds(1))
-        if reading.lowerBound > offset.upperBound + slack { return reading.lowerBound - offset.upperBound }
-        if reading.upperBound < offset.lowerBound - slack { return reading.upperBound - offset.lowerBound }
-        return nil
+        var step: Int64?
+        if reading.lowerBound > offset.upperBound + slack { step = reading.lowerBound - offset.upperBound }
+        if reading.upperBound < offset.lowerBound - slack { step = reading.upperBound - offset.lowerBound }
+        if step != nil { steadySince = answeredAt }
+        return step
     }
 
     /// Where Redis's clock should be at `instant` (µs since the Unix epoch); `nil` before any reading.
@@ -32,6 +39,20 @@ public struct RedisClockWatch: Sendable {
         offset.map { $0.upperBound + Timestamp.monotonicMicroseconds(instant) }
     }
 
+    /// Where Redis's clock should be at `instant`, for a decision made on other processes'
+    /// timestamps (the reaper's): `nil` until the readings have gone `steadyFor` without a step,
+    /// counted from the first one. A process whose first reading came after a step forward sees
+    /// no step, yet every heartbeat beaten before it looks a step old; and one that has just
+    /// seen a step has adopted the new clock. Either way the others' heartbeats are right again
+    /// only once each has beaten since: a heartbeat timeout of steady readings.
+    public func steadyExpectation(at instant: ContinuousClock.Instant = .now, steadyFor: Duration) -> Int64? {
+        guard let steadySince, instant - steadySince >= steadyFor else { return nil }
+        return expectedRedisMicroseconds(at: instant)
+    }
+
     /// Forgets the readings: the next one starts afresh.
-    public mutating func reset() { offset = nil }
+    public mutating func reset() {
+        offset = nil
+        steadySince = nil
+    }
 }
