@@ -74,6 +74,41 @@ struct JobQueueTests {
         }
     }
 
+    /// The 10,000-job chaos run ended two jobs with a success and a dead letter: a producer's
+    /// duplicate shares its copy's fingerprint, so their losses with killed workers add up, and
+    /// one copy was set aside as `worker_lost` while the other was being called.
+    @Test("a success of a copy another holder failed for good takes that failure's dead letter back: one terminal state")
+    func successOfAFailedCopy() async throws {
+        try await Harness.withRedis { redis in
+            let queue = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: Harness.uniqueQueue()))
+            let job = Harness.job(id: "twin", replyTo: queue.keys.reply("twin"))
+            let other = Harness.job(id: "stranger")
+            try await queue.enqueue([job, other, job])
+            let first = try #require(try await Harness.take(from: queue))
+            let stranger = try #require(try await Harness.take(from: queue))
+            let second = try #require(try await Harness.take(from: queue))
+            func fail(_ held: ReceivedJob, id: String) async throws {
+                let failure = JobResult(id: id, status: .failed, attempts: 3, durationMs: 1, error: JobError(.workerLost, "test"))
+                let letter = try DeadLetter.encode(held, error: JobError(.workerLost, "test"), attempts: 3, worker: "w")
+                let completion = JobQueue.Completion(
+                    job: held, result: failure.encoded(), imageDigest: "sha256:\(id)", deadLetter: letter, resultTTLSeconds: 60
+                )
+                #expect(try await queue.finish(completion).step == .done)
+            }
+            try await fail(first, id: "twin")
+            try await fail(stranger, id: "stranger")
+            #expect(try await queue.stats().dead == 2)
+            let success = JobResult(id: "twin", status: .succeeded, attempts: 1, durationMs: 1, imageDigest: "sha256:twin")
+            #expect(try await queue.finish(.init(job: second, result: success.encoded(), imageDigest: "sha256:twin", resultTTLSeconds: 60)).step == .done)
+            #expect(try await queue.result(id: "twin")?.status == .succeeded)
+            let stats = try await queue.stats()
+            #expect(stats.dead == 1 && stats.failed == 1 && stats.succeeded == 1 && stats.processing == 0)
+            // The letter left is the other job's.
+            #expect(try await queue.deadLetters().first?.letter?.job?["id"] == .string("stranger"))
+            await queue.shutdown()
+        }
+    }
+
     @Test("a late success of a job its next holder failed for good stores nothing over that failure")
     func lateSuccessAfterFailure() async throws {
         try await Harness.withRedis { redis in

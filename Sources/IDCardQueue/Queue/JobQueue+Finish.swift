@@ -81,7 +81,7 @@ extension JobQueue {
                 keys.processing(holder.worker), id.map(keys.result) ?? keys.unused, keys.attempts, keys.dead,
                 completion.imageCache.map { keys.image($0.key) } ?? keys.unused, replyTo ?? keys.unused, keys.finished,
                 keys.pending, keys.epochs, keys.oversized, id.map(keys.claim) ?? keys.unused,
-                completion.claim?.rememberedKey.map(keys.imageClaim) ?? keys.unused,
+                completion.claim?.rememberedKey.map(keys.imageClaim) ?? keys.unused, id.map(keys.deadLetterOf) ?? keys.unused,
             ],
             arguments: [
                 .data(job.element),

@@ -19,6 +19,10 @@ public struct QueueKeys: Sendable, Equatable {
     /// LIST of dead letters, newest on the left.
     public var dead: String { base + "dead" }
     public func result(_ id: String) -> String { base + "result:" + id }
+    /// How the failure of job `id` wrote its dead letter (head, embedding, tail, image digest), for
+    /// a success of another copy of the job to take that letter back (*extension*; lives as long
+    /// as the result).
+    public func deadLetterOf(_ id: String) -> String { base + "letter:" + id }
 
     /// `P:{Q}:reply:`: every `replyTo` list starts with it (*extension*: the queue's own namespace,
     /// so no job can make a worker write to or expire another key).

@@ -7,13 +7,17 @@ extension QueueScripts {
     /// id); a failure of the same image as a stored success (another holder of the job succeeded)
     /// is no failure at all: the job ends as that success, without a dead letter (4th element 1).
     /// A success is not stored over another image's success under the same id: that returns `{-2}`
-    /// and the caller ends the job as `id_conflict`. For a job that is someone else's now (the
+    /// and the caller ends the job as `id_conflict`. A success of the same image as a stored
+    /// failure (another copy of the job, a producer's duplicate, failed: set aside as `worker_lost`
+    /// while this one ran) supersedes it: the failure's dead letter is taken back and its count
+    /// moved to the successes, so the job ends in one state, the better one (not for a sealed or
+    /// base64 letter above 64 KiB, whose bytes are not kept twice). For a job that is someone else's now (the
     /// worker's registration is over: `{-1}`; or it was no longer in the list: 0) only a paid
     /// success and its recognition are kept, where no result is. Otherwise `{1, the next job or
     /// nil, refused, copy of a success}`.
     static let finish = RedisScript(name: "finish", source: registeredLua + takeOneLua + storedSuccessLua + claimLua + """
         -- KEYS: 1 processing, 2 result, 3 attempts, 4 dead, 5 image, 6 replyTo, 7 finished, 8 pending, 9 epochs,
-        --       10 oversized, 11 id claim, 12 image claim
+        --       10 oversized, 11 id claim, 12 image claim, 13 how the id's failure wrote its dead letter
         -- ARGV: 1 element, 2 result ('' = keep the stored one), 3 ttl s, 4 job id ('' = none), 5 dead letter head ('' = none),
         --       6 recognition to cache ('' = none), 7 reply ('1' = push the result onto replyTo), 8 failure ('1':
         --       must not replace a stored success), 9 take the next job ('1'), 10 how the dead letter embeds the
@@ -40,6 +44,21 @@ extension QueueScripts {
           if success and redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[2], result, 'EX', ARGV[3]) end
           if ARGV[6] ~= '' then redis.call('SET', KEYS[5], ARGV[6], 'EX', ARGV[3]) end
         end
+        -- Another copy of this job failed for good while this one ran: its dead letter, rebuilt
+        -- from how it was written and this copy's own bytes (the same), is taken back.
+        local function supersedeFailure()
+          if not success or ARGV[15] == '' or ARGV[4] == '' then return end
+          local kept = redis.call('GET', KEYS[13])
+          if not kept then return end
+          local ok, letter = pcall(cjson.decode, kept)
+          if not ok or type(letter) ~= 'table' or letter[4] ~= ARGV[15] then return end
+          redis.call('DEL', KEYS[13])
+          local embedded = ''
+          if letter[2] == 'job' then embedded = ARGV[1] elseif letter[2] == 'raw' then embedded = cjson.encode(ARGV[1]) end
+          if redis.call('LREM', KEYS[4], 1, letter[1] .. embedded .. letter[3]) > 0 then
+            redis.call('HINCRBY', KEYS[7], 'failed', -1)
+          end
+        end
         -- Only lists of the queue's own namespace, and only lists: a job cannot make a worker grow,
         -- expire or trip over another key.
         local function reply(message)
@@ -63,6 +82,7 @@ extension QueueScripts {
           redis.call('HINCRBY', KEYS[7], 'succeeded', 1)
           reply(redis.call('GET', KEYS[2]))
         else
+          supersedeFailure()
           -- A failure never replaces a stored success.
           if result ~= '' and not (ARGV[8] == '1' and stored) then redis.call('SET', KEYS[2], result, 'EX', ARGV[3]) end
           if ARGV[4] ~= '' then redis.call('HDEL', KEYS[3], ARGV[4]) end
@@ -70,6 +90,11 @@ extension QueueScripts {
             local embedded = ''
             if ARGV[10] == 'job' then embedded = ARGV[1] elseif ARGV[10] == 'raw' then embedded = cjson.encode(ARGV[1]) end
             redis.call('LPUSH', KEYS[4], ARGV[5] .. embedded .. ARGV[11])
+            -- Not for a letter whose head holds the job itself (sealed, base64) beyond 64 KiB: a
+            -- second copy of it kept for the result TTL would cost more than the rare case it serves.
+            if ARGV[4] ~= '' and ARGV[15] ~= '' and not stored and #ARGV[5] + #ARGV[11] <= 65536 then
+              redis.call('SET', KEYS[13], cjson.encode({ARGV[5], ARGV[10], ARGV[11], ARGV[15]}), 'EX', ARGV[3])
+            end
           end
           redis.call('HINCRBY', KEYS[7], ARGV[5] ~= '' and 'failed' or 'succeeded', 1)
           if ARGV[6] ~= '' then redis.call('SET', KEYS[5], ARGV[6], 'EX', ARGV[3]) end
