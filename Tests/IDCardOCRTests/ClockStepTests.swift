@@ -16,9 +16,13 @@ struct ClockStepTests {
         return try outcome.get()
     }
 
-    @Test("a step forward past the heartbeat timeout makes no worker reap another: nothing is paid twice")
-    func forward() async throws {
-        try await Self.withSteppingRedis { redis, clock in
+    /// Two workers (concurrency 4) busy with `jobs` jobs against a fake answering in 400 ms on a
+    /// Redis whose clock can step; `body` gets the producer, the first worker's configuration and
+    /// the epochs hash as it was with both busy. Every job must be billed exactly once.
+    static func withTwoBusyWorkers(
+        jobs: Int, prefix: String, _ body: @Sendable (ClockShift, JobQueue, WorkerConfiguration, RedisValue) async throws -> Void
+    ) async throws {
+        try await withSteppingRedis { redis, clock in
             var fakeConfiguration = ShowAPIFake.Configuration()
             fakeConfiguration.latency = .milliseconds(400)
             let fake = ShowAPIFake(configuration: fakeConfiguration)
@@ -29,21 +33,27 @@ struct ClockStepTests {
                 second.workerID = first.workerID + "-b"
                 let (a, b) = (first, second)
                 let producer = try Harness.openQueue(first)
-                let jobs = 60
-                try await producer.enqueue((0..<jobs).map { Harness.job(id: "fwd-\($0)") })
+                try await producer.enqueue((0..<jobs).map { Harness.job(id: "\(prefix)-\($0)") })
                 try await Harness.withWorker(a) { _ in
                     try await Harness.withWorker(b) { _ in
                         try await Harness.eventually("both workers busy") { try await producer.stats().processing >= 6 }
                         let epochs = try await producer.redis.send("HGETALL", .string(producer.keys.epochs))
-                        try clock.shift(by: .seconds(60))
-                        try await Harness.eventually("every job done", timeout: 40) { try await producer.stats().succeeded == jobs }
-                        // Neither was reaped: both still hold the registrations they started with.
-                        #expect(try await producer.redis.send("HGETALL", .string(producer.keys.epochs)) == epochs)
+                        try await body(clock, producer, a, epochs)
                     }
                 }
                 #expect(fake.stats.billed == jobs && fake.stats.duplicateBilled == 0)
                 await producer.shutdown()
             }
+        }
+    }
+
+    @Test("a step forward past the heartbeat timeout makes no worker reap another: nothing is paid twice")
+    func forward() async throws {
+        try await Self.withTwoBusyWorkers(jobs: 60, prefix: "fwd") { clock, producer, _, epochs in
+            try clock.shift(by: .seconds(60))
+            try await Harness.eventually("every job done", timeout: 40) { try await producer.stats().succeeded == 60 }
+            // Neither was reaped: both still hold the registrations they started with.
+            #expect(try await producer.redis.send("HGETALL", .string(producer.keys.epochs)) == epochs)
         }
     }
 
@@ -54,40 +64,19 @@ struct ClockStepTests {
     /// heartbeat interval of each step.
     @Test("a worker that starts just after a step forward reaps no one")
     func newcomerAfterForwardStep() async throws {
-        try await Self.withSteppingRedis { redis, clock in
-            var fakeConfiguration = ShowAPIFake.Configuration()
-            fakeConfiguration.latency = .milliseconds(400)
-            let fake = ShowAPIFake(configuration: fakeConfiguration)
-            try await fake.serve { url in
-                var first = Harness.configuration(redis: redis, queue: Harness.uniqueQueue(), fakeURL: url)
-                first.concurrency = 4
-                var second = first
-                second.workerID = first.workerID + "-b"
-                let (a, b) = (first, second)
-                let producer = try Harness.openQueue(first)
-                let jobs = 90
-                try await producer.enqueue((0..<jobs).map { Harness.job(id: "new-\($0)") })
-                try await Harness.withWorker(a) { _ in
-                    try await Harness.withWorker(b) { _ in
-                        try await Harness.eventually("both workers busy") { try await producer.stats().processing >= 6 }
-                        let epochs = try await producer.redis.send("HGETALL", .string(producer.keys.epochs))
-                        for round in 0..<3 {
-                            try clock.shift(by: .seconds(60))
-                            var newcomer = a
-                            newcomer.workerID = a.workerID + "-new\(round)"
-                            try await Harness.withWorker(newcomer) { _ in try await Task.sleep(for: .seconds(2)) }
-                        }
-                        // Neither was reaped: both still hold the registrations they started with.
-                        let now = try await producer.redis.send("HGETALL", .string(producer.keys.epochs))
-                        for worker in [a.workerID, b.workerID] {
-                            #expect(Self.epoch(of: worker, in: now) == Self.epoch(of: worker, in: epochs), "\(worker) was reaped")
-                        }
-                        try await Harness.eventually("every job done", timeout: 60) { try await producer.stats().succeeded == jobs }
-                    }
-                }
-                #expect(fake.stats.billed == jobs && fake.stats.duplicateBilled == 0)
-                await producer.shutdown()
+        try await Self.withTwoBusyWorkers(jobs: 90, prefix: "new") { clock, producer, a, epochs in
+            for round in 0..<3 {
+                try clock.shift(by: .seconds(60))
+                var newcomer = a
+                newcomer.workerID = a.workerID + "-new\(round)"
+                try await Harness.withWorker(newcomer) { _ in try await Task.sleep(for: .seconds(2)) }
             }
+            // Neither was reaped: both still hold the registrations they started with.
+            let now = try await producer.redis.send("HGETALL", .string(producer.keys.epochs))
+            for worker in [a.workerID, a.workerID + "-b"] {
+                #expect(Self.epoch(of: worker, in: now) == Self.epoch(of: worker, in: epochs), "\(worker) was reaped")
+            }
+            try await Harness.eventually("every job done", timeout: 60) { try await producer.stats().succeeded == 90 }
         }
     }
 
