@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOConcurrencyHelpers
 
 /// An HTTP server on 127.0.0.1 that answers fixed responses per path: images, redirects, errors.
 /// For testing what fetches URLs.
@@ -23,10 +24,25 @@ public enum FixedAnswerServer {
         public static func redirect(to location: String) -> Answer { Answer(status: 302, headers: ["Location": location]) }
     }
 
-    /// Serves `answers` (path → answer) while `body` runs; the closure gets `http://127.0.0.1:PORT`.
-    public static func serve<T: Sendable>(_ answers: [String: Answer], _ body: @Sendable (String) async throws -> T) async throws -> T {
+    /// The paths asked for so far, in order: a test of a refusal checks that none was.
+    public final class Requests: Sendable {
+        private let paths = NIOLockedValueBox<[String]>([])
+
+        public var count: Int { paths.withLockedValue(\.count) }
+        public var all: [String] { paths.withLockedValue { $0 } }
+
+        func record(_ path: String) { paths.withLockedValue { $0.append(path) } }
+    }
+
+    /// Serves `answers` (path → answer) while `body` runs; the closure gets `http://127.0.0.1:PORT`
+    /// and the log of the requests that reached the server.
+    public static func serve<T: Sendable>(
+        _ answers: [String: Answer], _ body: @Sendable (String, Requests) async throws -> T
+    ) async throws -> T {
+        let requests = Requests()
         let router = Router()
         router.get("**") { request, _ -> Response in
+            requests.record(request.uri.path)
             guard let answer = answers[request.uri.path] else { return Response(status: .notFound) }
             var headers = HTTPFields()
             if let location = answer.headers["Location"] { headers[.location] = location }
@@ -42,6 +58,6 @@ public enum FixedAnswerServer {
                 try await writer.finish(nil)
             })
         }
-        return try await LoopbackServer.serve(router) { port in try await body("http://127.0.0.1:\(port)") }
+        return try await LoopbackServer.serve(router) { port in try await body("http://127.0.0.1:\(port)", requests) }
     }
 }

@@ -17,6 +17,7 @@ public struct WorkerMetrics: Sendable {
         "idocr_worker_ready": "1 while connected to Redis and not paused by an account or configuration error.",
         "idocr_answer_to_result_seconds": "The worker's own overhead: from the recognizer's answer to the result stored in Redis.",
         "idocr_ocr_unanswered_total": "Recognizer calls sent whole that got no answer (timeout, lost connection, shutdown): each may have been billed, and its retry may pay again.",
+        "idocr_remembered_unreadable_total": "Remembered recognitions of identical bytes that could not be read (corrupt, or sealed with a key not given): each job recognized again, and paid.",
     ]
 
     enum JobOutcome: String, CaseIterable {
@@ -35,6 +36,9 @@ public struct WorkerMetrics: Sendable {
     let answerToResult: Timer
     /// *Extension*: calls sent whole without an answer: the possible double payments.
     let ocrUnanswered: Counter
+    /// *Extension*: remembered recognitions found unreadable, each paid for again; after a key
+    /// rotation that dropped an old key too soon, this climbs.
+    let rememberedUnreadable: Counter
     private let jobs: [String: Counter]
     private let ocrRequests: [String: Counter]
     private let queueLengths: [String: Gauge]
@@ -49,6 +53,7 @@ public struct WorkerMetrics: Sendable {
         rateLateCalls = Counter(label: "idocr_rate_late_calls_total", dimensions: [("queue", queue)])
         answerToResult = Timer(label: "idocr_answer_to_result_seconds", dimensions: [("queue", queue)])
         ocrUnanswered = Counter(label: "idocr_ocr_unanswered_total", dimensions: [("queue", queue), ("provider", provider)])
+        rememberedUnreadable = Counter(label: "idocr_remembered_unreadable_total", dimensions: [("queue", queue)])
         jobs = Dictionary(uniqueKeysWithValues: JobOutcome.allCases.map {
             ($0.rawValue, Counter(label: "idocr_jobs_total", dimensions: [("queue", queue), ("outcome", $0.rawValue)]))
         })

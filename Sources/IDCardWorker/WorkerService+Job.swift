@@ -40,10 +40,11 @@ extension WorkerService {
             if waited >= 0 { metrics.queueLatency.recordMilliseconds(waited) }
         }
 
-        var claim = recheck ?? JobQueue.CallClaim(rememberedKey: rememberedRecognitionKey(job: job, image: image))
+        let claim = recheck ?? JobQueue.CallClaim(rememberedKey: rememberedRecognitionKey(job: job, image: image))
+        var unreadable: Data?
         var busyWaits = 0
         while true {
-            guard let gate = await passGate(run, image: image, claim: claim) else { return nil }
+            guard let gate = await passGate(run, image: image, claim: claim, unreadable: unreadable) else { return nil }
             let attempt = gate.attemptsMade + 1
             run.logger[metadataKey: "attempt"] = "\(attempt)"
             switch gate.decision {
@@ -57,9 +58,11 @@ extension WorkerService {
                 if let recognition = rememberedRecognition(data, key: claim.rememberedKey) {
                     return await succeed(run, job: job, image: image, recognition: recognition, attempt: attempt, claim: nil, outcome: .deduplicated)
                 }
-                // Through the gate again for a rate slot: a call without one could break the quota.
+                // Through the gate again for a rate slot (a call without one could break the quota),
+                // claiming the bytes: this call's answer replaces what could not be read.
                 run.logger.warning("a remembered recognition could not be read; recognizing again")
-                claim = JobQueue.CallClaim(rememberedKey: nil)
+                metrics.rememberedUnreadable.increment()
+                unreadable = data
             case .busy(let claimExpiresIn):
                 // Another call pays for this id or these bytes right now: its answer will do.
                 guard !isStopping else {
@@ -85,11 +88,13 @@ extension WorkerService {
     ///   stopping, the fleet's slots are handed out a horizon ahead) or is no longer this worker's
     ///   (its registration is over).
     private func passGate(
-        _ run: JobRun, image: PreparedImage, claim: JobQueue.CallClaim
+        _ run: JobRun, image: PreparedImage, claim: JobQueue.CallClaim, unreadable: Data?
     ) async -> (decision: JobQueue.GateDecision, attemptsMade: Int, slot: RateGate.Slot?)? {
         let decision: JobQueue.GateDecision
         let attemptsMade: Int
-        let request = JobQueue.GateRequest(job: run.received, imageDigest: image.digest, claim: claim, claimFor: claimDuration)
+        let request = JobQueue.GateRequest(
+            job: run.received, imageDigest: image.digest, claim: claim, claimFor: claimDuration, unreadableRemembered: unreadable
+        )
         // The slot must come while the claims last, with the call's deadline to spare.
         let slotBy = ContinuousClock.now + claimDuration - callDeadline
         do {
@@ -393,7 +398,13 @@ extension WorkerService {
     /// Identical bytes asked the same question (side, quality flags) of the same provider get the same answer.
     private func rememberedRecognitionKey(job: Job, image: PreparedImage) -> String? {
         guard configuration.dedupeImages, let digest = image.sha256 else { return nil }
-        return "\(recognizer.provider):\(digest):\(job.side == .detect ? "0" : job.side.rawValue):\(job.needQuality ? 1 : 0)"
+        return Self.rememberedRecognitionKey(provider: recognizer.provider, sha256: digest, side: job.side, needQuality: job.needQuality)
+    }
+
+    /// The name of a remembered recognition under `P:{Q}:image:`: the same bytes asked the same
+    /// question of the same provider. A different `type` or `needQuality` is another question.
+    static func rememberedRecognitionKey(provider: String, sha256: String, side: Job.Side, needQuality: Bool) -> String {
+        "\(provider):\(sha256):\(side == .detect ? "0" : side.rawValue):\(needQuality ? 1 : 0)"
     }
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Int {

@@ -93,7 +93,7 @@ struct RapidOCRTests {
     func badInputAndURLs() async throws {
         let sample = try #require(try Self.loadSamples().first { $0.file.contains("front-clean") })
         let image = try sample.data
-        try await FixedAnswerServer.serve(["/card.jpg": .init(headers: ["Content-Type": "image/jpeg"], body: image)]) { base in
+        try await FixedAnswerServer.serve(["/card.jpg": .init(headers: ["Content-Type": "image/jpeg"], body: image)]) { base, _ in
             try await Self.withLocalProvider { _, producer in
                 try await producer.enqueue([
                     Job(id: "blank", image: .base64(encoding: ImageBytes.bmp(width: 400, height: 250, blank: true))),

@@ -288,19 +288,33 @@ struct WorkerTests {
         }
     }
 
-    @Test("quota used up (-2) pauses the worker without failing jobs")
+    @Test("quota used up (-2) pauses the worker: its jobs back in pending, no more calls, not ready")
     func quotaUsedUp() async throws {
         var fakeConfiguration = ShowAPIFake.Configuration()
         fakeConfiguration.quotaExhausted = true
         try await Harness.scenario(fake: fakeConfiguration) { scenario in
-            let (configuration, producer) = (scenario.configuration, scenario.producer)
+            let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
             try await producer.enqueue((0..<5).map { Harness.job(id: "q-\($0)") })
-            try await Harness.withWorker(configuration) { worker in
+            // The first probe is a minute away: whatever calls the API in this test is not a probe.
+            let probes = RetryPolicy(base: .seconds(60), cap: .seconds(60))
+            try await Harness.withWorker(configuration, probes: probes) { worker in
                 try await Harness.eventually("the worker pauses") { worker.health.pausedReason?.contains("-2") == true }
-                try await Task.sleep(for: .milliseconds(500))
+                // Observed while paused, not after the stop (which gives every job back anyway).
+                try await Harness.eventually("the jobs given back") {
+                    let stats = try await producer.stats()
+                    return stats.pending == 5 && stats.processing == 0
+                }
+                let callsAtPause = fake.stats.calls
+                #expect(callsAtPause >= 1 && callsAtPause <= 5)
+                try await Task.sleep(for: .milliseconds(1500))
+                #expect(fake.stats.calls == callsAtPause)
+                #expect(!worker.health.isReady)
+                let stats = try await producer.stats()
+                #expect(stats.pending == 5 && stats.processing == 0 && stats.delayed == 0)
+                #expect(stats.dead == 0 && stats.failed == 0 && stats.pausedWorkers == 1)
+                #expect(try await producer.redis.send("HLEN", .string(producer.keys.attempts)).int == 0)
             }
-            let stats = try await producer.stats()
-            #expect(stats.dead == 0 && stats.pending == 5 && stats.processing == 0)
+            #expect(fake.stats.billed == 0)
         }
     }
 
@@ -335,18 +349,21 @@ struct WorkerTests {
         }
     }
 
-    @Test("a remembered recognition that cannot be read: the job recognizes again, in a rate slot of its own")
+    @Test("a remembered recognition that cannot be read is recognized again once, in a rate slot, and remembered anew")
     func unreadableRememberedRecognition() async throws {
         var fakeConfiguration = ShowAPIFake.Configuration()
         fakeConfiguration.strictQPS = 3
-        fakeConfiguration.latency = .milliseconds(50)
+        fakeConfiguration.latency = .milliseconds(300)
         try await Harness.scenario(fake: fakeConfiguration, configure: { $0.rateLimit = 2 }) { scenario in
             let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
-            // Four ids, one image, whose remembered recognition is garbage: each job finds it at its
-            // gate, and without a slot of its own all four would call at once, one past the limiter's 3.
+            // Four ids, one image, whose remembered recognition is garbage: each job may find it at
+            // its gate; one pays for a new recognition, the others wait for it instead of each paying.
             let original = Harness.job(id: "unreadable-0")
             let digest = try #require(try PreparedImage(original.image).sha256)
-            _ = try await producer.redis.send("SET", .string(producer.keys.image("\(digest):1:0")), .string("not a recognition"))
+            let planted = producer.keys.image(WorkerService.rememberedRecognitionKey(
+                provider: "showapi", sha256: digest, side: original.side, needQuality: original.needQuality
+            ))
+            _ = try await producer.redis.send("SET", .string(planted), .string("not a recognition"))
             try await producer.enqueue((0..<4).map { n in
                 var copy = original
                 copy.id = "unreadable-\(n)"
@@ -355,8 +372,13 @@ struct WorkerTests {
             try await Harness.withWorker(configuration) { _ in
                 try await Harness.eventually("4 results", timeout: 30) { try await producer.stats().succeeded == 4 }
             }
+            // The planted value was the one the jobs found, and the recognition paid for replaced it.
+            let unreadable = Harness.metrics.counterTotal(label: "idocr_remembered_unreadable_total", dimensions: [("queue", configuration.queue)])
+            #expect(unreadable >= 1 && unreadable <= 4)
+            let remembered = try #require(try await producer.redis.send("GET", .string(planted)).data)
+            #expect(Recognition(try #require(JSONValue.parse(remembered))) != nil)
             #expect(fake.stats.rejectedForRate == 0)
-            #expect(fake.stats.billed >= 1)
+            #expect(fake.stats.calls == 1)
             for n in 0..<4 { #expect(try await producer.result(id: "unreadable-\(n)")?.status == .succeeded) }
         }
     }

@@ -68,12 +68,18 @@ extension JobQueue {
         /// How long the claims last: the wait for a rate slot and the call's own deadline. A holder
         /// that dies mid-call blocks the id no longer than that, nor past its registration.
         public var claimFor: Duration
+        /// A remembered recognition this job found and could not read (corrupt, or sealed with a
+        /// key not given): while the key still holds exactly these bytes, the gate treats them as
+        /// absent and claims the bytes, so that this call's answer replaces them and the other
+        /// copies wait for it instead of each paying.
+        public var unreadableRemembered: Data?
 
-        public init(job: ReceivedJob, imageDigest: String, claim: CallClaim, claimFor: Duration) {
+        public init(job: ReceivedJob, imageDigest: String, claim: CallClaim, claimFor: Duration, unreadableRemembered: Data? = nil) {
             self.job = job
             self.imageDigest = imageDigest
             self.claim = claim
             self.claimFor = claimFor
+            self.unreadableRemembered = unreadableRemembered
         }
     }
 
@@ -129,6 +135,7 @@ extension JobQueue {
             arguments: [
                 .string(jobID), remembered == nil ? "0" : "1", .string(holder.worker), .int(holder.epoch), .string(request.imageDigest),
                 .string(request.claim.value(for: holder)), .int(max(1, Int(request.claimFor / .milliseconds(1)))),
+                .data(request.unreadableRemembered ?? Data()),
             ]
         )
         guard let parts = reply.array, parts.count == 3, let verdict = parts[0].string, let attempts = parts[2].int else {

@@ -74,30 +74,48 @@ enum Harness {
         JobQueue(redis: try configuration.redisConfiguration(), keys: QueueKeys(prefix: configuration.keyPrefix, queue: configuration.queue))
     }
 
+    /// Probes quickly, so tests of a paused worker need not wait minutes.
+    static let quickProbes = RetryPolicy(base: .milliseconds(200), cap: .seconds(1))
+
     /// Runs a worker in this process while `body` runs, then stops it as SIGTERM would.
-    /// - Parameter wrap: puts something between the worker and its configured recognizer.
+    /// - Parameters:
+    ///   - wrap: puts something between the worker and its configured recognizer.
+    ///   - probes: when a paused worker tries a job again.
     static func withWorker<T: Sendable>(
         _ configuration: WorkerConfiguration, wrap: (any Recognizer) -> any Recognizer = { $0 },
-        _ body: @Sendable (WorkerService) async throws -> T
+        probes: RetryPolicy = quickProbes, _ body: @Sendable (WorkerService) async throws -> T
     ) async throws -> T {
         _ = Self.metrics
         let httpClient = configuration.makeHTTPClient()
         let queue = try openQueue(configuration)
         let configured = try configuration.makeRecognizer(httpClient: httpClient)
         let recognizer = wrap(configured)
-        // Probes quickly, so tests of a paused worker need not wait minutes.
-        let health = WorkerHealth(probePolicy: RetryPolicy(base: .milliseconds(200), cap: .seconds(1)))
+        let health = WorkerHealth(probePolicy: probes)
         let worker = WorkerService(configuration: configuration, queue: queue, recognizer: recognizer, health: health, logger: testLogger)
-        let result: Result<T, any Error> = await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await worker.run() }
+        let (result, runFailure) = await withTaskGroup(of: (any Error)?.self) { group in
+            group.addTask {
+                do {
+                    try await worker.run()
+                    return nil
+                } catch {
+                    return error
+                }
+            }
             let result = await Result { try await body(worker) }
             worker.stop()
-            await group.waitForAll()
-            return result
+            var runFailure: (any Error)?
+            for await case let failure? in group { runFailure = failure }
+            return (result, runFailure)
         }
         await configured.shutdown()
         try? await httpClient.shutdown()
         await queue.shutdown()
+        // The worker's own failure first: the executable would exit with it, and it is the cause
+        // of whatever the body then waited for in vain.
+        if let runFailure {
+            Issue.record("the worker's run() threw: \(runFailure)")
+            throw runFailure
+        }
         return try result.get()
     }
 

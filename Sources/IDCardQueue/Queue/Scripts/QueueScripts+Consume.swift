@@ -28,7 +28,8 @@ extension QueueScripts {
     static let gate = RedisScript(name: "gate", source: registeredLua + storedSuccessLua + claimLua + """
         -- KEYS: result, image, attempts, epochs, id claim, image claim
         -- ARGV: 1 job id, 2 check image ('1'), 3 worker, 4 epoch, 5 image digest, 6 this call ('worker|epoch|call'),
-        --       7 claim ms (the wait for a rate slot and the call's deadline)
+        --       7 claim ms (the wait for a rate slot and the call's deadline), 8 a remembered recognition
+        --       this job could not read ('' for none): treated as absent, so this call replaces it
         if not registered(KEYS[4], ARGV[3], ARGV[4]) then return {'fenced', '', 0} end
         local attempts = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
         local success = storedSuccess(KEYS[1])
@@ -39,7 +40,7 @@ extension QueueScripts {
         end
         if ARGV[2] == '1' then
           local cached = redis.call('GET', KEYS[2])
-          if cached then return {'cached', cached, attempts} end
+          if cached and cached ~= ARGV[8] then return {'cached', cached, attempts} end
         end
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
