@@ -33,6 +33,31 @@ struct EncryptionTests {
         #expect(throws: EncryptionError("sealed with key 2026-10, which is not among the keys given")) { try newOnly.open(sealed, for: .resultBody(id: "a")) }
     }
 
+    /// A value moved between places of the same id or bytes: a result body into a dead letter, a
+    /// remembered recognition to another image's key, a dead letter's job into its raw field.
+    @Test("a sealed value opens only in its own kind of place: none of the others of the same id or bytes")
+    func placesAcrossKinds() throws {
+        let keys = try EncryptionKeys(parsing: "k:\(Self.key(3))")
+        let places: [EncryptionKeys.Context] = [
+            .resultBody(id: "a"), .deadLetterJob(id: "a"), .deadLetterJob(id: nil), .deadLetterRaw,
+            .rememberedRecognition(key: "showapi:a:1:0"), .rememberedRecognition(key: "showapi:b:1:0"),
+            .rememberedRecognition(key: "showapi:a:2:0"), .rememberedRecognition(key: "showapi:a:1:1"),
+        ]
+        let plain = Data(#"{"idNo":"11010519491231002X"}"#.utf8)
+        for (sealedIndex, sealedFor) in places.enumerated() {
+            let sealed = try keys.seal(plain, for: sealedFor)
+            for (openedIndex, openedAt) in places.enumerated() {
+                if openedIndex == sealedIndex {
+                    #expect(try keys.open(sealed, for: openedAt) == plain)
+                } else {
+                    #expect(throws: EncryptionError.self, "sealed for \(sealedFor.text), opened at \(openedAt.text)") {
+                        try keys.open(sealed, for: openedAt)
+                    }
+                }
+            }
+        }
+    }
+
     @Test("keys that do not parse are refused without echoing them", arguments: [
         ("nokid", "not kid:base64key"),
         ("k:\(Data(repeating: 1, count: 16).base64EncodedString())", "not 32 bytes"),

@@ -349,6 +349,59 @@ struct WorkerTests {
         }
     }
 
+    @Test("the same bytes asked another question (type, needQuality) are recognized again, not answered from memory")
+    func anotherQuestionPays() async throws {
+        try await Harness.scenario { scenario in
+            let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
+            let original = Harness.job(id: "question-portrait", side: .portrait)
+            var questions = [original]
+            for (id, side, needQuality) in [("question-detect", Job.Side.detect, false), ("question-quality", .portrait, true)] {
+                var copy = original
+                (copy.id, copy.side, copy.needQuality) = (id, side, needQuality)
+                questions.append(copy)
+            }
+            var again = original
+            again.id = "question-portrait-again"  // the first question again: from memory
+            let jobs = questions + [again]
+            try await Harness.withWorker(configuration) { _ in
+                for job in jobs {
+                    try await producer.enqueue(job)
+                    #expect(try await Harness.waitForResult(producer, id: job.id).status == .succeeded)
+                }
+            }
+            #expect(fake.stats.calls == 3)
+            let remembered = try await producer.redis.send("KEYS", .string(producer.keys.image("*"))).array ?? []
+            #expect(remembered.count == 3)
+        }
+    }
+
+    @Test("a remembered recognition lives as long as a result: after IDOCR_RESULT_TTL the same bytes pay again")
+    func rememberedExpires() async throws {
+        try await Harness.scenario(configure: { $0.resultTTL = 2 }) { scenario in
+            let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
+            let first = Harness.job(id: "expiring-0")
+            var copy = first
+            copy.id = "expiring-1"
+            let second = copy
+            try await Harness.withWorker(configuration) { _ in
+                try await producer.enqueue(first)
+                _ = try await Harness.waitForResult(producer, id: "expiring-0")
+                let digest = try #require(try PreparedImage(first.image).sha256)
+                let key = producer.keys.image(WorkerService.rememberedRecognitionKey(
+                    provider: "showapi", sha256: digest, side: first.side, needQuality: first.needQuality
+                ))
+                let ttl = try await producer.redis.send("PTTL", .string(key)).int ?? -2
+                #expect(ttl > 0 && ttl <= 2000)
+                try await Harness.eventually("the remembered recognition expired", timeout: 5) {
+                    try await producer.redis.send("EXISTS", .string(key)).int == 0
+                }
+                try await producer.enqueue(second)
+                _ = try await Harness.waitForResult(producer, id: "expiring-1")
+            }
+            #expect(fake.stats.calls == 2)
+        }
+    }
+
     @Test("a remembered recognition that cannot be read is recognized again once, in a rate slot, and remembered anew")
     func unreadableRememberedRecognition() async throws {
         var fakeConfiguration = ShowAPIFake.Configuration()
