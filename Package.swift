@@ -129,11 +129,22 @@ let package = Package(
 )
 
 /// libFuzzer targets: a `main` hands libFuzzer's driver the input function (SwiftPM renames an
-/// executable's `main`, so libFuzzer's own cannot serve). Only `scripts/fuzz`
-/// builds them, with IDOCR_FUZZ=1 and `-sanitize=fuzzer,address`; a plain build never sees them.
+/// executable's `main`, so libFuzzer's own cannot serve). Only `scripts/fuzz` builds them, with
+/// IDOCR_FUZZ=1; a plain build never sees them. Only the project's own modules are instrumented
+/// (`-sanitize=fuzzer,address`), in the same build directory as a plain build: the dependencies
+/// already built there are reused, not built a second time with the sanitizers.
 if Context.environment["IDOCR_FUZZ"] == "1" {
+    let sanitizers = ["-sanitize=fuzzer,address"]
+    for target in package.targets where ["IDCardQueue", "IDCardRecognition"].contains(target.name) {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitizers)]
+    }
     package.targets.append(.systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"))
-    for (name, path) in [("fuzz-job-decoder", "JobDecoder"), ("fuzz-showapi-answer", "ShowAPIAnswer"), ("fuzz-rapidocr-answer", "RapidOCRAnswer")] {
-        package.targets.append(.executableTarget(name: name, dependencies: ["CLibFuzzer", "IDCardQueue", "IDCardRecognition"], path: "Fuzz/\(path)"))
+    let fuzzTargets = [("fuzz-job-decoder", "JobDecoder"), ("fuzz-showapi-answer", "ShowAPIAnswer"), ("fuzz-rapidocr-answer", "RapidOCRAnswer")]
+    for (name, path) in fuzzTargets {
+        package.targets.append(.executableTarget(
+            name: name, dependencies: ["CLibFuzzer", "IDCardQueue", "IDCardRecognition"], path: "Fuzz/\(path)",
+            // lld: gold cannot link libFuzzer with Swift.
+            swiftSettings: [.unsafeFlags(sanitizers)], linkerSettings: [.unsafeFlags(sanitizers + ["-Xclang-linker", "-fuse-ld=lld"])]
+        ))
     }
 }
