@@ -2,9 +2,9 @@ import Foundation
 import IDCardQueue
 import IDCardRecognition
 
-/// Everything a worker process is told, with the contract's defaults (contract §6).
+/// Everything a worker process is told, with the contract's defaults (docs/contract.md, "Configuration").
 ///
-/// Every field has an environment variable (documented in the README) and a CLI flag.
+/// Every field has an environment variable; the most used also have `worker` flags.
 /// Fields marked *extension* are not in the contract; their defaults keep the contract's behaviour.
 public struct WorkerConfiguration: Sendable {
     /// `IDOCR_REDIS_URL`: `redis://[user:password@]host:port/db`, or *extension*

@@ -1,7 +1,7 @@
 import IDCardQueue
 import Metrics
 
-/// The contract's metrics (contract §8), through swift-metrics; the executable picks the backend.
+/// The contract's metrics (docs/contract.md, "Metrics"), through swift-metrics; the executable picks the backend.
 public struct WorkerMetrics: Sendable {
     /// Each metric's `# HELP` text. swift-metrics carries no help text, so the executable adds
     /// these to the Prometheus exposition (promtool rejects metrics without them).

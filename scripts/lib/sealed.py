@@ -1,4 +1,4 @@
-"""Opening idcard-ocr's sealed values in Python (the README shows this file).
+"""Opening idcard-ocr's sealed values in Python (docs/operations.md, "Encryption at rest", shows this file).
 
 With IDOCR_ENCRYPTION_KEYS set, a worker stores a result's `body`, a dead letter's `job` (or
 `raw`) and its remembered recognitions as envelopes:

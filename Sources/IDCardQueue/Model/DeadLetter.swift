@@ -1,6 +1,6 @@
 import Foundation
 
-/// One element of `P:{Q}:dead` (contract §4).
+/// One element of `P:{Q}:dead` (docs/contract.md, "Dead letter").
 public struct DeadLetter: Sendable, Equatable {
     /// The job as received, when it was a JSON object.
     public var job: JSONValue?

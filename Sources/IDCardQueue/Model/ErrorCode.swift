@@ -1,4 +1,4 @@
-/// The contract's `error.code` values (contract §5), and this implementation's extensions.
+/// The contract's `error.code` values (docs/contract.md, "Error codes"), and this implementation's extensions.
 ///
 /// A struct rather than an enum so that new codes are not a breaking change: producers and
 /// dashboards already see codes as strings, and a Swift switch over them keeps a `default`.

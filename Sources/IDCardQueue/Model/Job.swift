@@ -1,6 +1,6 @@
 import Foundation
 
-/// One recognition job as the contract defines it (contract §2).
+/// One recognition job as the contract defines it (docs/contract.md, "Job").
 public struct Job: Sendable, Equatable {
     /// Where the image comes from.
     public enum Image: Sendable, Equatable {

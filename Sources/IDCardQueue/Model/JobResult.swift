@@ -1,6 +1,6 @@
 import Foundation
 
-/// The outcome of one job, stored at `P:{Q}:result:<id>` and pushed to `replyTo` (contract §3).
+/// The outcome of one job, stored at `P:{Q}:result:<id>` and pushed to `replyTo` (docs/contract.md, "Result").
 public struct JobResult: Sendable, Equatable, Codable {
     public enum Status: String, Sendable, Codable {
         case succeeded
@@ -79,7 +79,7 @@ public struct JobResult: Sendable, Equatable, Codable {
     }
 }
 
-/// Consistency checks on what was read (contract §3). A check that could not be made is absent.
+/// Consistency checks on what was read (docs/contract.md, "Checks"). A check that could not be made is absent.
 public struct ResultChecks: Sendable, Equatable, Codable {
     public var idNoChecksum: Bool?
     public var birthdayMatchesIdNo: Bool?

@@ -55,7 +55,7 @@ public struct ReceivedJob: Sendable {
         return key
     }
 
-    /// Validates every field (contract §2) for the queue with `keys`. Image bytes are checked
+    /// Validates every field (docs/contract.md, "Validation") for the queue with `keys`. Image bytes are checked
     /// later, by the recognizer's intake.
     public func job(in keys: QueueKeys) throws(JobError) -> Job {
         guard let fields else {

@@ -1,6 +1,6 @@
 /// Every Redis key of one queue. All carry the hash tag `{Q}`, so a queue lives in one Cluster slot.
 ///
-/// Public keys (contract §1): `pending`, `dead`, `result:<id>`, and the `reply:<name>` lists jobs
+/// Public keys (docs/contract.md, "Keys"): `pending`, `dead`, `result:<id>`, and the `reply:<name>` lists jobs
 /// may name as `replyTo`. The rest are internal.
 public struct QueueKeys: Sendable, Equatable {
     public let prefix: String

@@ -1,4 +1,4 @@
-/// Queue depths as `stats --json` prints them (contract §7), and what `stats --watch` adds.
+/// Queue depths as `stats --json` prints them (docs/contract.md, "Command line"), and what `stats --watch` adds.
 public struct QueueStats: Sendable, Equatable, Codable {
     public var queue: String
     public var pending: Int

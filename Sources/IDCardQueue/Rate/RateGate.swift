@@ -14,7 +14,8 @@ import NIOConcurrencyHelpers
 ///   (a starved process, a cold connection, a slow Redis reply) lands among later slots' calls;
 ///   the next reservation pushes the schedule back by what the fleet's running total lacks.
 /// - **Cool-down and adaptation**: a rate-limit answer holds every call off for the cool-down,
-///   calls already waiting for their slot included (each confirms its slot just before it), and
+///   calls waiting longer than ``Configuration/confirmAbove`` for their slot included (each
+///   confirms its slot ``Configuration/confirmLead`` before it; one due sooner goes as reserved), and
 ///   lowers the fleet's rate below the refused one (``RateAdaptation``).
 /// - **Loss and clock steps**: a missing schedule (a failover, an eviction) or one implausibly far
 ///   ahead (Redis's clock stepped back) restarts a horizon from now, so slots already handed out

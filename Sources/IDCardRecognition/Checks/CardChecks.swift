@@ -1,6 +1,6 @@
 import IDCardQueue
 
-/// The consistency checks of contract §3, made on what a recognizer read, whichever it was.
+/// The consistency checks of docs/contract.md, "Checks", made on what a recognizer read, whichever it was.
 public enum CardChecks {
     /// Every check the fields allow; `nil` when none can be made.
     public static func evaluate(_ body: [String: JSONValue]) -> ResultChecks? {

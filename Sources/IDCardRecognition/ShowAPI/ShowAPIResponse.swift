@@ -1,7 +1,7 @@
 import Foundation
 import IDCardQueue
 
-/// Reads a 1429-1 answer and sorts it by what the worker must do (showapi-1429-1.md, contract §5).
+/// Reads a 1429-1 answer and sorts it by what the worker must do (showapi-1429-1.md; docs/contract.md, "Error codes").
 enum ShowAPIResponse {
     static let transientCodes: Set<Int64> = [-1, -3, -4, -5, -1000]
     static let rateLimitedCodes: Set<Int64> = [-1009]

@@ -64,7 +64,7 @@ enum Telemetry {
         router.get("/readyz") { _, _ in
             health.isReady
                 ? Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ready\n")))
-                : Response(status: .serviceUnavailable, body: ResponseBody(byteBuffer: ByteBuffer(string: "not ready: \(health.pausedReason ?? "Redis unreachable")\n")))
+                : Response(status: .serviceUnavailable, body: ResponseBody(byteBuffer: ByteBuffer(string: "not ready: \(health.notReadyReason ?? "unknown")\n")))
         }
         var serverLogger = logger
         serverLogger.logLevel = .warning
