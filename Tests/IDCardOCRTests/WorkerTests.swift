@@ -507,7 +507,7 @@ struct WorkerTests {
         }
     }
 
-    @Test("a -1009 answer cools the whole fleet down, and the job still succeeds")
+    @Test("a rate-limit answer (HTTP 429) holds the refused job back for the cool-down, and it still succeeds")
     func coolDown() async throws {
         try await Harness.scenario(configure: { $0.rateLimit = 100; $0.rateCoolDown = 1 }) { scenario in
             let (configuration, producer) = (scenario.configuration, scenario.producer)
