@@ -122,4 +122,27 @@ struct ProcessTests {
             }
         }
     }
+
+    /// An orchestrator learns of a failure from the exit status: a worker that cannot serve its
+    /// metrics port (taken here by a redis-server) must not exit 0 as if it had been stopped.
+    @Test("a worker that fails (its metrics port taken) exits non-zero, holding no job")
+    func failureExitsNonZero() async throws {
+        try await Harness.withRedis { redis in
+            try await Harness.withRedis { squatter in
+                try await ShowAPIFake().serve { url in
+                    let queueName = Harness.uniqueQueue()
+                    let producer = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: queueName))
+                    try await producer.enqueue((0..<3).map { Harness.job(id: "port-\($0)") })
+                    var environment = Self.environment(redis: redis, queue: queueName, fakeURL: url)
+                    environment["IDOCR_METRICS_PORT"] = "\(squatter.port)"
+                    let worker = try WorkerProcess(environment: environment)
+                    let status = await worker.waitForExit(timeout: 30)
+                    #expect(status != nil && status != 0, "exit status \(status.map(String.init) ?? "none: killed after 30 s")")
+                    let stats = try await producer.stats()
+                    #expect(stats.processing == 0 && stats.pending + stats.succeeded == 3 && stats.dead == 0)
+                    await producer.shutdown()
+                }
+            }
+        }
+    }
 }

@@ -84,14 +84,18 @@ struct WorkerCommand: AsyncParsableCommand {
         // Listed last, shut down first: the metrics server keeps answering while jobs drain.
         services.append(.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var failed = false
         do {
             try await group.run()
         } catch {
             logger.error("worker failed", metadata: ["error": "\(error)"])
+            failed = true
         }
         await recognizer.shutdown()
         try? await httpClient.shutdown()
         await queue.shutdown()
+        // An orchestrator tells a failure from a stop by the exit status.
+        if failed { throw ExitCode.failure }
     }
 
     /// glibc raises its mmap threshold each time a large block is freed (up to 32 MB); then a large
