@@ -28,7 +28,6 @@ public enum FixedAnswerServer {
     public final class Requests: Sendable {
         private let paths = NIOLockedValueBox<[String]>([])
 
-        public var count: Int { paths.withLockedValue(\.count) }
         public var all: [String] { paths.withLockedValue { $0 } }
 
         func record(_ path: String) { paths.withLockedValue { $0.append(path) } }

@@ -386,10 +386,7 @@ struct WorkerTests {
             try await Harness.withWorker(configuration) { _ in
                 try await producer.enqueue(first)
                 _ = try await Harness.waitForResult(producer, id: "expiring-0")
-                let digest = try #require(try PreparedImage(first.image).sha256)
-                let key = producer.keys.image(WorkerService.rememberedRecognitionKey(
-                    provider: "showapi", sha256: digest, side: first.side, needQuality: first.needQuality
-                ))
+                let key = try Harness.rememberedKey(of: first, in: producer)
                 let ttl = try await producer.redis.send("PTTL", .string(key)).int ?? -2
                 #expect(ttl > 0 && ttl <= 2000)
                 try await Harness.eventually("the remembered recognition expired", timeout: 5) {
@@ -412,10 +409,7 @@ struct WorkerTests {
             // Four ids, one image, whose remembered recognition is garbage: each job may find it at
             // its gate; one pays for a new recognition, the others wait for it instead of each paying.
             let original = Harness.job(id: "unreadable-0")
-            let digest = try #require(try PreparedImage(original.image).sha256)
-            let planted = producer.keys.image(WorkerService.rememberedRecognitionKey(
-                provider: "showapi", sha256: digest, side: original.side, needQuality: original.needQuality
-            ))
+            let planted = try Harness.rememberedKey(of: original, in: producer)
             _ = try await producer.redis.send("SET", .string(planted), .string("not a recognition"))
             try await producer.enqueue((0..<4).map { n in
                 var copy = original

@@ -19,9 +19,10 @@ def padded_image(size, nonce):
     return JPEG_HEAD + nonce.encode() + b"\0" * max(0, size - len(JPEG_HEAD) - len(nonce))
 
 
-def fake_image(card, nonce, padding=0):
-    """An image the 1429-1 fake answers with `card`; `padding` bytes make it larger."""
-    payload = {"card": card, "script": [], "nonce": nonce}
+def fake_image(card, nonce, padding=0, script=()):
+    """An image the 1429-1 fake answers with `card`, after the answers `script` names
+    (IDCardTestSupport.FakeImage.Step, e.g. "not_recognized"); `padding` bytes make it larger."""
+    payload = {"card": card, "script": list(script), "nonce": nonce}
     if padding:
         payload["padding"] = "x" * padding
     return FAKE_MARKER + json.dumps(payload, ensure_ascii=False).encode()

@@ -4,7 +4,7 @@ import HummingbirdTLS
 @testable import IDCardQueue
 import IDCardRecognition
 import IDCardTestSupport
-import IDCardWorker
+@testable import IDCardWorker
 import Logging
 import Metrics
 import MetricsTestKit
@@ -172,6 +172,15 @@ enum Harness {
             registration = try await queue.register(worker: worker).registration
         }
         return try await queue.take(registration, limit: 1, maxElementBytes: maxElementBytes).jobs.first
+    }
+
+    /// The key under which a 1429-1 worker remembers the recognition of `job`'s image bytes, as
+    /// the worker names it.
+    static func rememberedKey(of job: Job, in queue: JobQueue) throws -> String {
+        let digest = try #require(try PreparedImage(job.image).sha256)
+        return queue.keys.image(WorkerService.rememberedRecognitionKey(
+            provider: "showapi", sha256: digest, side: job.side, needQuality: job.needQuality
+        ))
     }
 
     static func waitForResult(_ queue: JobQueue, id: String, timeout: Double = 20) async throws -> JobResult {
