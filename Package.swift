@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "idcard-ocr", targets: ["idcard-ocr"]),
+        /// The contract's types: job, result, dead letter, error codes, the JSON value.
+        .library(name: "IDCardContract", targets: ["IDCardContract"]),
         /// Swift producers enqueue jobs and read results through this library.
         .library(name: "IDCardQueue", targets: ["IDCardQueue"]),
         .library(name: "IDCardRecognition", targets: ["IDCardRecognition"]),
@@ -32,9 +34,13 @@ let package = Package(
         ),
         /// glibc's `mallopt`, for the worker to return large buffers to the system.
         .systemLibrary(name: "CMalloc"),
+        /// The contract's types (docs/contract.md), with no Redis and no HTTP: what the queue and
+        /// the recognizers share, and what a producer in Swift needs to read a result.
+        .target(name: "IDCardContract"),
         .target(
             name: "IDCardQueue",
             dependencies: [
+                "IDCardContract",
                 "CHiredis",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -47,7 +53,7 @@ let package = Package(
         .target(
             name: "IDCardRecognition",
             dependencies: [
-                "IDCardQueue",
+                "IDCardContract",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -60,6 +66,7 @@ let package = Package(
         .target(
             name: "IDCardWorker",
             dependencies: [
+                "IDCardContract",
                 "IDCardQueue",
                 "IDCardRecognition",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -75,6 +82,7 @@ let package = Package(
         .executableTarget(
             name: "idcard-ocr",
             dependencies: [
+                "IDCardContract",
                 "IDCardQueue",
                 "IDCardRecognition",
                 "IDCardWorker",
@@ -90,6 +98,7 @@ let package = Package(
         .target(
             name: "IDCardTestSupport",
             dependencies: [
+                "IDCardContract",
                 "IDCardQueue",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -112,6 +121,7 @@ let package = Package(
         .testTarget(
             name: "IDCardOCRTests",
             dependencies: [
+                "IDCardContract",
                 "IDCardQueue",
                 "IDCardRecognition",
                 "IDCardWorker",
@@ -135,14 +145,19 @@ let package = Package(
 /// already built there are reused, not built a second time with the sanitizers.
 if Context.environment["IDOCR_FUZZ"] == "1" {
     let sanitizers = ["-sanitize=fuzzer,address"]
-    for target in package.targets where ["IDCardQueue", "IDCardRecognition"].contains(target.name) {
+    for target in package.targets where ["IDCardContract", "IDCardQueue", "IDCardRecognition"].contains(target.name) {
         target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitizers)]
     }
     package.targets.append(.systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"))
-    let fuzzTargets = [("fuzz-job-decoder", "JobDecoder"), ("fuzz-showapi-answer", "ShowAPIAnswer"), ("fuzz-rapidocr-answer", "RapidOCRAnswer")]
-    for (name, path) in fuzzTargets {
+    // The job decoder also builds dead letters, which the queue writes.
+    let fuzzTargets: [(name: String, path: String, dependencies: [Target.Dependency])] = [
+        ("fuzz-job-decoder", "JobDecoder", ["IDCardQueue"]),
+        ("fuzz-showapi-answer", "ShowAPIAnswer", []),
+        ("fuzz-rapidocr-answer", "RapidOCRAnswer", []),
+    ]
+    for (name, path, dependencies) in fuzzTargets {
         package.targets.append(.executableTarget(
-            name: name, dependencies: ["CLibFuzzer", "IDCardQueue", "IDCardRecognition"], path: "Fuzz/\(path)",
+            name: name, dependencies: ["CLibFuzzer", "IDCardContract", "IDCardRecognition"] + dependencies, path: "Fuzz/\(path)",
             // lld: gold cannot link libFuzzer with Swift.
             swiftSettings: [.unsafeFlags(sanitizers)], linkerSettings: [.unsafeFlags(sanitizers + ["-Xclang-linker", "-fuse-ld=lld"])]
         ))

@@ -1,5 +1,6 @@
 import Foundation
-@testable import IDCardQueue
+import IDCardContract
+import IDCardQueue
 @testable import IDCardRecognition
 
 /// One fuzz input: one list element, as a worker takes it from `pending`.
@@ -12,17 +13,17 @@ import Foundation
 public func fuzzJobDecoder(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let element = Data(UnsafeBufferPointer(start: start, count: count))
     let received = ReceivedJob(element: element)
-    let keys = QueueKeys()
-    _ = (received.id, received.replyTo(in: keys), received.meta)
+    let intake = JobIntake(replyPrefix: QueueKeys().replyPrefix)
+    _ = (received.id, received.replyTo(replyPrefix: intake.replyPrefix), received.meta)
     _ = JSONValue.leadingFields(ofObjectPrefix: element.prefix(4096))
 
-    if let job = try? received.job(in: keys) {
-        guard let again = try? ReceivedJob(element: job.encoded()).job(in: keys) else {
+    if let job = try? received.job(replyPrefix: intake.replyPrefix) {
+        guard let again = try? ReceivedJob(element: job.encoded()).job(replyPrefix: intake.replyPrefix) else {
             fatalError("a valid job did not survive its own encoding")
         }
         precondition(again.id == job.id && again.side == job.side && again.needQuality == job.needQuality, "fields changed in a round trip")
         precondition(again.replyTo == job.replyTo && again.meta == job.meta, "replyTo or meta changed in a round trip")
-        _ = try? PreparedImage(job.image, limits: IntakeLimits())
+        _ = try? intake.admit(received)
     }
 
     guard let letter = try? DeadLetter.encode(received, error: JobError(.invalidJob, "fuzz"), attempts: 1, worker: "fuzz") else {

@@ -1,5 +1,5 @@
 import Foundation
-@testable import IDCardQueue
+import IDCardContract
 @testable import IDCardRecognition
 
 /// One fuzz input: an answer of the RapidOCR server, read into lines, then into card fields.

@@ -1,5 +1,5 @@
 import Foundation
-@testable import IDCardQueue
+import IDCardContract
 @testable import IDCardRecognition
 
 /// One fuzz input: an answer of the 1429-1 API. The first byte picks the HTTP status and the

@@ -1,4 +1,4 @@
-import IDCardQueue
+import IDCardContract
 
 /// A successful reading.
 public struct Recognition: Sendable, Equatable {

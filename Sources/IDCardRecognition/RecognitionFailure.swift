@@ -1,4 +1,4 @@
-import IDCardQueue
+import IDCardContract
 
 /// Why an attempt did not produce a reading, sorted by what the worker must do about it.
 public enum RecognitionFailure: Error, Sendable, Equatable, CustomStringConvertible {

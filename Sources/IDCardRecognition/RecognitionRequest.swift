@@ -1,4 +1,4 @@
-import IDCardQueue
+import IDCardContract
 
 /// What a recognizer is asked to read.
 public struct RecognitionRequest: Sendable {

@@ -1,5 +1,5 @@
 import Foundation
-import IDCardQueue
+import IDCardContract
 
 /// Reads an ID-card image and answers in the contract's `body` shape.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import IDCardContract
 import NIOPosix
 import IDCardQueue
 

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import IDCardContract
 import IDCardRecognition
 import NIOPosix
 

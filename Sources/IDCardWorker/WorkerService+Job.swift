@@ -1,4 +1,5 @@
 import Foundation
+import IDCardContract
 import IDCardQueue
 import IDCardRecognition
 import Logging
@@ -27,14 +28,13 @@ extension WorkerService {
     /// - Returns: the next job, when the step that ended this one also took it (see ``JobQueue/Completion/takeNext``).
     func process(_ received: ReceivedJob, takenAt: ContinuousClock.Instant, recheck: JobQueue.CallClaim? = nil) async -> ReceivedJob? {
         var run = JobRun(received, takenAt: takenAt, logger: logger)
-        let job: Job
-        let image: PreparedImage
+        let admitted: JobIntake.Admitted
         do throws(JobError) {
-            job = try received.job(in: queue.keys)
-            image = try PreparedImage(job.image, limits: intakeLimits)
+            admitted = try intake.admit(received)
         } catch {
             return await failForGood(run, error: error, attempts: 1, provider: nil)
         }
+        let (job, image) = (admitted.job, admitted.image)
         if let enqueuedAt = job.enqueuedAtMilliseconds, recheck == nil {
             let waited = Timestamp.nowMilliseconds() - enqueuedAt
             if waited >= 0 { metrics.queueLatency.recordMilliseconds(waited) }
@@ -314,8 +314,8 @@ extension WorkerService {
     private func end(_ completion: JobQueue.Completion, _ run: JobRun, mayTakeNext: Bool = true) async -> JobQueue.Ending? {
         var completion = completion
         // Not after a job too large to ever succeed: the next one would arrive while it is still held.
-        completion.takeNext = mayTakeNext && isTakingJobs && completion.job.element.count <= intakeLimits.maxElementBytes
-        completion.maxElementBytes = intakeLimits.maxElementBytes
+        completion.takeNext = mayTakeNext && isTakingJobs && completion.job.element.count <= intake.limits.maxElementBytes
+        completion.maxElementBytes = intake.limits.maxElementBytes
         let ending: JobQueue.Ending
         do {
             let step = completion
@@ -414,7 +414,7 @@ extension WorkerService {
     /// A remembered recognition as stored, opened when sealed; `nil` when it cannot be read.
     private func rememberedRecognition(_ data: Data, key: String?) -> Recognition? {
         guard var value = JSONValue.parse(data) else { return nil }
-        if EncryptionKeys.isSealed(value) {
+        if value.isSealed {
             guard let keys = configuration.encryptionKeys, let key,
                 let plain = try? keys.open(value, for: .rememberedRecognition(key: key)), let opened = JSONValue.parse(plain)
             else { return nil }

@@ -1,4 +1,5 @@
 import Foundation
+import IDCardContract
 import IDCardQueue
 import IDCardRecognition
 import Logging
@@ -81,7 +82,7 @@ extension WorkerService {
     func failLost(_ job: ReceivedJob) async {
         let error = JobError(.workerLost, "the job was in the hands of a worker process that died, three times; it is set aside so it cannot crash more workers")
         // Its image, when it reads: a copy of a job another holder finished is dropped, not failed.
-        let digest = (try? job.job(in: queue.keys)).flatMap { try? PreparedImage($0.image, limits: intakeLimits) }?.digest
+        let digest = (try? intake.admit(job))?.image.digest
         // Held while it is failed: it is in this worker's list, and no lost take.
         let slot = held.withLockedValue { $0.hold(job) }
         _ = await failForGood(JobRun(job, takenAt: .now, logger: logger), error: error, attempts: 3, provider: nil, imageDigest: digest, mayTakeNext: false)

@@ -1,4 +1,5 @@
 import Dispatch
+import IDCardContract
 import IDCardQueue
 import Logging
 

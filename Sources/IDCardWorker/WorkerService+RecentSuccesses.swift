@@ -1,5 +1,6 @@
 import DequeModule
 import Foundation
+import IDCardContract
 import IDCardQueue
 
 /// The successes this worker stored in the last few seconds, written again after a connection

@@ -1,3 +1,4 @@
+import IDCardContract
 import IDCardQueue
 import IDCardRecognition
 import Logging

@@ -1,4 +1,5 @@
 import Foundation
+import IDCardContract
 import IDCardQueue
 import IDCardRecognition
 import Logging
@@ -20,7 +21,7 @@ public final class WorkerService: Service, Sendable {
     let logger: Logger
     let metrics: WorkerMetrics
     let retryPolicy: RetryPolicy
-    let intakeLimits: IntakeLimits
+    let intake: JobIntake
     private let stopping = NIOLockedValueBox(false)
     /// The jobs slots are running (and jobs kept aside), by slot: what this worker's processing
     /// list should hold.
@@ -64,7 +65,7 @@ public final class WorkerService: Service, Sendable {
         self.retryPolicy = RetryPolicy(
             base: .milliseconds(Int64(configuration.retryBase * 1000)), cap: .milliseconds(Int64(configuration.retryCap * 1000))
         )
-        self.intakeLimits = configuration.intakeLimits
+        self.intake = JobIntake(limits: configuration.intakeLimits, replyPrefix: queue.keys.replyPrefix)
         self.rateGate = configuration.rateGate.map { RateGate(queue: queue, configuration: $0) }
     }
 
@@ -177,7 +178,7 @@ public final class WorkerService: Service, Sendable {
                         try await restoreRecentSuccesses()
                         restoredThrough = broken
                     }
-                    let take = try await queue.take(registration, limit: limit - inFlight, maxElementBytes: intakeLimits.maxElementBytes)
+                    let take = try await queue.take(registration, limit: limit - inFlight, maxElementBytes: intake.limits.maxElementBytes)
                     if redisFailures > 0 {
                         logger.info("Redis is back")
                         redisFailures = 0

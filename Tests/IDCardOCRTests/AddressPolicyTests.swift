@@ -1,3 +1,4 @@
+import IDCardContract
 import IDCardRecognition
 import Testing
 

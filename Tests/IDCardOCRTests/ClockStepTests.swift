@@ -1,4 +1,5 @@
 import Foundation
+import IDCardContract
 @testable import IDCardQueue
 import IDCardTestSupport
 import IDCardWorker
@@ -116,14 +117,19 @@ struct ClockStepTests {
             try await ShowAPIFake().serve { url in
                 var configuration = Harness.configuration(redis: redis, queue: Harness.uniqueQueue(), fakeURL: url)
                 configuration.rateLimit = 20
-                configuration.retryBase = 0.5
-                configuration.retryCap = 0.5
+                // Full jitter: the retry waits a random time up to 3 s. A wait under the 50 ms the
+                // test polls at (under 2 % of runs) ends before the step is seen; 0.5 s made it 10 %.
+                configuration.retryBase = 3
+                configuration.retryCap = 3
                 let producer = try Harness.openQueue(configuration)
                 try await Harness.withWorker(configuration) { _ in
                     // Rate slots booked and a retry scheduled by the clock from before the step.
                     try await producer.enqueue((0..<10).map { Harness.job(id: "before-\($0)") })
                     try await producer.enqueue(Harness.job(id: "retried", script: [.serverError]))
-                    try await Harness.eventually("the retry waits in delayed") { try await producer.stats().delayed == 1 }
+                    try await Harness.eventually("the retry waits in delayed (or, rarely, is already done)") {
+                        let retried = try await producer.result(id: "retried")
+                        return try await producer.stats().delayed == 1 || retried != nil
+                    }
                     try clock.shift(by: step)
                     try await producer.enqueue((0..<10).map { Harness.job(id: "after-\($0)") })
                     let stepped = ContinuousClock.now

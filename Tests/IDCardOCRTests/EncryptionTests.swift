@@ -1,4 +1,5 @@
 import Foundation
+import IDCardContract
 @testable import IDCardQueue
 import IDCardTestSupport
 import IDCardWorker
@@ -15,7 +16,7 @@ struct EncryptionTests {
         let plain = Data(#"{"name":"王小明","idNo":"11010519491231002X"}"#.utf8)
 
         let sealed = try old.seal(plain, for: .resultBody(id: "a"))
-        #expect(EncryptionKeys.isSealed(sealed) && sealed["kid"] == .string("2026-10"))
+        #expect(sealed.isSealed && sealed["kid"] == .string("2026-10"))
         #expect(!String(decoding: sealed.encoded(), as: UTF8.self).contains("王小明"))
         #expect(try rotated.open(sealed, for: .resultBody(id: "a")) == plain)  // the old key still opens
         #expect(try rotated.seal(plain, for: .resultBody(id: "a"))["kid"] == .string("2026-11"))  // the new one seals
@@ -111,7 +112,7 @@ struct EncryptionTests {
             let imageKeys = try await producer.redis.send("KEYS", .string(producer.keys.base + "image:*")).array ?? []
             let imageKey = try #require(imageKeys.first?.data)
             let remembered = try #require(try await producer.redis.send("GET", .data(imageKey)).data)
-            #expect(EncryptionKeys.isSealed(JSONValue.parse(remembered)))
+            #expect(JSONValue.parse(remembered)?.isSealed == true)
             #expect(fake.stats.calls == 2)  // sealed-ok and sealed-fail
             // The dead letter: the job sealed, its id listed; it opens to the job and requeues unchanged.
             let (element, letter) = try #require(try await producer.deadLetters().first)

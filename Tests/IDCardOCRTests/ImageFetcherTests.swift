@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import IDCardContract
 import IDCardQueue
 import IDCardRecognition
 import IDCardTestSupport

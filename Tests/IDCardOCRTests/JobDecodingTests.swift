@@ -1,4 +1,5 @@
 import Foundation
+import IDCardContract
 import IDCardQueue
 import IDCardRecognition
 import IDCardTestSupport
@@ -9,7 +10,7 @@ struct JobDecodingTests {
     static let jpegBase64 = ImageBytes.jpeg(width: 4, height: 2, complete: false).base64EncodedString()
 
     func decode(_ text: String) throws(JobError) -> Job {
-        try ReceivedJob(element: Data(text.utf8)).job(in: QueueKeys())
+        try ReceivedJob(element: Data(text.utf8)).job(replyPrefix: QueueKeys().replyPrefix)
     }
 
     func intake(_ text: String) -> JobError? {
@@ -113,7 +114,7 @@ struct JobDecodingTests {
     func partialIdentity() {
         let received = ReceivedJob(element: Data(#"{"id":"ok-id","replyTo":"idocr:{idcard}:reply:rq","type":"9"}"#.utf8))
         #expect(received.id == "ok-id")
-        #expect(received.replyTo(in: QueueKeys()) == "idocr:{idcard}:reply:rq")
+        #expect(received.replyTo(replyPrefix: QueueKeys().replyPrefix) == "idocr:{idcard}:reply:rq")
         #expect(ReceivedJob(element: Data("garbage".utf8)).id == nil)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import IDCardContract
 import IDCardQueue
 import IDCardRecognition
 import IDCardTestSupport

@@ -1,4 +1,5 @@
 import Foundation
+import IDCardContract
 import IDCardQueue
 @testable import IDCardRecognition
 import Testing

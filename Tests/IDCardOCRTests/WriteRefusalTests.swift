@@ -1,4 +1,5 @@
 import Foundation
+import IDCardContract
 @testable import IDCardQueue
 import IDCardTestSupport
 import IDCardWorker

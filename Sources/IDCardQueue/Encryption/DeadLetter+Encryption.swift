@@ -1,13 +1,14 @@
 import Foundation
+import IDCardContract
 
 extension DeadLetter {
     /// Whether the job or the raw element is sealed.
-    public var isSealed: Bool { EncryptionKeys.isSealed(job) || sealedRaw != nil }
+    public var isSealed: Bool { job?.isSealed == true || sealedRaw != nil }
 
     /// This dead letter with its job or raw element opened; unchanged when nothing was sealed.
     public func opened(with keys: EncryptionKeys) throws(EncryptionError) -> DeadLetter {
         var letter = self
-        if let job, EncryptionKeys.isSealed(job) {
+        if let job, job.isSealed {
             guard let plain = JSONValue.parse(try keys.open(job, for: .deadLetterJob(id: listedID))) else {
                 throw EncryptionError("the opened job of a dead letter is not JSON")
             }

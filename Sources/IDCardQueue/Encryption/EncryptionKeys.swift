@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import IDCardContract
 
 /// AES-256-GCM keys for personal data at rest: result bodies, dead-lettered jobs and remembered
 /// recognitions. The first key seals; every key opens what names it, so a key rotates by putting
@@ -77,13 +78,13 @@ public struct EncryptionKeys: Sendable {
         }
         guard let combined = box.combined else { throw EncryptionError("sealing gave no combined box") }
         return .object([
-            Self.marker: .int(1), "alg": .string("A256GCM"), "kid": .string(keys[0].id), "data": .string(combined.base64EncodedString()),
+            JSONValue.sealedMarker: .int(1), "alg": .string("A256GCM"), "kid": .string(keys[0].id), "data": .string(combined.base64EncodedString()),
         ])
     }
 
     /// The plaintext of an envelope sealed for `context` with any of these keys.
     public func open(_ envelope: JSONValue, for context: Context) throws(EncryptionError) -> Data {
-        guard Self.isSealed(envelope), let kid = envelope["kid"]?.stringValue, let text = envelope["data"]?.stringValue,
+        guard envelope.isSealed, let kid = envelope["kid"]?.stringValue, let text = envelope["data"]?.stringValue,
             let combined = Data(base64Encoded: text)
         else { throw EncryptionError("not a sealed value") }
         guard let key = keys.first(where: { $0.id == kid }) else {
@@ -96,13 +97,6 @@ public struct EncryptionKeys: Sendable {
         }
     }
 
-    static let marker = "idocr_encrypted"
-
-    /// Whether `value` is an envelope rather than a plain value.
-    public static func isSealed(_ value: JSONValue?) -> Bool {
-        guard let version = value?[marker] else { return false }
-        return version == .int(1)
-    }
 }
 
 /// Keys that do not parse, or a sealed value that does not open. Never carries a key or a plaintext.

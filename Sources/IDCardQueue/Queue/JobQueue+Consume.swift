@@ -1,4 +1,5 @@
 import Foundation
+import IDCardContract
 
 /// A worker's first steps with a job: take it, then pass the gate before paying for a call.
 extension JobQueue {

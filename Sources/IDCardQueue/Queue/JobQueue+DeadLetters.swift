@@ -1,4 +1,5 @@
 import Foundation
+import IDCardContract
 
 /// Operators' view of `P:{Q}:dead`: list, put back, drop.
 extension JobQueue {

@@ -1,4 +1,5 @@
 import Foundation
+import IDCardContract
 
 /// A worker's last step with a job: each ends in exactly one atomic script.
 extension JobQueue {
@@ -74,7 +75,7 @@ extension JobQueue {
         let job = completion.job
         guard let holder = job.holder else { throw RedisError.unexpectedReply("finish: the job was not taken") }
         let id = job.id
-        let replyTo = job.replyTo(in: keys)
+        let replyTo = job.replyTo(replyPrefix: keys.replyPrefix)
         let reply = try await redis.run(
             QueueScripts.finish,
             keys: [

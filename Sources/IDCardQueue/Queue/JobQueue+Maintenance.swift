@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import IDCardContract
 
 /// The fleet's housekeeping, run by every worker beside its jobs.
 extension JobQueue {

@@ -1,4 +1,5 @@
 import Foundation
+import IDCardContract
 
 /// What producers and operators do: enqueue, read results, look at depths.
 extension JobQueue {
@@ -13,7 +14,7 @@ extension JobQueue {
     public func enqueue(_ jobs: [Job]) async throws {
         guard !jobs.isEmpty else { return }
         for job in jobs {
-            if let replyTo = job.replyTo, !keys.isReplyKey(replyTo) { throw JobError(.invalidJob, Job.replyToRule(keys)) }
+            if let replyTo = job.replyTo, !keys.isReplyKey(replyTo) { throw JobError(.invalidJob, Job.replyToRule(replyPrefix: keys.replyPrefix)) }
         }
         _ = try await redis.send(["LPUSH", .string(keys.pending)] + jobs.map { .data($0.encoded()) })
     }

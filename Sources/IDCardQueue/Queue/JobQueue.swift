@@ -1,3 +1,4 @@
+import IDCardContract
 import Logging
 
 /// The Redis side of the contract for one queue: what producers, workers and operators do to it.

@@ -1,3 +1,5 @@
+import IDCardContract
+
 /// Every Redis key of one queue. All carry the hash tag `{Q}`, so a queue lives in one Cluster slot.
 ///
 /// Public keys (docs/contract.md, "Keys"): `pending`, `dead`, `result:<id>`, and the `reply:<name>` lists jobs
@@ -32,7 +34,7 @@ public struct QueueKeys: Sendable, Equatable {
 
     /// True when `key` is a `replyTo` list of this queue: ``replyPrefix`` and a valid name.
     public func isReplyKey(_ key: String) -> Bool {
-        key.hasPrefix(replyPrefix) && Job.isValidID(String(key.dropFirst(replyPrefix.count)))
+        Job.isReplyKey(key, replyPrefix: replyPrefix)
     }
 
     /// LIST of the jobs one worker process holds; the reaper returns them when that worker dies.

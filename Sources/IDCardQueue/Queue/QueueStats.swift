@@ -1,3 +1,5 @@
+import IDCardContract
+
 /// Queue depths as `stats --json` prints them (docs/contract.md, "Command line"), and what `stats --watch` adds.
 public struct QueueStats: Sendable, Equatable, Codable {
     public var queue: String

@@ -1,3 +1,5 @@
+import IDCardContract
+
 /// How the fleet's rate follows what the API accepts, when `IDOCR_RATE_LIMIT` is set above the
 /// plan's real quota or the API throttles: pure arithmetic, kept apart so it can be checked
 /// without servers (the reserve script computes ``effectiveRate(at:configured:)`` the same way).

@@ -1,3 +1,5 @@
+import IDCardContract
+
 /// The rate gate's Lua: each step on the fleet's schedule is one atomic script.
 extension RateGate {
     /// Reserves the next slot: `{'slot', µs to wait, generation, rate, now µs, pushed µs}`, or

@@ -1,4 +1,5 @@
 import Foundation
+import IDCardContract
 import NIOConcurrencyHelpers
 
 /// The fleet's rate limit: every process on one Redis and queue shares one schedule of call slots.

@@ -1,4 +1,5 @@
 import Foundation
+import IDCardContract
 
 /// One argument of a Redis command: text or raw bytes, sent binary-safe.
 public enum RedisArgument: Sendable, ExpressibleByStringLiteral, CustomStringConvertible {

@@ -1,5 +1,6 @@
 import DequeModule
 import Foundation
+import IDCardContract
 import NIOConcurrencyHelpers
 import NIOPosix
 

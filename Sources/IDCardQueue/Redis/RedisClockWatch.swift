@@ -1,3 +1,5 @@
+import IDCardContract
+
 /// Tells a step of Redis's clock (an NTP correction, a VM restored from a snapshot, a failover to
 /// a host whose clock is off) from time passing, by pairing its readings with this process's
 /// monotonic clock.

@@ -1,4 +1,5 @@
 import Foundation
+import IDCardContract
 
 /// Where Redis is and how to log in: `redis://[user:password@]host:port/db`, or the master a set of
 /// Sentinels names, `redis+sentinel://[user:password@]host1:26379,host2:26379/mymaster/db`.

@@ -1,5 +1,6 @@
 import CHiredis
 import Foundation
+import IDCardContract
 import NIOConcurrencyHelpers
 
 /// One hiredis connection guarded by a lock.

@@ -1,3 +1,5 @@
+import IDCardContract
+
 /// What went wrong talking to Redis, and whether the connection is still usable.
 public enum RedisError: Error, Sendable, CustomStringConvertible {
     /// Could not connect or the connection broke: Redis is down or unreachable. Retry later.

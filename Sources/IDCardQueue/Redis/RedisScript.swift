@@ -1,3 +1,5 @@
+import IDCardContract
+
 /// A Lua script run atomically inside Redis; ``RedisClient`` caches its SHA-1 per connection pool.
 public struct RedisScript: Sendable {
     public let name: String

@@ -1,4 +1,5 @@
 import Foundation
+import IDCardContract
 
 /// One Redis reply, copied out of hiredis so it outlives the C reply object.
 public enum RedisValue: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import Foundation
-import IDCardQueue
+import IDCardContract
 
 /// The contract's `body`: the 1429-1 field names, dates as `yyyy-MM-dd`, `effEndDate` possibly `长期`.
 public enum CardBody {

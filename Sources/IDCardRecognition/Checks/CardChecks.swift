@@ -1,4 +1,4 @@
-import IDCardQueue
+import IDCardContract
 
 /// The consistency checks of docs/contract.md, "Checks", made on what a recognizer read, whichever it was.
 public enum CardChecks {

@@ -1,5 +1,5 @@
 import Foundation
-import IDCardQueue
+import IDCardContract
 
 /// Turns a text detector's lines into the contract's `body`, from the geometry of the boxes rather
 /// than the order the lines came in.

@@ -1,5 +1,5 @@
 import Foundation
-import IDCardQueue
+import IDCardContract
 
 /// One line of text a detector found, with its quadrilateral (image pixels, y down) and confidence.
 public struct OCRLine: Sendable, Equatable {

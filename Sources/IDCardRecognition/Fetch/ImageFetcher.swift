@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import IDCardQueue
+import IDCardContract
 import NIOCore
 
 /// Fetches an `imgUrl` for a recognizer that runs here (the 1429-1 API fetches its own).

@@ -1,5 +1,5 @@
 import Foundation
-import IDCardQueue
+import IDCardContract
 import NIOPosix
 
 /// Where an `imgUrl` may lead: `http`/`https` only, and only to public addresses unless

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import IDCardQueue
+import IDCardContract
 
 /// An image checked before any paid call: decoded, within the size limit, carrying a known signature.
 public enum PreparedImage: Sendable, Equatable {

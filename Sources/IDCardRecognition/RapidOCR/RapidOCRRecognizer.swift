@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import IDCardQueue
+import IDCardContract
 import NIOCore
 import NIOHTTP1
 

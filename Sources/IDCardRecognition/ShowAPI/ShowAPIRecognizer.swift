@@ -1,5 +1,5 @@
 import Foundation
-import IDCardQueue
+import IDCardContract
 import NIOCore
 import NIOHTTP1
 

@@ -1,5 +1,5 @@
 import Foundation
-import IDCardQueue
+import IDCardContract
 
 /// Reads a 1429-1 answer and sorts it by what the worker must do (showapi-1429-1.md; docs/contract.md, "Error codes").
 enum ShowAPIResponse {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IDCardContract
 import IDCardQueue
 
 struct DLQCommand: AsyncParsableCommand {

@@ -1,3 +1,4 @@
+import IDCardContract
 import IDCardQueue
 
 /// `enqueue --wait --table`: results as terminal tables, one per side, then the failures.

@@ -5,6 +5,7 @@ import CMalloc
 #endif
 import Foundation
 import Hummingbird
+import IDCardContract
 import IDCardQueue
 import IDCardRecognition
 import IDCardWorker

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import IDCardContract
 import IDCardWorker
 import Logging
 import Metrics

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import HummingbirdTLS
+import IDCardContract
 @testable import IDCardQueue
 import IDCardRecognition
 import IDCardTestSupport

@@ -1,3 +1,5 @@
+import IDCardContract
+
 /// A job's first steps: the take, and the gate before a paid call.
 extension QueueScripts {
     /// Takes up to ARGV[1] jobs in one step, as that many `LMOVE`s would, stopping once ARGV[2] bytes

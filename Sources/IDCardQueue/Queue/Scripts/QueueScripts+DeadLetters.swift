@@ -1,3 +1,5 @@
+import IDCardContract
+
 /// Operators' steps on `P:{Q}:dead`.
 extension QueueScripts {
     /// Puts one dead letter back on `pending` and forgets the job's counters. An oversized

@@ -1,3 +1,5 @@
+import IDCardContract
+
 /// A job's last steps: each way a job ends is one script.
 extension QueueScripts {
     /// Ends a job in one step: release it, store the result, dead-letter, cache the recognition,

@@ -1,3 +1,5 @@
+import IDCardContract
+
 /// The fleet's housekeeping: registration and heartbeats, recovery of dead workers' jobs, due
 /// retries, depths.
 extension QueueScripts {

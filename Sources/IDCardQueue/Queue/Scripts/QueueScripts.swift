@@ -1,3 +1,5 @@
+import IDCardContract
+
 /// The Lua scripts behind the queue's atomic steps, one file per part of a job's life.
 ///
 /// Clock: Redis `TIME`, so hosts' clocks never matter. Every key a script touches is named

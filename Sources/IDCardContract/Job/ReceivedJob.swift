@@ -13,7 +13,7 @@ public struct ReceivedJob: Sendable {
     let imageText: Data?
     /// The registration this job was taken under (set by the take): the steps that end it are
     /// refused once that registration is over.
-    public internal(set) var holder: WorkerRegistration?
+    public package(set) var holder: WorkerRegistration?
 
     public init(element: Data) {
         self.element = element
@@ -22,7 +22,7 @@ public struct ReceivedJob: Sendable {
         self.imageText = parsed?.text
     }
 
-    init(element: Data, holder: WorkerRegistration) {
+    package init(element: Data, holder: WorkerRegistration) {
         self.init(element: element)
         self.holder = holder
     }
@@ -48,16 +48,17 @@ public struct ReceivedJob: Sendable {
         return value
     }
 
-    /// `replyTo` when it names a reply list of the queue with `keys`: a worker pushes onto no other
-    /// key, so no job can make it grow or expire the queue's own lists or another system's keys.
-    public func replyTo(in keys: QueueKeys) -> String? {
-        guard let key = fields?["replyTo"]?.stringValue, keys.isReplyKey(key) else { return nil }
+    /// `replyTo` when it names a reply list of the queue whose reply lists start with
+    /// `replyPrefix`: a worker pushes onto no other key, so no job can make it grow or expire the
+    /// queue's own lists or another system's keys.
+    public func replyTo(replyPrefix: String) -> String? {
+        guard let key = fields?["replyTo"]?.stringValue, Job.isReplyKey(key, replyPrefix: replyPrefix) else { return nil }
         return key
     }
 
-    /// Validates every field (docs/contract.md, "Validation") for the queue with `keys`. Image bytes are checked
-    /// later, by the recognizer's intake.
-    public func job(in keys: QueueKeys) throws(JobError) -> Job {
+    /// Validates every field (docs/contract.md, "Validation") for the queue whose reply lists
+    /// start with `replyPrefix`. Image bytes are checked by the intake (``JobIntake``), which calls this.
+    public func job(replyPrefix: String) throws(JobError) -> Job {
         guard let fields else {
             throw JobError(.invalidJob, JSONValue.parse(element) == nil ? "the element is not JSON" : "the element is not a JSON object")
         }
@@ -106,9 +107,9 @@ public struct ReceivedJob: Sendable {
             }
         }
 
-        let replyTo = replyTo(in: keys)
+        let replyTo = replyTo(replyPrefix: replyPrefix)
         if let value = fields["replyTo"], value != .null, replyTo == nil {
-            throw JobError(.invalidJob, Job.replyToRule(keys))
+            throw JobError(.invalidJob, Job.replyToRule(replyPrefix: replyPrefix))
         }
 
         if let value = fields["meta"], value != .null {

@@ -25,8 +25,8 @@ public struct Job: Sendable, Equatable {
     public var image: Image
     public var side: Side
     public var needQuality: Bool
-    /// A list the worker `LPUSH`es the result onto when the job ends: `P:{Q}:reply:<name>`
-    /// (``QueueKeys/reply(_:)``), a key of the queue's own namespace.
+    /// A list the worker `LPUSH`es the result onto when the job ends: `P:{Q}:reply:<name>`, a key
+    /// of the queue's own namespace (``isReplyKey(_:replyPrefix:)``).
     public var replyTo: String?
     /// Opaque producer data, copied into the result.
     public var meta: JSONValue?
@@ -51,8 +51,14 @@ public struct Job: Sendable, Equatable {
     public static let maxMetaBytes = 4096
 
     /// What `invalid_job` says of a `replyTo` outside the queue's namespace.
-    public static func replyToRule(_ keys: QueueKeys) -> String {
-        "replyTo must be a list of this queue, \(keys.replyPrefix)<name> with a name of 1-128 characters of A-Za-z0-9._:-"
+    public static func replyToRule(replyPrefix: String) -> String {
+        "replyTo must be a list of this queue, \(replyPrefix)<name> with a name of 1-128 characters of A-Za-z0-9._:-"
+    }
+
+    /// True when `key` is a `replyTo` list of the queue whose reply lists start with
+    /// `replyPrefix` (`P:{Q}:reply:`) and has a valid name: a worker pushes onto no other key.
+    public static func isReplyKey(_ key: String, replyPrefix: String) -> Bool {
+        key.hasPrefix(replyPrefix) && isValidID(String(key.dropFirst(replyPrefix.count)))
     }
 
     /// True for 1–128 characters of `A-Za-z0-9._:-`.
