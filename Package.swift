@@ -118,6 +118,23 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        /// The pure parts, tested without any server: `scripts/test --fast`.
+        .testTarget(
+            name: "IDCardUnitTests",
+            dependencies: [
+                "IDCardContract",
+                "IDCardQueue",
+                "IDCardRecognition",
+                "IDCardWorker",
+                "IDCardTestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            exclude: ["Fixtures"]
+        ),
+        /// The integration tests: real redis-server, Sentinels, HTTP servers, worker processes.
         .testTarget(
             name: "IDCardOCRTests",
             dependencies: [
@@ -132,8 +149,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            ],
-            exclude: ["Fixtures"]
+            ]
         ),
     ]
 )
@@ -156,10 +172,15 @@ if Context.environment["IDOCR_FUZZ"] == "1" {
         ("fuzz-rapidocr-answer", "RapidOCRAnswer", []),
     ]
     for (name, path, dependencies) in fuzzTargets {
-        package.targets.append(.executableTarget(
-            name: name, dependencies: ["CLibFuzzer", "IDCardContract", "IDCardRecognition"] + dependencies, path: "Fuzz/\(path)",
-            // lld: gold cannot link libFuzzer with Swift.
-            swiftSettings: [.unsafeFlags(sanitizers)], linkerSettings: [.unsafeFlags(sanitizers + ["-Xclang-linker", "-fuse-ld=lld"])]
-        ))
+        package.targets.append(
+            .executableTarget(
+                name: name,
+                dependencies: ["CLibFuzzer", "IDCardContract", "IDCardRecognition"] + dependencies,
+                path: "Fuzz/\(path)",
+                // lld: gold cannot link libFuzzer with Swift.
+                swiftSettings: [.unsafeFlags(sanitizers)],
+                linkerSettings: [.unsafeFlags(sanitizers + ["-Xclang-linker", "-fuse-ld=lld"])]
+            )
+        )
     }
 }

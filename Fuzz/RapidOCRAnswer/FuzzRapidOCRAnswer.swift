@@ -1,5 +1,6 @@
 import Foundation
 import IDCardContract
+
 @testable import IDCardRecognition
 
 /// One fuzz input: an answer of the RapidOCR server, read into lines, then into card fields.
@@ -15,7 +16,10 @@ public func fuzzRapidOCRAnswer(_ start: UnsafePointer<UInt8>, _ count: Int) -> C
     guard let lines = OCRLine.lines(fromRapidOCR: answer) else { return 0 }
     let extraction = CardFieldExtractor.extract(lines, side: sides[Int(start.pointee) % sides.count])
     let encoded = JSONValue.object(extraction.body).encoded()
-    precondition(JSONValue.parse(encoded) == .object(extraction.body), "an extracted body does not read back as written")
+    precondition(
+        JSONValue.parse(encoded) == .object(extraction.body),
+        "an extracted body does not read back as written"
+    )
     _ = CardChecks.evaluate(extraction.body)
     return 0
 }

@@ -1,5 +1,6 @@
 import Foundation
 import IDCardContract
+
 @testable import IDCardRecognition
 
 /// One fuzz input: an answer of the 1429-1 API. The first byte picks the HTTP status and the
@@ -14,13 +15,18 @@ public func fuzzShowAPIAnswer(_ start: UnsafePointer<UInt8>, _ count: Int) -> CI
     let statuses: [UInt] = [200, 200, 200, 200, 500, 502, 429, 403]
     let sides: [Job.Side] = [.portrait, .emblem, .detect]
     let request = RecognitionRequest(
-        image: .url("https://example.com/card.jpg"), side: sides[Int(first >> 3) % sides.count], needQuality: first & 0x80 != 0
+        image: .url("https://example.com/card.jpg"),
+        side: sides[Int(first >> 3) % sides.count],
+        needQuality: first & 0x80 != 0
     )
     let body = Data(UnsafeBufferPointer(start: start + 1, count: count - 1))
     do {
         let recognition = try ShowAPIResponse.interpret(status: statuses[Int(first & 7)], body: body, request: request)
         let encoded = JSONValue.object(recognition.body).encoded()
-        precondition(JSONValue.parse(encoded) == .object(recognition.body), "a recognition's body does not read back as written")
+        precondition(
+            JSONValue.parse(encoded) == .object(recognition.body),
+            "a recognition's body does not read back as written"
+        )
         _ = CardChecks.evaluate(recognition.body)
     } catch is RecognitionFailure {
     } catch {

@@ -1,6 +1,11 @@
 import IDCardContract
 
 /// Why an attempt did not produce a reading, sorted by what the worker must do about it.
+///
+/// An enum, unlike the other errors here: it is the vocabulary between a recognizer and the
+/// worker, and a new case is a new decision every consumer must make (the worker's
+/// `FailureDecision` switches over it exhaustively), so it should break their `switch`. A
+/// recognizer of your own throws these.
 public enum RecognitionFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// The job's own fault (no card found, bad image): fail it now, never retry.
     case rejected(JobError)
@@ -46,7 +51,8 @@ public enum RecognitionFailure: Error, Sendable, Equatable, CustomStringConverti
     public var message: String {
         switch self {
         case .rejected(let error): error.message
-        case .unavailable(let message), .unanswered(let message), .rateLimited(let message), .accountProblem(let message),
+        case .unavailable(let message), .unanswered(let message), .rateLimited(let message),
+            .accountProblem(let message),
             .refused(let message):
             message
         }

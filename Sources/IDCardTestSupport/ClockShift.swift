@@ -35,16 +35,22 @@ public final class ClockShift: Sendable {
     deinit { try? FileManager.default.removeItem(at: file) }
 
     private static let built = Result { () throws -> URL in
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("idocr-clockshift-\(ProcessInfo.processInfo.processIdentifier)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "idocr-clockshift-\(ProcessInfo.processInfo.processIdentifier)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let library = directory.appendingPathComponent("clockshift.so")
         let compiler = Process()
         compiler.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
         compiler.arguments = ["-shared", "-fPIC", "-O2", "-o", library.path, source.path]
-        guard FileManager.default.fileExists(atPath: source.path) else { throw TestSupportError("\(source.path) is missing") }
+        guard FileManager.default.fileExists(atPath: source.path) else {
+            throw TestSupportError("\(source.path) is missing")
+        }
         try compiler.run()
         compiler.waitUntilExit()
-        guard compiler.terminationStatus == 0 else { throw TestSupportError("cc could not build the clock-shift preload") }
+        guard compiler.terminationStatus == 0 else {
+            throw TestSupportError("cc could not build the clock-shift preload")
+        }
         return library
     }
 
@@ -52,7 +58,8 @@ public final class ClockShift: Sendable {
 
     /// The preload's C source, shared with `scripts/chaos`.
     private static var source: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("scripts/lib/clockshift.c")
     }
 }

@@ -24,7 +24,12 @@ public enum FakeImage {
         case http403
     }
 
-    public static func make(card: [String: String], script: [Step] = [], padding: Int = 0, nonce: String = UUID().uuidString) -> Data {
+    public static func make(
+        card: [String: String],
+        script: [Step] = [],
+        padding: Int = 0,
+        nonce: String = UUID().uuidString
+    ) -> Data {
         var payload: [String: Any] = ["card": card, "script": script.map(\.rawValue), "nonce": nonce]
         if padding > 0 { payload["padding"] = String(repeating: "x", count: padding) }
         let json = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data()
@@ -60,7 +65,11 @@ public enum SyntheticCard {
         let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
         let sum = zip(body17.compactMap(\.wholeNumberValue), weights).reduce(0) { $0 + $1.0 * $1.1 }
         let check = Array("10X98765432")[sum % 11]
-        let name = String(surnames.randomElement(using: &generator)!) + String((0..<Int.random(in: 1...2, using: &generator)).map { _ in given.randomElement(using: &generator)! })
+        let name =
+            String(surnames.randomElement(using: &generator)!)
+            + String(
+                (0..<Int.random(in: 1...2, using: &generator)).map { _ in given.randomElement(using: &generator)! }
+            )
         return [
             "name": name, "sex": sequence % 2 == 1 ? "男" : "女", "nationality": "汉",
             "birthday": String(format: "%04d-%02d-%02d", year, month, day),

@@ -21,7 +21,9 @@ public enum FixedAnswerServer {
             self.drip = drip
         }
 
-        public static func redirect(to location: String) -> Answer { Answer(status: 302, headers: ["Location": location]) }
+        public static func redirect(to location: String) -> Answer {
+            Answer(status: 302, headers: ["Location": location])
+        }
     }
 
     /// The paths asked for so far, in order: a test of a refusal checks that none was.
@@ -36,7 +38,8 @@ public enum FixedAnswerServer {
     /// Serves `answers` (path → answer) while `body` runs; the closure gets `http://127.0.0.1:PORT`
     /// and the log of the requests that reached the server.
     public static func serve<T: Sendable>(
-        _ answers: [String: Answer], _ body: @Sendable (String, Requests) async throws -> T
+        _ answers: [String: Answer],
+        _ body: @Sendable (String, Requests) async throws -> T
     ) async throws -> T {
         let requests = Requests()
         let router = Router()
@@ -47,15 +50,23 @@ public enum FixedAnswerServer {
             if let location = answer.headers["Location"] { headers[.location] = location }
             if let type = answer.headers["Content-Type"] { headers[.contentType] = type }
             guard let drip = answer.drip else {
-                return Response(status: .init(code: answer.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+                return Response(
+                    status: .init(code: answer.status),
+                    headers: headers,
+                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body))
+                )
             }
-            return Response(status: .init(code: answer.status), headers: headers, body: ResponseBody { writer in
-                for byte in answer.body {
-                    try await writer.write(ByteBuffer(bytes: [byte]))
-                    try await Task.sleep(for: drip)
+            return Response(
+                status: .init(code: answer.status),
+                headers: headers,
+                body: ResponseBody { writer in
+                    for byte in answer.body {
+                        try await writer.write(ByteBuffer(bytes: [byte]))
+                        try await Task.sleep(for: drip)
+                    }
+                    try await writer.finish(nil)
                 }
-                try await writer.finish(nil)
-            })
+            )
         }
         return try await LoopbackServer.serve(router) { port in try await body("http://127.0.0.1:\(port)", requests) }
     }

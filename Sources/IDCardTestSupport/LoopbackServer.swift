@@ -14,13 +14,19 @@ public enum LoopbackServer {
     ///   - idleTimeout: closes a connection idle this long; `nil`: never.
     ///   - body: gets the bound port.
     public static func serve<Context: RequestContext, T: Sendable>(
-        _ router: Router<Context>, port: Int = 0, tls: TLSConfiguration? = nil, idleTimeout: TimeAmount? = nil, _ body: @Sendable (Int) async throws -> T
+        _ router: Router<Context>,
+        port: Int = 0,
+        tls: TLSConfiguration? = nil,
+        idleTimeout: TimeAmount? = nil,
+        _ body: @Sendable (Int) async throws -> T
     ) async throws -> T where Context.Source == ApplicationRequestContextSource {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(
-            router: router, server: try server(tls: tls, idleTimeout: idleTimeout),
+            router: router,
+            server: try server(tls: tls, idleTimeout: idleTimeout),
             configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil),
-            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: quiet
+            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) },
+            logger: quiet
         )
         let services = ServiceGroup(configuration: .init(services: [app], logger: quiet))
         return try await withThrowingTaskGroup(of: T?.self) { group in

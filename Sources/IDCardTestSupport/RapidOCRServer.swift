@@ -14,8 +14,12 @@ public final class RapidOCRServer: Sendable {
     /// root under `swift test`); nil when neither exists.
     public static var executable: URL? {
         let environment = ProcessInfo.processInfo.environment
-        let candidates = [environment["RAPIDOCR_API_BIN"], FileManager.default.currentDirectoryPath + "/.venv/bin/rapidocr_api"]
-        return candidates.compactMap { $0 }.first { FileManager.default.isExecutableFile(atPath: $0) }.map(URL.init(fileURLWithPath:))
+        let candidates = [
+            environment["RAPIDOCR_API_BIN"], FileManager.default.currentDirectoryPath + "/.venv/bin/rapidocr_api",
+        ]
+        return candidates.compactMap { $0 }.first { FileManager.default.isExecutableFile(atPath: $0) }.map(
+            URL.init(fileURLWithPath:)
+        )
     }
 
     /// Tests that need the server run when it is installed, or when `IDOCR_REQUIRE_RAPIDOCR=1`
@@ -33,7 +37,9 @@ public final class RapidOCRServer: Sendable {
     /// Starts a server and waits (up to 120 s: it loads its models first) until it answers.
     public static func start() async throws -> RapidOCRServer {
         guard let executable else {
-            throw TestSupportError("no RapidOCR server: run scripts/setup (it installs .venv/bin/rapidocr_api) or set RAPIDOCR_API_BIN")
+            throw TestSupportError(
+                "no RapidOCR server: run scripts/setup (it installs .venv/bin/rapidocr_api) or set RAPIDOCR_API_BIN"
+            )
         }
         let port = try FreePort.pick()
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("idocr-rapidocr-\(port).log")
@@ -49,7 +55,11 @@ public final class RapidOCRServer: Sendable {
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
             guard RedisServer.hasNotExited(process.processIdentifier) else { break }
-            if (try? FreePort.exchange(port: port, send: "GET / HTTP/1.0\r\n\r\n", expectPrefix: "HTTP/1.1 200")) == true { return server }
+            if (try? FreePort.exchange(port: port, send: "GET / HTTP/1.0\r\n\r\n", expectPrefix: "HTTP/1.1 200"))
+                == true
+            {
+                return server
+            }
             try await Task.sleep(for: .milliseconds(200))
         }
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""

@@ -1,7 +1,7 @@
 import Foundation
 import IDCardContract
-import NIOPosix
 import IDCardQueue
+import NIOPosix
 
 /// A real `redis-server` on a free loopback port, for tests and benchmarks.
 public final class RedisServer: Sendable {
@@ -19,24 +19,46 @@ public final class RedisServer: Sendable {
     /// - Parameters:
     ///   - arguments: extra `redis-server` arguments, e.g. `["--appendonly", "yes"]`.
     ///   - environment: added to the server's, e.g. ``ClockShift/environment`` to step its clock.
-    public init(arguments: [String] = [], port: Int? = nil, directory: URL? = nil, environment: [String: String] = [:]) async throws {
+    public init(
+        arguments: [String] = [],
+        port: Int? = nil,
+        directory: URL? = nil,
+        environment: [String: String] = [:]
+    ) async throws {
         self.port = try port ?? FreePort.pick()
-        self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("idocr-test-redis-\(UUID().uuidString)")
+        self.directory =
+            directory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("idocr-test-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         extraArguments = arguments
         self.environment = environment
-        process = try Self.launch(port: self.port, directory: self.directory, arguments: arguments, environment: environment)
+        process = try Self.launch(
+            port: self.port,
+            directory: self.directory,
+            arguments: arguments,
+            environment: environment
+        )
         let port = self.port
         try await NIOThreadPool.singleton.runIfActive { try Self.waitUntilReady(port: port) }
     }
 
-    private static func launch(port: Int, directory: URL, arguments: [String], environment: [String: String]) throws -> Process {
+    private static func launch(
+        port: Int,
+        directory: URL,
+        arguments: [String],
+        environment: [String: String]
+    ) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
         process.currentDirectoryURL = directory
-        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        process.arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--dir", directory.path, "--daemonize", "no",
-                             "--logfile", directory.appendingPathComponent("redis.log").path] + arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        process.arguments =
+            [
+                "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--dir", directory.path, "--daemonize", "no",
+                "--logfile", directory.appendingPathComponent("redis.log").path,
+            ] + arguments
         try process.run()
         return process
     }
@@ -47,7 +69,9 @@ public final class RedisServer: Sendable {
             if ping(port: port) { return }
             Thread.sleep(forTimeInterval: 0.02)
         }
-        throw TestSupportError("redis-server on port \(port) did not start; is it installed (apt-get install redis-server)?")
+        throw TestSupportError(
+            "redis-server on port \(port) did not start; is it installed (apt-get install redis-server)?"
+        )
     }
 
     /// A raw PING over a socket: no client of ours involved.
@@ -61,7 +85,9 @@ public final class RedisServer: Sendable {
     /// SIGTERM, so the server would sit out `end`'s 10 s deadline.
     public func stop() async {
         let port = port
-        _ = try? await NIOThreadPool.singleton.runIfActive { try FreePort.exchange(port: port, send: "SHUTDOWN NOSAVE\r\n", expectPrefix: "-") }
+        _ = try? await NIOThreadPool.singleton.runIfActive {
+            try FreePort.exchange(port: port, send: "SHUTDOWN NOSAVE\r\n", expectPrefix: "-")
+        }
         await Self.end(process, signal: SIGTERM)
         try? FileManager.default.removeItem(at: directory)
     }

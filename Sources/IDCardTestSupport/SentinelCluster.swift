@@ -22,13 +22,17 @@ public final class SentinelCluster: Sendable {
     /// Starts the servers and Sentinels and waits until every Sentinel sees both replicas and the others.
     /// - Parameter downAfter: how long a master must be silent before the Sentinels fail it over.
     public init(downAfter: Duration = .seconds(1)) async throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("idocr-sentinels-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "idocr-sentinels-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // Every server may become the master: none waits to sync replicas in one go.
         let fastSync = ["--repl-diskless-sync-delay", "0"]
         let master = try await RedisServer(arguments: fastSync)
         var servers = [master]
-        for _ in 0..<2 { servers.append(try await RedisServer(arguments: fastSync + ["--replicaof", "127.0.0.1", "\(master.port)"])) }
+        for _ in 0..<2 {
+            servers.append(try await RedisServer(arguments: fastSync + ["--replicaof", "127.0.0.1", "\(master.port)"]))
+        }
         self.servers = servers
         for replica in servers.dropFirst() {
             let client = RedisClient(configuration: replica.configuration)
@@ -46,17 +50,17 @@ public final class SentinelCluster: Sendable {
             let port = try FreePort.pick()
             let configuration = directory.appendingPathComponent("sentinel-\(index).conf")
             try """
-                port \(port)
-                bind 127.0.0.1
-                daemonize no
-                dir \(directory.path)
-                logfile \(directory.appendingPathComponent("sentinel-\(index).log").path)
-                sentinel monitor \(masterName) 127.0.0.1 \(master.port) 2
-                sentinel down-after-milliseconds \(masterName) \(Int(downAfter / .milliseconds(1)))
-                sentinel failover-timeout \(masterName) 6000
-                sentinel parallel-syncs \(masterName) 1
+            port \(port)
+            bind 127.0.0.1
+            daemonize no
+            dir \(directory.path)
+            logfile \(directory.appendingPathComponent("sentinel-\(index).log").path)
+            sentinel monitor \(masterName) 127.0.0.1 \(master.port) 2
+            sentinel down-after-milliseconds \(masterName) \(Int(downAfter / .milliseconds(1)))
+            sentinel failover-timeout \(masterName) 6000
+            sentinel parallel-syncs \(masterName) 1
 
-                """.write(to: configuration, atomically: true, encoding: .utf8)
+            """.write(to: configuration, atomically: true, encoding: .utf8)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-sentinel")
             process.arguments = [configuration.path]
@@ -68,7 +72,9 @@ public final class SentinelCluster: Sendable {
         sentinelPorts = ports
         let name = masterName
         for port in ports {
-            let client = RedisClient(configuration: RedisConfiguration(host: "127.0.0.1", port: port, timeoutSeconds: 2))
+            let client = RedisClient(
+                configuration: RedisConfiguration(host: "127.0.0.1", port: port, timeoutSeconds: 2)
+            )
             let seen = await Result {
                 try await Self.eventually("Sentinel \(port) sees two replicas and two Sentinels", timeout: 30) {
                     let replicas = try await client.send("SENTINEL", "replicas", .string(name)).array?.count ?? 0
@@ -100,7 +106,9 @@ public final class SentinelCluster: Sendable {
     @discardableResult
     public func killMaster() async throws -> Int {
         let before = try await masterPort()
-        guard let master = servers.first(where: { $0.port == before }) else { throw TestSupportError("the master is none of ours") }
+        guard let master = servers.first(where: { $0.port == before }) else {
+            throw TestSupportError("the master is none of ours")
+        }
         await master.kill()
         return try await newMaster(other: before)
     }
@@ -124,7 +132,9 @@ public final class SentinelCluster: Sendable {
     private func sentinelClient() -> RedisClient {
         client.withLockedValue { client in
             if let client { return client }
-            let made = RedisClient(configuration: RedisConfiguration(host: "127.0.0.1", port: sentinelPorts[0], timeoutSeconds: 2))
+            let made = RedisClient(
+                configuration: RedisConfiguration(host: "127.0.0.1", port: sentinelPorts[0], timeoutSeconds: 2)
+            )
             client = made
             return made
         }
@@ -140,6 +150,8 @@ public final class SentinelCluster: Sendable {
     }
 
     deinit {
-        for process in sentinels where RedisServer.hasNotExited(process.processIdentifier) { kill(process.processIdentifier, SIGKILL) }
+        for process in sentinels where RedisServer.hasNotExited(process.processIdentifier) {
+            kill(process.processIdentifier, SIGKILL)
+        }
     }
 }

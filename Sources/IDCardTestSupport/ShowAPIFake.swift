@@ -2,8 +2,8 @@ import Foundation
 import Hummingbird
 import HummingbirdTLS
 import Logging
-import ServiceLifecycle
 import NIOConcurrencyHelpers
+import ServiceLifecycle
 
 /// A fake of the paid 1429-1 API, for tests and benchmarks only: never a provider users can pick.
 ///
@@ -94,7 +94,11 @@ public final class ShowAPIFake: Sendable {
 
     /// Serves on 127.0.0.1 (`port` 0: any free port) while `body` runs.
     /// - Parameter tls: serves https with it, at `https://localhost:PORT/1429-1`.
-    public func serve<T: Sendable>(port: Int = 0, tls: TLSConfiguration? = nil, _ body: @Sendable (_ url: String) async throws -> T) async throws -> T {
+    public func serve<T: Sendable>(
+        port: Int = 0,
+        tls: TLSConfiguration? = nil,
+        _ body: @Sendable (_ url: String) async throws -> T
+    ) async throws -> T {
         try await LoopbackServer.serve(makeRouter(), port: port, tls: tls) { port in
             try await body(tls == nil ? "http://127.0.0.1:\(port)/1429-1" : "https://localhost:\(port)/1429-1")
         }
@@ -102,9 +106,14 @@ public final class ShowAPIFake: Sendable {
 
     /// Serves until the task is cancelled (the `showapi-fake` executable).
     /// - Parameter tls: serves https with it; `nil`: plain http.
-    public func serveForever(port: Int, tls: TLSConfiguration? = nil, onStart: @escaping @Sendable (Int) -> Void) async throws {
+    public func serveForever(
+        port: Int,
+        tls: TLSConfiguration? = nil,
+        onStart: @escaping @Sendable (Int) -> Void
+    ) async throws {
         let app = Application(
-            router: makeRouter(), server: try LoopbackServer.server(tls: tls),
+            router: makeRouter(),
+            server: try LoopbackServer.server(tls: tls),
             configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil),
             onServerRunning: { channel in onStart(channel.localAddress?.port ?? 0) },
             logger: LoopbackServer.quiet
@@ -121,7 +130,11 @@ public final class ShowAPIFake: Sendable {
         }
         router.get("/stats") { _, _ in
             let data = (try? JSONEncoder().encode(self.stats)) ?? Data()
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+            )
         }
         return router
     }
@@ -160,9 +173,12 @@ public final class ShowAPIFake: Sendable {
                     state.stats.rejectedForRate += 1
                     state.stats.rateLimitedAt.append((arrival - firstCall) / .seconds(1))
                     let span = arrival - (state.window.min() ?? arrival)
-                    state.stats.rejections.append(.init(
-                        atSeconds: (arrival - firstCall) / .seconds(1), bunchedMilliseconds: (.seconds(1) - span) / .milliseconds(1)
-                    ))
+                    state.stats.rejections.append(
+                        .init(
+                            atSeconds: (arrival - firstCall) / .seconds(1),
+                            bunchedMilliseconds: (.seconds(1) - span) / .milliseconds(1)
+                        )
+                    )
                     // At once, as a gateway refuses before any backend is involved.
                     return (.json(status: .ok, Self.gateway(code: -1009, error: "rate limited")), .zero)
                 }
@@ -196,14 +212,20 @@ public final class ShowAPIFake: Sendable {
                 if billed == 1 { state.stats.imagesBilled += 1 }
                 if billed == 2 { state.stats.duplicateBilled += 1 }
                 if step == .notRecognized {
-                    return (.json(status: .ok, Self.success(["ret_code": -1, "flag": false, "msg": "未识别到身份证"])), configuration.latency)
+                    return (
+                        .json(status: .ok, Self.success(["ret_code": -1, "flag": false, "msg": "未识别到身份证"])),
+                        configuration.latency
+                    )
                 }
-                var body: [String: Any] = ["ret_code": 0, "flag": true, "msg": "识别成功!", "headImgBase64": "若需要该字段值请使用身份证识别返照接口"]
+                var body: [String: Any] = [
+                    "ret_code": 0, "flag": true, "msg": "识别成功!", "headImgBase64": "若需要该字段值请使用身份证识别返照接口",
+                ]
                 for (key, value) in fake?.card ?? [:] { body[key] = value }
                 if form["needQuality"] == "1" { body["quality"] = ["photo"] }
                 if let type = form["type"], body["type"] == nil { body["type"] = type }
                 return (.json(status: .ok, Self.success(body)), configuration.latency)
-            case .serverError: return (.json(status: .badGateway, "<html>502 Bad Gateway</html>"), configuration.latency)
+            case .serverError:
+                return (.json(status: .badGateway, "<html>502 Bad Gateway</html>"), configuration.latency)
             case .http429:
                 state.stats.rateLimitedAt.append((arrival - firstCall) / .seconds(1))
                 return (.json(status: .tooManyRequests, "{}"), configuration.latency)
@@ -211,9 +233,14 @@ public final class ShowAPIFake: Sendable {
             case .rateLimited:
                 state.stats.rateLimitedAt.append((arrival - firstCall) / .seconds(1))
                 return (.json(status: .ok, Self.gateway(code: -1009, error: "rate limited")), configuration.latency)
-            case .quotaExhausted: return (.json(status: .ok, Self.gateway(code: -2, error: "calls used up")), configuration.latency)
-            case .malformed: return (.json(status: .ok, "{\"showapi_res_code\":0,\"showapi_res_body\":{\"name\":"), configuration.latency)
-            case .timeout: return (.wait(configuration.timeoutDuration, then: Self.gateway(code: -3, error: "late")), .zero)
+            case .quotaExhausted:
+                return (.json(status: .ok, Self.gateway(code: -2, error: "calls used up")), configuration.latency)
+            case .malformed:
+                return (
+                    .json(status: .ok, "{\"showapi_res_code\":0,\"showapi_res_body\":{\"name\":"), configuration.latency
+                )
+            case .timeout:
+                return (.wait(configuration.timeoutDuration, then: Self.gateway(code: -3, error: "late")), .zero)
             case .drop: return (.drop, configuration.latency)
             }
         }
@@ -221,15 +248,23 @@ public final class ShowAPIFake: Sendable {
         state.withLockedValue { $0.stats.answered += 1 }
         switch decision.answer {
         case .json(let status, let text):
-            return Response(status: status, headers: [.contentType: "application/json;charset=UTF-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+            return Response(
+                status: status,
+                headers: [.contentType: "application/json;charset=UTF-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: text))
+            )
         case .wait(let duration, let text):
             try await Task.sleep(for: duration)
             return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         case .drop:
-            return Response(status: .ok, headers: [.contentLength: "4096"], body: ResponseBody { writer in
-                try await writer.write(ByteBuffer(string: "{\"showapi_res_code\":0,"))
-                throw DroppedConnection()
-            })
+            return Response(
+                status: .ok,
+                headers: [.contentLength: "4096"],
+                body: ResponseBody { writer in
+                    try await writer.write(ByteBuffer(string: "{\"showapi_res_code\":0,"))
+                    throw DroppedConnection()
+                }
+            )
         }
     }
 
@@ -238,7 +273,10 @@ public final class ShowAPIFake: Sendable {
     }
 
     private static func success(_ body: [String: Any]) -> String {
-        json(["showapi_res_code": 0, "showapi_res_error": "", "showapi_res_id": UUID().uuidString, "showapi_res_body": body])
+        json([
+            "showapi_res_code": 0, "showapi_res_error": "", "showapi_res_id": UUID().uuidString,
+            "showapi_res_body": body,
+        ])
     }
 
     private static func json(_ object: [String: Any]) -> String {
@@ -272,7 +310,9 @@ public final class ShowAPIFake: Sendable {
         var index = bytes.startIndex
         while index < bytes.endIndex {
             let byte = bytes[index]
-            if byte == UInt8(ascii: "%"), index + 2 < bytes.endIndex + 0, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) {
+            if byte == UInt8(ascii: "%"), index + 2 < bytes.endIndex + 0, let high = hexValue(bytes[index + 1]),
+                let low = hexValue(bytes[index + 2])
+            {
                 out.append(high << 4 | low)
                 index += 3
             } else {

@@ -1,6 +1,6 @@
 import Foundation
-import NIOPosix
 import HummingbirdTLS
+import NIOPosix
 
 /// A throwaway certificate authority and a server certificate it signs, made with `openssl` in a
 /// temporary directory, plus a second authority that signed nothing: for testing what checks TLS.
@@ -18,14 +18,35 @@ public struct TestCertificates: Sendable {
     public init(names: [String]) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("idocr-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try Data("subjectAltName=\(names.joined(separator: ","))\n".utf8).write(to: directory.appendingPathComponent("san"))
+        try Data("subjectAltName=\(names.joined(separator: ","))\n".utf8).write(
+            to: directory.appendingPathComponent("san")
+        )
         let directory = directory
         try await NIOThreadPool.singleton.runIfActive {
             let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-            try Self.openssl(in: directory, ["req", "-x509"] + key + ["-days", "2", "-subj", "/CN=idocr test CA", "-keyout", "ca.key", "-out", "ca.pem"])
-            try Self.openssl(in: directory, ["req", "-x509"] + key + ["-days", "2", "-subj", "/CN=idocr other CA", "-keyout", "other-ca.key", "-out", "other-ca.pem"])
-            try Self.openssl(in: directory, ["req"] + key + ["-subj", "/CN=idocr test server", "-keyout", "server.key", "-out", "server.csr"])
-            try Self.openssl(in: directory, ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san", "-out", "server.pem"])
+            try Self.openssl(
+                in: directory,
+                ["req", "-x509"] + key + [
+                    "-days", "2", "-subj", "/CN=idocr test CA", "-keyout", "ca.key", "-out", "ca.pem",
+                ]
+            )
+            try Self.openssl(
+                in: directory,
+                ["req", "-x509"] + key + [
+                    "-days", "2", "-subj", "/CN=idocr other CA", "-keyout", "other-ca.key", "-out", "other-ca.pem",
+                ]
+            )
+            try Self.openssl(
+                in: directory,
+                ["req"] + key + ["-subj", "/CN=idocr test server", "-keyout", "server.key", "-out", "server.csr"]
+            )
+            try Self.openssl(
+                in: directory,
+                [
+                    "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                    "-days", "2", "-extfile", "san", "-out", "server.pem",
+                ]
+            )
         }
     }
 
@@ -47,6 +68,8 @@ public struct TestCertificates: Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestSupportError("openssl \(arguments.first ?? "") failed: is openssl installed?") }
+        guard process.terminationStatus == 0 else {
+            throw TestSupportError("openssl \(arguments.first ?? "") failed: is openssl installed?")
+        }
     }
 }

@@ -17,8 +17,14 @@ extension WorkerConfiguration {
     public func makeHTTPClient() -> HTTPClient {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(Int64(ShowAPIConfiguration.connectTimeout)), read: .milliseconds(Int64(recognizerTimeout * 1000))),
-            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, concurrency))
+            timeout: .init(
+                connect: .seconds(Int64(ShowAPIConfiguration.connectTimeout)),
+                read: .milliseconds(Int64(recognizerTimeout * 1000))
+            ),
+            connectionPool: .init(
+                idleTimeout: .seconds(60),
+                concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, concurrency)
+            )
         )
         configuration.tracing.tracer = nil
         return HTTPClient(eventLoopGroupProvider: .shared(Self.httpEventLoopGroup), configuration: configuration)
@@ -34,18 +40,29 @@ extension WorkerConfiguration {
         switch provider {
         case "showapi":
             guard let appKey = showAPIAppKey, !appKey.isEmpty else {
-                throw ConfigurationError("IDOCR_PROVIDER=showapi needs the appKey: set SHOWAPI_APP_KEY or SHOWAPI_APP_KEY_FILE")
+                throw ConfigurationError(
+                    "IDOCR_PROVIDER=showapi needs the appKey: set SHOWAPI_APP_KEY or SHOWAPI_APP_KEY_FILE"
+                )
             }
             do {
                 return try ShowAPIRecognizer(
-                    configuration: ShowAPIConfiguration(url: showAPIURL, appKey: appKey, timeout: recognizerTimeout, caFile: showAPICAFile),
-                    group: Self.httpEventLoopGroup, urlGuard: URLGuard(allowPrivateAddresses: allowPrivateURLs)
+                    configuration: ShowAPIConfiguration(
+                        url: showAPIURL,
+                        appKey: appKey,
+                        timeout: recognizerTimeout,
+                        caFile: showAPICAFile
+                    ),
+                    group: Self.httpEventLoopGroup,
+                    urlGuard: URLGuard(allowPrivateAddresses: allowPrivateURLs)
                 )
             } catch {
                 throw ConfigurationError("SHOWAPI_URL or SHOWAPI_CA_FILE: \(error)")
             }
         case "rapidocr":
-            let fetcher = ImageFetcher(configuration: .init(allowPrivateAddresses: allowPrivateURLs, maxBytes: maxImageBytes), httpClient: httpClient)
+            let fetcher = ImageFetcher(
+                configuration: .init(allowPrivateAddresses: allowPrivateURLs, maxBytes: maxImageBytes),
+                httpClient: httpClient
+            )
             let rapidOCR = RapidOCRConfiguration(url: rapidOCRURL, timeout: recognizerTimeout, limits: intakeLimits)
             return RapidOCRRecognizer(configuration: rapidOCR, httpClient: httpClient, fetcher: fetcher)
         default:

@@ -53,7 +53,8 @@ public struct WorkerConfiguration: Sendable {
     public var retryBase: Double = 1
     /// *Extension* `IDOCR_RETRY_CAP`: seconds; the longest backoff.
     public var retryCap: Double = 300
-    /// *Extension* `IDOCR_DEDUPE_IMAGES`: reuse the recognition of identical image bytes (SHA-256) within the result TTL.
+    /// *Extension* `IDOCR_DEDUPE_IMAGES`: reuse the recognition of identical image bytes (SHA-256)
+    /// within the result TTL.
     public var dedupeImages = true
     /// *Extension* `IDOCR_MAX_IMAGE_BYTES`
     public var maxImageBytes = 4 * 1024 * 1024
@@ -87,7 +88,9 @@ public struct WorkerConfiguration: Sendable {
         redisPassword = try Self.secret(fromFileIn: "IDOCR_REDIS_PASSWORD_FILE", reader)
         sentinelUsername = reader.string("IDOCR_SENTINEL_USERNAME")
         sentinelPassword = reader.string("IDOCR_SENTINEL_PASSWORD")
-        if sentinelPassword == nil { sentinelPassword = try Self.secret(fromFileIn: "IDOCR_SENTINEL_PASSWORD_FILE", reader) }
+        if sentinelPassword == nil {
+            sentinelPassword = try Self.secret(fromFileIn: "IDOCR_SENTINEL_PASSWORD_FILE", reader)
+        }
         showAPIAppKey = reader.string("SHOWAPI_APP_KEY")
         if showAPIAppKey == nil { showAPIAppKey = try Self.secret(fromFileIn: "SHOWAPI_APP_KEY_FILE", reader) }
         rapidOCRURL = reader.string("RAPIDOCR_URL") ?? rapidOCRURL
@@ -114,7 +117,8 @@ public struct WorkerConfiguration: Sendable {
     }
 
     /// Parses encryption keys, naming `setting` (never a key) when they do not parse.
-    public static func encryptionKeys(_ text: String, from setting: String) throws(ConfigurationError) -> EncryptionKeys {
+    public static func encryptionKeys(_ text: String, from setting: String) throws(ConfigurationError) -> EncryptionKeys
+    {
         do {
             return try EncryptionKeys(parsing: text)
         } catch {
@@ -123,7 +127,10 @@ public struct WorkerConfiguration: Sendable {
     }
 
     /// A secret from the file the variable `name` points at; `nil` when the variable is unset.
-    private static func secret(fromFileIn name: String, _ reader: EnvironmentReader) throws(ConfigurationError) -> String? {
+    private static func secret(
+        fromFileIn name: String,
+        _ reader: EnvironmentReader
+    ) throws(ConfigurationError) -> String? {
         guard let path = reader.string(name) else { return nil }
         return try secret(fromFile: path, for: name)
     }
@@ -131,7 +138,9 @@ public struct WorkerConfiguration: Sendable {
     /// A secret file's contents, trimmed (a mounted Secret often ends with a newline); the error names
     /// `setting` (the variable or flag that gave the path), never the contents.
     public static func secret(fromFile path: String, for setting: String) throws(ConfigurationError) -> String {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ConfigurationError("\(setting): cannot read \(path)") }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationError("\(setting): cannot read \(path)")
+        }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -140,7 +149,12 @@ public struct WorkerConfiguration: Sendable {
     /// ACL user `worker` (without it, a lone name before `@` is a password, as before).
     public func redisConfiguration() throws(ConfigurationError) -> RedisConfiguration {
         do {
-            return try RedisConfiguration(url: redisURL, password: redisPassword, sentinelUsername: sentinelUsername, sentinelPassword: sentinelPassword)
+            return try RedisConfiguration(
+                url: redisURL,
+                password: redisPassword,
+                sentinelUsername: sentinelUsername,
+                sentinelPassword: sentinelPassword
+            )
         } catch {
             throw ConfigurationError("IDOCR_REDIS_URL: \(error)")
         }
@@ -148,24 +162,39 @@ public struct WorkerConfiguration: Sendable {
 
     /// Rejects values that cannot work, saying which setting to fix.
     public func validate() throws(ConfigurationError) {
-        guard concurrency >= 1 && concurrency <= 10_000 else { throw ConfigurationError("IDOCR_CONCURRENCY must be 1...10000") }
-        guard rateLimit >= 0 else { throw ConfigurationError("IDOCR_RATE_LIMIT must be 0 (none) or a positive number of calls per second") }
+        guard concurrency >= 1 && concurrency <= 10_000 else {
+            throw ConfigurationError("IDOCR_CONCURRENCY must be 1...10000")
+        }
+        guard rateLimit >= 0 else {
+            throw ConfigurationError("IDOCR_RATE_LIMIT must be 0 (none) or a positive number of calls per second")
+        }
         guard maxAttempts >= 1 else { throw ConfigurationError("IDOCR_MAX_ATTEMPTS must be at least 1") }
         guard resultTTL >= 1 else { throw ConfigurationError("IDOCR_RESULT_TTL must be at least 1 second") }
         guard shutdownGrace >= 0 else { throw ConfigurationError("IDOCR_SHUTDOWN_GRACE must not be negative") }
-        guard (0...65535).contains(metricsPort) else { throw ConfigurationError("IDOCR_METRICS_PORT must be 0...65535") }
-        guard retryBase > 0, retryCap >= retryBase else { throw ConfigurationError("IDOCR_RETRY_BASE must be > 0 and IDOCR_RETRY_CAP at least as large") }
-        guard recognizerTimeout > 0 else { throw ConfigurationError("IDOCR_OCR_TIMEOUT must be a positive number of seconds") }
-        guard heartbeatTimeout >= 3 else { throw ConfigurationError("IDOCR_HEARTBEAT_TIMEOUT must be at least 3 seconds") }
+        guard (0...65535).contains(metricsPort) else {
+            throw ConfigurationError("IDOCR_METRICS_PORT must be 0...65535")
+        }
+        guard retryBase > 0, retryCap >= retryBase else {
+            throw ConfigurationError("IDOCR_RETRY_BASE must be > 0 and IDOCR_RETRY_CAP at least as large")
+        }
+        guard recognizerTimeout > 0 else {
+            throw ConfigurationError("IDOCR_OCR_TIMEOUT must be a positive number of seconds")
+        }
+        guard heartbeatTimeout >= 3 else {
+            throw ConfigurationError("IDOCR_HEARTBEAT_TIMEOUT must be at least 3 seconds")
+        }
         guard Self.isValidKeyPart(keyPrefix), Self.isValidKeyPart(queue) else {
             throw ConfigurationError("IDOCR_KEY_PREFIX and IDOCR_QUEUE must be non-empty and free of {, } and spaces")
         }
-        guard Self.isValidKeyPart(workerID) else { throw ConfigurationError("IDOCR_WORKER_ID must be free of {, } and spaces") }
+        guard Self.isValidKeyPart(workerID) else {
+            throw ConfigurationError("IDOCR_WORKER_ID must be free of {, } and spaces")
+        }
     }
 
     /// The fleet's rate gate for `IDOCR_RATE_LIMIT` and `IDOCR_RATE_COOLDOWN`; `nil` without a limit.
     public var rateGate: RateGate.Configuration? {
-        rateLimit > 0 ? RateGate.Configuration(limit: rateLimit, coolDown: .milliseconds(Int64(rateCoolDown * 1000))) : nil
+        rateLimit > 0
+            ? RateGate.Configuration(limit: rateLimit, coolDown: .milliseconds(Int64(rateCoolDown * 1000))) : nil
     }
 
     static func isValidKeyPart(_ text: String) -> Bool {
@@ -200,7 +229,9 @@ struct EnvironmentReader {
 
     func double(_ name: String) throws(ConfigurationError) -> Double? {
         guard let text = string(name) else { return nil }
-        guard let value = Double(text), value.isFinite else { throw ConfigurationError("\(name) must be a number, not \(text)") }
+        guard let value = Double(text), value.isFinite else {
+            throw ConfigurationError("\(name) must be a number, not \(text)")
+        }
         return value
     }
 

@@ -14,11 +14,24 @@ public struct WorkerMetrics: Sendable {
         "idocr_ocr_requests_total": "Recognizer calls by provider and outcome (ok, an error code, or account).",
         "idocr_ocr_request_duration_seconds": "Duration of one recognizer call, by provider.",
         "idocr_rate_limit_wait_seconds": "Time a job waited for its slot of the fleet's rate limit.",
-        "idocr_rate_late_calls_total": "Rate-limited calls that went out more than 5 ms after their slot, which had the fleet's next slots pushed back.",
+        "idocr_rate_late_calls_total":
+            """
+        Rate-limited calls that went out more than 5 ms after their slot, which had the fleet's next slots pushed \
+        back.
+        """,
         "idocr_worker_ready": "1 while connected to Redis and not paused by an account or configuration error.",
-        "idocr_answer_to_result_seconds": "The worker's own overhead: from the recognizer's answer to the result stored in Redis.",
-        "idocr_ocr_unanswered_total": "Recognizer calls sent whole that got no answer (timeout, lost connection, shutdown): each may have been billed, and its retry may pay again.",
-        "idocr_remembered_unreadable_total": "Remembered recognitions of identical bytes that could not be read (corrupt, or sealed with a key not given): each job recognized again, and paid.",
+        "idocr_answer_to_result_seconds":
+            "The worker's own overhead: from the recognizer's answer to the result stored in Redis.",
+        "idocr_ocr_unanswered_total":
+            """
+        Recognizer calls sent whole that got no answer (timeout, lost connection, shutdown): each may have been \
+        billed, and its retry may pay again.
+        """,
+        "idocr_remembered_unreadable_total":
+            """
+        Remembered recognitions of identical bytes that could not be read (corrupt, or sealed with a key not \
+        given): each job recognized again, and paid.
+        """,
     ]
 
     enum JobOutcome: String, CaseIterable {
@@ -53,17 +66,29 @@ public struct WorkerMetrics: Sendable {
         rateLimitWait = Timer(label: "idocr_rate_limit_wait_seconds", dimensions: [("queue", queue)])
         rateLateCalls = Counter(label: "idocr_rate_late_calls_total", dimensions: [("queue", queue)])
         answerToResult = Timer(label: "idocr_answer_to_result_seconds", dimensions: [("queue", queue)])
-        ocrUnanswered = Counter(label: "idocr_ocr_unanswered_total", dimensions: [("queue", queue), ("provider", provider)])
+        ocrUnanswered = Counter(
+            label: "idocr_ocr_unanswered_total",
+            dimensions: [("queue", queue), ("provider", provider)]
+        )
         rememberedUnreadable = Counter(label: "idocr_remembered_unreadable_total", dimensions: [("queue", queue)])
-        jobs = Dictionary(uniqueKeysWithValues: JobOutcome.allCases.map {
-            ($0.rawValue, Counter(label: "idocr_jobs_total", dimensions: [("queue", queue), ("outcome", $0.rawValue)]))
-        })
-        ocrRequests = Dictionary(uniqueKeysWithValues: (["ok", "account"] + ErrorCode.allCases.map(\.rawValue)).map {
-            ($0, Counter(label: "idocr_ocr_requests_total", dimensions: [("provider", provider), ("outcome", $0)]))
-        })
-        queueLengths = Dictionary(uniqueKeysWithValues: ["pending", "processing", "delayed", "dead"].map {
-            ($0, Gauge(label: "idocr_queue_length", dimensions: [("queue", queue), ("state", $0)]))
-        })
+        jobs = Dictionary(
+            uniqueKeysWithValues: JobOutcome.allCases.map {
+                (
+                    $0.rawValue,
+                    Counter(label: "idocr_jobs_total", dimensions: [("queue", queue), ("outcome", $0.rawValue)])
+                )
+            }
+        )
+        ocrRequests = Dictionary(
+            uniqueKeysWithValues: (["ok", "account"] + ErrorCode.allCases.map(\.rawValue)).map {
+                ($0, Counter(label: "idocr_ocr_requests_total", dimensions: [("provider", provider), ("outcome", $0)]))
+            }
+        )
+        queueLengths = Dictionary(
+            uniqueKeysWithValues: ["pending", "processing", "delayed", "dead"].map {
+                ($0, Gauge(label: "idocr_queue_length", dimensions: [("queue", queue), ("state", $0)]))
+            }
+        )
     }
 
     func count(_ outcome: JobOutcome) {

@@ -45,19 +45,31 @@ extension WorkerService {
         await every(heartbeatInterval) {
             // A connection that broke, whichever step met it, is a disturbance too.
             let broken = self.queue.brokenConnections
-            if brokenConnections.withLockedValue({ seen in defer { seen = broken }; return seen != broken }) { self.health.disturbed() }
-            if let disturbance = self.health.lastDisturbance, ContinuousClock.now - disturbance < self.heartbeatTimeout { return }
+            if brokenConnections.withLockedValue({ seen in
+                defer { seen = broken }
+                return seen != broken
+            }) {
+                self.health.disturbed()
+            }
+            if let disturbance = self.health.lastDisturbance, ContinuousClock.now - disturbance < self.heartbeatTimeout
+            {
+                return
+            }
             guard let registration = self.currentRegistration else { return }
             // Only on a heartbeat timeout of steady readings of Redis's clock (from this process's
             // start, or since its last step): the expectation and the step are read together, so a
             // heartbeat reading a step just now cannot slip between them.
             let timeout = Duration.milliseconds(Int64(self.configuration.heartbeatTimeout * 1000))
-            guard let expected = self.membership.withLockedValue({ $0.redisClock.steadyExpectation(steadyFor: timeout) }) else { return }
+            guard
+                let expected = self.membership.withLockedValue({ $0.redisClock.steadyExpectation(steadyFor: timeout) })
+            else { return }
             let reaping: JobQueue.Reaping
             do {
                 reaping = try await self.queue.reap(
-                    registration, heartbeatTimeout: self.configuration.heartbeatTimeout,
-                    expectedRedisMilliseconds: expected / 1000, clockTolerance: self.heartbeatInterval
+                    registration,
+                    heartbeatTimeout: self.configuration.heartbeatTimeout,
+                    expectedRedisMilliseconds: expected / 1000,
+                    clockTolerance: self.heartbeatInterval
                 )
             } catch let error as RedisError where error.isConnectionProblem {
                 self.health.redisDisturbed(error)
@@ -65,13 +77,20 @@ extension WorkerService {
             }
             switch reaping {
             case .reaped(let workers, let setAside):
-                if workers > 0 { self.logger.warning("recovered the jobs of dead workers", metadata: ["workers": "\(workers)"]) }
+                if workers > 0 {
+                    self.logger.warning("recovered the jobs of dead workers", metadata: ["workers": "\(workers)"])
+                }
                 for job in setAside { await self.failLost(job) }
             case .clockStepped:
                 // Its reading of Redis's clock is behind it: start afresh, and hold off a timeout.
                 self.membership.withLockedValue { $0.redisClock.reset() }
                 self.noteClockStep()
-                self.logger.warning("Redis's clock is not where this worker expected it (it stepped); not reaping for a heartbeat timeout")
+                self.logger.warning(
+                    """
+                    Redis's clock is not where this worker expected it (it stepped); not reaping for a heartbeat \
+                    timeout
+                    """
+                )
             case .fenced:
                 self.noteFenced(registration)
             }
@@ -80,13 +99,22 @@ extension WorkerService {
 
     /// Dead-letters a job that was in the hands of a dying worker three times.
     func failLost(_ job: ReceivedJob) async {
-        let error = JobError(.workerLost, "the job was in the hands of a worker process that died, three times; it is set aside so it cannot crash more workers")
+        let error = JobError(
+            .workerLost,
+            """
+            the job was in the hands of a worker process that died, three times; it is set aside so it cannot crash \
+            more workers
+            """
+        )
         // Its image, when it reads: a copy of a job another holder finished is dropped, not failed.
         let digest = (try? intake.admit(job))?.image.digest
         // Held while it is failed: it is in this worker's list, and no lost take.
         let slot = held.withLockedValue { $0.hold(job) }
-        _ = await failForGood(JobRun(job, takenAt: .now, logger: logger), error: error, attempts: 3, provider: nil, imageDigest: digest, mayTakeNext: false)
-        held.withLockedValue { $0.release(slot) }
+        var context = JobContext(job, takenAt: .now, logger: logger)
+        context.counted(attemptsMade: 2)
+        context.imageDigest = digest
+        _ = await failForGood(context, error: error, provider: nil, mayTakeNext: false)
+        held.withLockedValue { $0.forget(slot) }
     }
 
     /// Gives back jobs in this worker's processing list that no slot holds: a take whose reply was
@@ -150,7 +178,8 @@ extension WorkerService {
     func promoteDueRetries() async {
         // No retry waits longer than the cap, nor a cool-down: one due later was scheduled by a
         // clock that has since stepped back.
-        let longestDelay = Duration.milliseconds(Int64(max(configuration.retryCap, configuration.rateCoolDown) * 1000)) + .seconds(60)
+        let longestDelay =
+            Duration.milliseconds(Int64(max(configuration.retryCap, configuration.rateCoolDown) * 1000)) + .seconds(60)
         await every(Self.promoteInterval) {
             let all = self.retriesDueNow.withLockedValue { $0 }
             while try await self.queue.promoteDueRetries(longestDelay: all ? .zero : longestDelay) > 0 {}

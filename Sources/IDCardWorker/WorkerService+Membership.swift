@@ -30,7 +30,10 @@ extension WorkerService {
         }
         if isNews {
             logger.warning(
-                "this worker was presumed dead (no heartbeat for IDOCR_HEARTBEAT_TIMEOUT: frozen, paused or cut off) and its jobs given back; registering again",
+                """
+                this worker was presumed dead (no heartbeat for IDOCR_HEARTBEAT_TIMEOUT: frozen, paused or cut off) \
+                and its jobs given back; registering again
+                """,
                 metadata: ["epoch": "\(registration.epoch)"]
             )
         }
@@ -41,7 +44,10 @@ extension WorkerService {
         membership.withLockedValue { $0.current = registered.registration }
         noteRedisClock(registered.redisMilliseconds, sentAt: sentAt)
         if registered.recovered > 0 {
-            logger.warning("gave back the jobs a process of the same IDOCR_WORKER_ID left behind", metadata: ["jobs": "\(registered.recovered)"])
+            logger.warning(
+                "gave back the jobs a process of the same IDOCR_WORKER_ID left behind",
+                metadata: ["jobs": "\(registered.recovered)"]
+            )
         }
         if rejoining {
             logger.info("registered again", metadata: ["epoch": "\(registered.registration.epoch)"])
@@ -68,11 +74,19 @@ extension WorkerService {
     /// age is wrong until all workers beat again.
     func noteRedisClock(_ redisMilliseconds: Int64, sentAt: ContinuousClock.Instant) {
         let step = membership.withLockedValue {
-            $0.redisClock.observe(redisMicroseconds: redisMilliseconds * 1000, sentAt: sentAt, answeredAt: .now, tolerance: heartbeatInterval)
+            $0.redisClock.observe(
+                redisMicroseconds: redisMilliseconds * 1000,
+                sentAt: sentAt,
+                answeredAt: .now,
+                tolerance: heartbeatInterval
+            )
         }
         guard let step else { return }
         noteClockStep()
-        logger.warning("Redis's clock stepped; not reaping other workers for a heartbeat timeout", metadata: ["stepMs": "\(step / 1000)"])
+        logger.warning(
+            "Redis's clock stepped; not reaping other workers for a heartbeat timeout",
+            metadata: ["stepMs": "\(step / 1000)"]
+        )
     }
 
     /// After a step of Redis's clock: the reaper holds off for a heartbeat timeout (every

@@ -11,7 +11,9 @@ extension WorkerService {
     /// Other errors are thrown at once. Once the task is cancelled, tries go on for `keepTryingAfterCancel`
     /// (so a paid recognition is still stored during shutdown), then `CancellationError` is thrown.
     func persistently<T: Sendable>(
-        _ step: String, keepTryingAfterCancel: Duration = .zero, _ operation: @Sendable () async throws -> T
+        _ step: String,
+        keepTryingAfterCancel: Duration = .zero,
+        _ operation: @Sendable () async throws -> T
     ) async throws -> T {
         var failures = 0
         var cancelledAt: ContinuousClock.Instant?
@@ -24,9 +26,12 @@ extension WorkerService {
                 failures += 1
                 health.redisFailed(error)
                 if failures == 1 {
-                    logger.warning("Redis cannot take this step now; retrying until it can", metadata: [
-                        "step": "\(step)", "reason": "\(error.readinessReason)", "error": "\(error)",
-                    ])
+                    logger.warning(
+                        "Redis cannot take this step now; retrying until it can",
+                        metadata: [
+                            "step": "\(step)", "reason": "\(error.readinessReason)", "error": "\(error)",
+                        ]
+                    )
                 }
             }
             if Task.isCancelled {

@@ -21,8 +21,12 @@ extension WorkerService {
 
         mutating func add(id: String, result: Data) {
             let now = ContinuousClock.now
-            while let oldest = entries.first, now - oldest.at > WorkerService.recentSuccessWindow { entries.removeFirst() }
-            if entries.count >= WorkerService.recentSuccessLimit { entries.removeFirst(entries.count - WorkerService.recentSuccessLimit + 1) }
+            while let oldest = entries.first, now - oldest.at > WorkerService.recentSuccessWindow {
+                entries.removeFirst()
+            }
+            if entries.count >= WorkerService.recentSuccessLimit {
+                entries.removeFirst(entries.count - WorkerService.recentSuccessLimit + 1)
+            }
             entries.append((id, result, now))
         }
 
@@ -47,7 +51,13 @@ extension WorkerService {
         var restored = 0
         for (index, entry) in recent.enumerated() {
             do {
-                if try await queue.restoreSuccess(id: entry.id, result: entry.result, resultTTLSeconds: configuration.resultTTL) { restored += 1 }
+                if try await queue.restoreSuccess(
+                    id: entry.id,
+                    result: entry.result,
+                    resultTTLSeconds: configuration.resultTTL
+                ) {
+                    restored += 1
+                }
             } catch {
                 // Keep what is left for the next try.
                 recentSuccesses.withLockedValue { remaining in
@@ -57,7 +67,10 @@ extension WorkerService {
             }
         }
         if restored > 0 {
-            logger.warning("wrote again results Redis had lost (a failover, or a restart from an older snapshot)", metadata: ["results": "\(restored)"])
+            logger.warning(
+                "wrote again results Redis had lost (a failover, or a restart from an older snapshot)",
+                metadata: ["results": "\(restored)"]
+            )
         }
     }
 }

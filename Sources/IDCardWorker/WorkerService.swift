@@ -3,8 +3,8 @@ import IDCardContract
 import IDCardQueue
 import IDCardRecognition
 import Logging
-import ServiceLifecycle
 import NIOConcurrencyHelpers
+import ServiceLifecycle
 
 /// One worker process: takes jobs from the queue and runs up to `concurrency` of them at once.
 ///
@@ -12,7 +12,7 @@ import NIOConcurrencyHelpers
 /// the mover of due retries and the depth sampler, all child tasks. On graceful shutdown the job
 /// loop stops taking, in-flight jobs get `shutdownGrace` to finish, the rest are given back.
 ///
-/// Follow one job through `JobQueue+Consume` → `WorkerService+Job` → `Recognizer` → `JobQueue+Finish`.
+/// Follow one job through `JobQueue+Consume` → `Job/WorkerService+Job` → `Recognizer` → `JobQueue+Finish`.
 public final class WorkerService: Service, Sendable {
     public let configuration: WorkerConfiguration
     public let health: WorkerHealth
@@ -37,7 +37,8 @@ public final class WorkerService: Service, Sendable {
     let refusedElements = NIOLockedValueBox<[JobQueue.RefusedElement]>([])
     /// The fleet's rate limit, when there is one.
     let rateGate: RateGate?
-    /// No job is taken before this: the fleet's next rate slots are all handed out (``RateGate/Reservation/later(_:)``).
+    /// No job is taken before this: the fleet's next rate slots are all handed out
+    /// (``RateGate/Reservation/later(_:)``).
     let takingHeldUntil = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
     /// Redis's clock stepped: every retry waiting in `delayed` is due now (its due time was set by
     /// the clock from before the step; one set behind would stall it for the step's length).
@@ -51,7 +52,13 @@ public final class WorkerService: Service, Sendable {
     static let promoteInterval = Duration.milliseconds(250)
     static let depthSampleInterval = Duration.seconds(5)
 
-    public init(configuration: WorkerConfiguration, queue: JobQueue, recognizer: any Recognizer, health: WorkerHealth = WorkerHealth(), logger: Logger) {
+    public init(
+        configuration: WorkerConfiguration,
+        queue: JobQueue,
+        recognizer: any Recognizer,
+        health: WorkerHealth = WorkerHealth(),
+        logger: Logger
+    ) {
         self.configuration = configuration
         self.queue = queue
         self.recognizer = recognizer
@@ -63,7 +70,8 @@ public final class WorkerService: Service, Sendable {
         self.logger = logger
         self.metrics = WorkerMetrics(queue: configuration.queue, provider: recognizer.provider)
         self.retryPolicy = RetryPolicy(
-            base: .milliseconds(Int64(configuration.retryBase * 1000)), cap: .milliseconds(Int64(configuration.retryCap * 1000))
+            base: .milliseconds(Int64(configuration.retryBase * 1000)),
+            cap: .milliseconds(Int64(configuration.retryCap * 1000))
         )
         self.intake = JobIntake(limits: configuration.intakeLimits, replyPrefix: queue.keys.replyPrefix)
         self.rateGate = configuration.rateGate.map { RateGate(queue: queue, configuration: $0) }
@@ -72,13 +80,21 @@ public final class WorkerService: Service, Sendable {
     var workerID: String { configuration.workerID }
 
     public func run() async throws {
-        logger.info("worker started", metadata: [
-            "queue": "\(configuration.queue)", "provider": "\(recognizer.provider)",
-            "concurrency": "\(configuration.concurrency)", "rateLimit": "\(configuration.rateLimit)",
-        ])
+        logger.info(
+            "worker started",
+            metadata: [
+                "queue": "\(configuration.queue)", "provider": "\(recognizer.provider)",
+                "concurrency": "\(configuration.concurrency)", "rateLimit": "\(configuration.rateLimit)",
+            ]
+        )
         // Register before the first take, so the reaper can always find what this process holds.
         let sentAt = ContinuousClock.now
-        guard let registered = try? await persistently("register", { try await self.queue.register(worker: self.workerID) }) else { return }
+        guard
+            let registered = try? await persistently(
+                "register",
+                { try await self.queue.register(worker: self.workerID) }
+            )
+        else { return }
         await adopt(registered, sentAt: sentAt, rejoining: false)
 
         await withTaskGroup(of: Void.self) { group in
@@ -96,18 +112,29 @@ public final class WorkerService: Service, Sendable {
             group.cancelAll()
         }
         await giveBackSuspects(reason: "the worker is stopping")
-        await answerRefused(refusedElements.withLockedValue { refused in defer { refused = [] }; return refused })
+        await answerRefused(
+            refusedElements.withLockedValue { refused in
+                defer { refused = [] }
+                return refused
+            }
+        )
         if let registration = currentRegistration {
             do {
                 try await queue.deregister(registration)
             } catch {
-                logger.warning("could not deregister; the reaper will return anything left", metadata: ["error": "\(error)"])
+                logger.warning(
+                    "could not deregister; the reaper will return anything left",
+                    metadata: ["error": "\(error)"]
+                )
             }
         }
         // Commands per round trip show how much the jobs' Redis steps shared round trips.
-        logger.info("worker stopped", metadata: [
-            "redisCommands": "\(queue.commandCounts.values.reduce(0, +))", "redisRoundTrips": "\(queue.roundTrips)",
-        ])
+        logger.info(
+            "worker stopped",
+            metadata: [
+                "redisCommands": "\(queue.commandCounts.values.reduce(0, +))", "redisRoundTrips": "\(queue.roundTrips)",
+            ]
+        )
     }
 
     /// True while the worker takes jobs at full concurrency: not stopping, not paused.
@@ -152,8 +179,15 @@ public final class WorkerService: Service, Sendable {
                 }
                 if let recheck = nextRecheck() {
                     inFlight += 1
-                    let handoff = Handoff(recheck.run.received)
-                    jobs.addTask { await self.runSlot(handoff, slot: recheck.heldSlot, takenAt: .now, recheck: recheck.claim) }
+                    let handoff = Handoff(recheck.context.received)
+                    jobs.addTask {
+                        await self.runSlot(
+                            handoff,
+                            slot: recheck.heldSlot,
+                            takenAt: .now,
+                            recheck: recheck.context.claim
+                        )
+                    }
                     continue
                 }
                 if let probe = health.nextProbe, probe > .now {
@@ -178,7 +212,11 @@ public final class WorkerService: Service, Sendable {
                         try await restoreRecentSuccesses()
                         restoredThrough = broken
                     }
-                    let take = try await queue.take(registration, limit: limit - inFlight, maxElementBytes: intake.limits.maxElementBytes)
+                    let take = try await queue.take(
+                        registration,
+                        limit: limit - inFlight,
+                        maxElementBytes: intake.limits.maxElementBytes
+                    )
                     if redisFailures > 0 {
                         logger.info("Redis is back")
                         redisFailures = 0
@@ -188,7 +226,9 @@ public final class WorkerService: Service, Sendable {
                     guard !take.jobs.isEmpty else {
                         if take.refused.isEmpty {
                             idlePolls += 1
-                            try? await Task.sleep(for: min(.milliseconds(1 << min(idlePolls, 10)), Self.longestIdlePoll))
+                            try? await Task.sleep(
+                                for: min(.milliseconds(1 << min(idlePolls, 10)), Self.longestIdlePoll)
+                            )
                         }
                         continue
                     }
@@ -206,11 +246,16 @@ public final class WorkerService: Service, Sendable {
                 } catch {
                     redisFailures += 1
                     let redisError = error as? RedisError ?? .connection("\(error)")
-                    if health.redisFailed(redisError) { logger.error("cannot take jobs", metadata: ["error": "\(error)"]) }
+                    if health.redisFailed(redisError) {
+                        logger.error("cannot take jobs", metadata: ["error": "\(error)"])
+                    }
                     try? await Task.sleep(for: Self.reconnectPolicy.delay(afterAttempt: redisFailures))
                 }
             }
-            logger.info("stopping: taking no more jobs; letting the jobs in flight finish", metadata: ["graceSeconds": "\(configuration.shutdownGrace)"])
+            logger.info(
+                "stopping: taking no more jobs; letting the jobs in flight finish",
+                metadata: ["graceSeconds": "\(configuration.shutdownGrace)"]
+            )
             let grace = Duration.milliseconds(Int64(configuration.shutdownGrace * 1000))
             jobs.addTask {
                 try? await Task.sleep(for: grace)
@@ -224,7 +269,10 @@ public final class WorkerService: Service, Sendable {
                     if inFlight == 0 { jobs.cancelAll() }
                 case .graceOver:
                     if inFlight > 0 {
-                        logger.warning("grace period over: giving back unfinished jobs", metadata: ["inFlight": "\(inFlight)"])
+                        logger.warning(
+                            "grace period over: giving back unfinished jobs",
+                            metadata: ["inFlight": "\(inFlight)"]
+                        )
                         jobs.cancelAll()
                     }
                 case .stopRequested:
@@ -236,9 +284,14 @@ public final class WorkerService: Service, Sendable {
 
     /// A slot: runs its first job (already held under `slot`), then each job the step that ended
     /// the one before handed over, each held before the one it follows is let go.
-    private func runSlot(_ handoff: Handoff, slot: Int, takenAt: ContinuousClock.Instant, recheck: JobQueue.CallClaim?) async -> JobLoopEvent {
+    private func runSlot(
+        _ handoff: Handoff,
+        slot: Int,
+        takenAt: ContinuousClock.Instant,
+        recheck: JobQueue.CallClaim?
+    ) async -> JobLoopEvent {
         guard let first = handoff.take() else {
-            held.withLockedValue { $0.release(slot) }
+            held.withLockedValue { $0.forget(slot) }
             return .jobEnded
         }
         var current = (job: first, slot: slot)
@@ -247,7 +300,7 @@ public final class WorkerService: Service, Sendable {
         while true {
             let next = await process(current.job, takenAt: takenAt, recheck: recheck)
             let nextSlot = next.map { next in held.withLockedValue { $0.hold(next) } }
-            held.withLockedValue { $0.release(current.slot) }
+            held.withLockedValue { $0.forget(current.slot) }
             guard let next, let nextSlot else { return .jobEnded }
             current = (next, nextSlot)
             takenAt = .now
@@ -275,7 +328,8 @@ public final class WorkerService: Service, Sendable {
             return nextSlot
         }
 
-        mutating func release(_ slot: Int) { jobs[slot] = nil }
+        /// The slot no longer holds its job: it ended, went back, or passed to the next.
+        mutating func forget(_ slot: Int) { jobs[slot] = nil }
 
         /// The elements held under `registration`: jobs taken under an earlier one are not in its list.
         func elements(heldUnder registration: WorkerRegistration) -> [Data] {

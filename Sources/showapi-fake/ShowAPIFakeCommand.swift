@@ -19,10 +19,12 @@ struct ShowAPIFakeCommand: AsyncParsableCommand {
     @Option(name: .customLong("error-rate"), help: "Share of calls answered HTTP 502") var errorRate = 0.0
     @Option(name: .customLong("timeout-rate"), help: "Share of calls that hang") var timeoutRate = 0.0
     @Option(name: .customLong("rate-limited-rate"), help: "Share of calls answered -1009") var rateLimitedRate = 0.0
-    @Option(name: .customLong("malformed-rate"), help: "Share of calls answered with broken JSON") var malformedRate = 0.0
+    @Option(name: .customLong("malformed-rate"), help: "Share of calls answered with broken JSON") var malformedRate =
+        0.0
     @Option(name: .customLong("drop-rate"), help: "Share of calls whose connection drops mid-answer") var dropRate = 0.0
     @Flag(name: .customLong("quota-exhausted"), help: "Answer every call with -2") var quotaExhausted = false
-    @Option(name: .customLong("tls-cert"), help: "Serve https with this certificate chain (PEM); needs --tls-key") var tlsCertificate: String?
+    @Option(name: .customLong("tls-cert"), help: "Serve https with this certificate chain (PEM); needs --tls-key")
+    var tlsCertificate: String?
     @Option(name: .customLong("tls-key"), help: "The certificate's private key (PEM)") var tlsKey: String?
 
     func run() async throws {
@@ -45,7 +47,9 @@ struct ShowAPIFakeCommand: AsyncParsableCommand {
         let scheme = tls == nil ? "http" : "https"
         let fake = ShowAPIFake(configuration: configuration)
         try await fake.serveForever(port: port, tls: tls) { port in
-            FileHandle.standardOutput.write(Data("showapi-fake listening on \(scheme)://127.0.0.1:\(port)/1429-1\n".utf8))
+            FileHandle.standardOutput.write(
+                Data("showapi-fake listening on \(scheme)://127.0.0.1:\(port)/1429-1\n".utf8)
+            )
         }
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
 import IDCardContract
-@testable import IDCardQueue
 import IDCardTestSupport
 import IDCardWorker
 import Testing
+
+@testable import IDCardQueue
 
 /// Redis's wall clock stepping (an NTP correction, a VM restored from a snapshot, a failover to a
 /// host whose clock is off) while workers run: heartbeats, retries and rate slots all use it.
@@ -21,7 +22,9 @@ struct ClockStepTests {
     /// Redis whose clock can step; `body` gets the producer, the first worker's configuration and
     /// the epochs hash as it was with both busy. Every job must be billed exactly once.
     static func withTwoBusyWorkers(
-        jobs: Int, prefix: String, _ body: @Sendable (ClockShift, JobQueue, WorkerConfiguration, RedisValue) async throws -> Void
+        jobs: Int,
+        prefix: String,
+        _ body: @Sendable (ClockShift, JobQueue, WorkerConfiguration, RedisValue) async throws -> Void
     ) async throws {
         try await withSteppingRedis { redis, clock in
             var fakeConfiguration = ShowAPIFake.Configuration()
@@ -81,28 +84,6 @@ struct ClockStepTests {
         }
     }
 
-    @Test("the reaper's expectation of Redis's clock waits for steady readings: after the first, and after a step")
-    func steadyExpectation() throws {
-        var watch = RedisClockWatch()
-        let start = ContinuousClock.now
-        let redisStart: Int64 = 1_800_000_000_000_000
-        func read(_ redis: Int64, at seconds: Int) -> Int64? {
-            let at = start + .seconds(seconds)
-            return watch.observe(redisMicroseconds: redis, sentAt: at, answeredAt: at, tolerance: .seconds(1))
-        }
-        // Instants convert to whole µs: within one.
-        func near(_ value: Int64?, _ expected: Int64) -> Bool { value.map { abs($0 - expected) <= 1 } ?? false }
-        #expect(read(redisStart, at: 0) == nil)
-        #expect(watch.steadyExpectation(at: start + .seconds(2), steadyFor: .seconds(3)) == nil)
-        #expect(near(watch.steadyExpectation(at: start + .seconds(3), steadyFor: .seconds(3)), redisStart + 3_000_000))
-        // 60 s forward, read 4 s in: the new clock is adopted, and trusted 3 s later.
-        #expect(near(read(redisStart + 64_000_000, at: 4), 60_000_000))
-        #expect(watch.steadyExpectation(at: start + .seconds(6), steadyFor: .seconds(3)) == nil)
-        #expect(near(watch.steadyExpectation(at: start + .seconds(7), steadyFor: .seconds(3)), redisStart + 67_000_000))
-        watch.reset()
-        #expect(watch.steadyExpectation(at: start + .seconds(60), steadyFor: .seconds(3)) == nil)
-    }
-
     /// A worker's epoch in an `HGETALL` reply of the epochs hash.
     static func epoch(of worker: String, in reply: RedisValue) -> String? {
         guard let fields = reply.array?.compactMap(\.string) else { return nil }
@@ -111,7 +92,10 @@ struct ClockStepTests {
 
     /// 10 minutes is more than any retry waits, and is seen as such; 30 s is not, and is caught
     /// by the heartbeats' readings of Redis's clock.
-    @Test("a step back stalls neither retries nor rate slots for its length", arguments: [Duration.seconds(-600), .seconds(-30)])
+    @Test(
+        "a step back stalls neither retries nor rate slots for its length",
+        arguments: [Duration.seconds(-600), .seconds(-30)]
+    )
     func backward(step: Duration) async throws {
         try await Self.withSteppingRedis { redis, clock in
             try await ShowAPIFake().serve { url in
@@ -133,7 +117,9 @@ struct ClockStepTests {
                     try clock.shift(by: step)
                     try await producer.enqueue((0..<10).map { Harness.job(id: "after-\($0)") })
                     let stepped = ContinuousClock.now
-                    try await Harness.eventually("every job done", timeout: 45) { try await producer.stats().succeeded == 21 }
+                    try await Harness.eventually("every job done", timeout: 45) {
+                        try await producer.stats().succeeded == 21
+                    }
                     #expect(ContinuousClock.now - stepped < .seconds(15))
                 }
                 #expect(try await producer.result(id: "retried")?.attempts == 2)
@@ -151,17 +137,28 @@ struct ClockStepTests {
             let first = try #require(try await Harness.take(from: queue, worker: "first"))
             let second = try #require(try await Harness.take(from: queue, worker: "second"))
             func gate(_ received: ReceivedJob) async throws -> JobQueue.GateDecision {
-                try await queue.gate(.init(job: received, imageDigest: "sha256:x", claim: .init(rememberedKey: nil), claimFor: .seconds(30))).0
+                try await queue.gate(
+                    .init(
+                        job: received,
+                        imageDigest: "sha256:x",
+                        claim: .init(rememberedKey: nil),
+                        claimFor: .seconds(30)
+                    )
+                ).0
             }
             #expect(try await gate(first) == .proceed)
-            guard case .busy = try await gate(second) else { throw TestSupportError("the first call's claim did not hold") }
+            guard case .busy = try await gate(second) else {
+                throw TestSupportError("the first call's claim did not hold")
+            }
             // Redis's clock steps back 90 s: the claim's expiry is now two minutes away, but its call
             // was set by the clock from before; it no longer holds.
             try clock.shift(by: .seconds(-90))
             try await Task.sleep(for: .milliseconds(50))
             #expect(try await gate(second) == .proceed)
             // A claim made after the step holds as claims do.
-            guard case .busy = try await gate(first) else { throw TestSupportError("a claim made after the step did not hold") }
+            guard case .busy = try await gate(first) else {
+                throw TestSupportError("a claim made after the step did not hold")
+            }
             await queue.shutdown()
         }
     }

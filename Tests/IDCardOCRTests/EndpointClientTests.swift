@@ -39,17 +39,26 @@ struct EndpointClientTests {
         }
         router.post("/close") { request, context -> Response in
             peers.ports.withLock { $0.append(context.peerPort) }
-            return Response(status: .ok, headers: [.connection: "close"], body: .init(byteBuffer: ByteBuffer(string: "bye")))
+            return Response(
+                status: .ok,
+                headers: [.connection: "close"],
+                body: .init(byteBuffer: ByteBuffer(string: "bye"))
+            )
         }
-        router.post("/big") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(repeating: 0x61, count: 5000))) }
+        router.post("/big") { _, _ in
+            Response(status: .ok, body: .init(byteBuffer: ByteBuffer(repeating: 0x61, count: 5000)))
+        }
         router.post("/drip") { _, _ in
-            Response(status: .ok, body: ResponseBody { writer in
-                for _ in 0..<100 {
-                    try await writer.write(ByteBuffer(string: "x"))
-                    try await Task.sleep(for: .milliseconds(100))
+            Response(
+                status: .ok,
+                body: ResponseBody { writer in
+                    for _ in 0..<100 {
+                        try await writer.write(ByteBuffer(string: "x"))
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                    try await writer.finish(nil)
                 }
-                try await writer.finish(nil)
-            })
+            )
         }
         // Reads the whole request, then closes the connection without a byte of answer: as a
         // server that crashed, or a proxy that timed out, after acting on it.
@@ -67,23 +76,45 @@ struct EndpointClientTests {
         return router
     }
 
-    static func post(_ client: EndpointClient, _ target: String, _ chunks: [String] = ["a=1"], timeout: TimeAmount = .seconds(5), maxBytes: Int = 1 << 20) async throws -> EndpointClient.Answer {
+    static func post(
+        _ client: EndpointClient,
+        _ target: String,
+        _ chunks: [String] = ["a=1"],
+        timeout: TimeAmount = .seconds(5),
+        maxBytes: Int = 1 << 20
+    ) async throws -> EndpointClient.Answer {
         let buffers = chunks.map { ByteBuffer(string: $0) }
         return try await client.post(
-            target, headers: ["Content-Type": "application/x-www-form-urlencoded"], body: buffers.makeIterator(), length: buffers.reduce(0) { $0 + $1.readableBytes },
-            timeout: timeout, maxBytes: maxBytes
+            target,
+            headers: ["Content-Type": "application/x-www-form-urlencoded"],
+            body: buffers.makeIterator(),
+            length: buffers.reduce(0) { $0 + $1.readableBytes },
+            timeout: timeout,
+            maxBytes: maxBytes
         )
     }
 
     func withServer<T: Sendable>(
-        tls: TLSConfiguration? = nil, idleTimeout: TimeAmount? = nil, _ body: @Sendable (_ port: Int, Peers) async throws -> T
+        tls: TLSConfiguration? = nil,
+        idleTimeout: TimeAmount? = nil,
+        _ body: @Sendable (_ port: Int, Peers) async throws -> T
     ) async throws -> T {
         let peers = Peers()
-        return try await LoopbackServer.serve(Self.router(peers), tls: tls, idleTimeout: idleTimeout) { try await body($0, peers) }
+        return try await LoopbackServer.serve(Self.router(peers), tls: tls, idleTimeout: idleTimeout) {
+            try await body($0, peers)
+        }
     }
 
-    func withClient<T: Sendable>(_ url: String, caFile: String? = nil, _ body: @Sendable (EndpointClient) async throws -> T) async throws -> T {
-        let client = try EndpointClient(url: url, configuration: .init(caFile: caFile), group: MultiThreadedEventLoopGroup.singleton)
+    func withClient<T: Sendable>(
+        _ url: String,
+        caFile: String? = nil,
+        _ body: @Sendable (EndpointClient) async throws -> T
+    ) async throws -> T {
+        let client = try EndpointClient(
+            url: url,
+            configuration: .init(caFile: caFile),
+            group: MultiThreadedEventLoopGroup.singleton
+        )
         let outcome = await Result { try await body(client) }
         await client.shutdown()
         return try outcome.get()
@@ -129,7 +160,9 @@ struct EndpointClientTests {
             try await withClient("http://127.0.0.1:\(port)/") { client in
                 // On a kept-alive connection, as when a server drops an idle one.
                 _ = try await Self.post(client, "/echo")
-                let failure = await #expect(throws: DeliveredWithoutAnswer.self) { try await Self.post(client, "/vanish") }
+                let failure = await #expect(throws: DeliveredWithoutAnswer.self) {
+                    try await Self.post(client, "/vanish")
+                }
                 #expect(failure?.cause as? EndpointError == .closedBeforeAnswer)
                 // On a new connection too.
                 await #expect(throws: DeliveredWithoutAnswer.self) { try await Self.post(client, "/vanish") }
@@ -156,10 +189,14 @@ struct EndpointClientTests {
             try await withClient("http://127.0.0.1:\(port)/") { client in
                 let started = ContinuousClock.now
                 // Both requests were sent whole: the server may have acted on them, and says so.
-                let late = await #expect(throws: DeliveredWithoutAnswer.self) { try await Self.post(client, "/drip", timeout: .seconds(1)) }
+                let late = await #expect(throws: DeliveredWithoutAnswer.self) {
+                    try await Self.post(client, "/drip", timeout: .seconds(1))
+                }
                 #expect(late?.cause as? EndpointError == .deadlineExceeded)
                 #expect(ContinuousClock.now - started < .seconds(5))  // the drip takes 10 s
-                let big = await #expect(throws: DeliveredWithoutAnswer.self) { try await Self.post(client, "/big", maxBytes: 1000) }
+                let big = await #expect(throws: DeliveredWithoutAnswer.self) {
+                    try await Self.post(client, "/big", maxBytes: 1000)
+                }
                 #expect(big?.cause as? EndpointError == .answerTooLarge)
                 let whole = try await Self.post(client, "/big", maxBytes: 5000)
                 #expect(whole.body.readableBytes == 5000)
@@ -195,7 +232,12 @@ struct EndpointClientTests {
         }
     }
 
-    @Test("https: a chain to the trusted CA and the host's own name pass; another CA, the system's roots or another name fail")
+    @Test(
+        """
+        https: a chain to the trusted CA and the host's own name pass; another CA, the system's roots or another name \
+        fail
+        """
+    )
     func tls() async throws {
         let certificates = try await TestCertificates(names: ["DNS:localhost"])
         defer { certificates.remove() }
@@ -204,18 +246,30 @@ struct EndpointClientTests {
                 let answer = try await Self.post(client, "/echo", ["ok=1"])
                 #expect(String(buffer: answer.body) == "ok=1")
             }
-            for (url, caFile) in [("https://localhost:\(port)/", certificates.otherCAFile), ("https://localhost:\(port)/", nil), ("https://127.0.0.1:\(port)/", certificates.caFile)] {
+            for (url, caFile) in [
+                ("https://localhost:\(port)/", certificates.otherCAFile), ("https://localhost:\(port)/", nil),
+                ("https://127.0.0.1:\(port)/", certificates.caFile),
+            ] {
                 _ = try await withClient(url, caFile: caFile) { client in
                     let error = await #expect(throws: (any Error).self) { try await Self.post(client, "/echo") }
-                    #expect(error is NIOSSLError || error is NIOSSLExtraError, "\(url) trusting \(caFile ?? "the system")")
+                    #expect(
+                        error is NIOSSLError || error is NIOSSLExtraError,
+                        "\(url) trusting \(caFile ?? "the system")"
+                    )
                 }
             }
         }
         for unusable in ["/nonexistent.pem", certificates.serverKeyFile] {
             #expect(throws: EndpointError.trustRoots(path: unusable)) {
-                try EndpointClient(url: "https://localhost/", configuration: .init(caFile: unusable), group: MultiThreadedEventLoopGroup.singleton)
+                try EndpointClient(
+                    url: "https://localhost/",
+                    configuration: .init(caFile: unusable),
+                    group: MultiThreadedEventLoopGroup.singleton
+                )
             }
         }
-        #expect(throws: EndpointError.invalidURL) { try EndpointClient(url: "ftp://localhost/", group: MultiThreadedEventLoopGroup.singleton) }
+        #expect(throws: EndpointError.invalidURL) {
+            try EndpointClient(url: "ftp://localhost/", group: MultiThreadedEventLoopGroup.singleton)
+        }
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
 import IDCardContract
-@testable import IDCardQueue
 import IDCardTestSupport
 import IDCardWorker
 import Testing
+
+@testable import IDCardQueue
 
 /// A worker frozen past the heartbeat timeout (SIGSTOP, a paused VM, a partition) is reaped; when
 /// it thaws, nothing it does may strand a job or end one that is someone else's now.
@@ -27,13 +28,22 @@ struct FencingTests {
             #expect(try await queue.stats().pending == 2)
 
             // Thawed: every step under the old registration is refused, and moves nothing.
-            await #expect(throws: WorkerFencedError(frozen)) { try await queue.take(frozen, limit: 2, maxElementBytes: 1 << 20) }
-            let request = JobQueue.GateRequest(job: job, imageDigest: "sha256:x", claim: .init(rememberedKey: nil), claimFor: .seconds(5))
+            await #expect(throws: WorkerFencedError(frozen)) {
+                try await queue.take(frozen, limit: 2, maxElementBytes: 1 << 20)
+            }
+            let request = JobQueue.GateRequest(
+                job: job,
+                imageDigest: "sha256:x",
+                claim: .init(rememberedKey: nil),
+                claimFor: .seconds(5)
+            )
             await #expect(throws: WorkerFencedError(frozen)) { try await queue.gate(request) }
             #expect(try await queue.scheduleRetry(job, id: "held", after: .seconds(1), attemptsMade: 1) == .fenced)
-            #expect(try await queue.release(job) == .fenced)
+            #expect(try await queue.giveBack(job) == .fenced)
             let success = JobResult(id: "held", status: .succeeded, attempts: 1, durationMs: 1, imageDigest: "sha256:x")
-            let ending = try await queue.finish(JobQueue.Completion(job: job, result: success.encoded(), imageDigest: "sha256:x", resultTTLSeconds: 60))
+            let ending = try await queue.finish(
+                JobQueue.Completion(job: job, result: success.encoded(), imageDigest: "sha256:x", resultTTLSeconds: 60)
+            )
             #expect(ending.step == .fenced && ending.next == nil)
             // Only what was paid for is kept: the success. No list moved; the job is pending for its next holder.
             #expect(try await queue.result(id: "held")?.status == .succeeded)
@@ -45,14 +55,17 @@ struct FencingTests {
             let again = try await queue.register(worker: "frozen").registration
             #expect(again.epoch > frozen.epoch)
             #expect(try await queue.take(again, limit: 1, maxElementBytes: 1 << 20).jobs.count == 1)
-            #expect(try await queue.release(job) == .fenced)
+            #expect(try await queue.giveBack(job) == .fenced)
             await queue.shutdown()
         }
     }
 
     /// The thawed process either goes on (it must register anew and give nothing stranded) or is
     /// killed right after (whatever it took must still be recovered).
-    @Test("SIGSTOP past the heartbeat timeout, then SIGCONT: nothing is lost or stranded, every job ends once", arguments: [false, true])
+    @Test(
+        "SIGSTOP past the heartbeat timeout, then SIGCONT: nothing is lost or stranded, every job ends once",
+        arguments: [false, true]
+    )
     func sigstop(killAfterThaw: Bool) async throws {
         try await Harness.withRedis { redis in
             var fakeConfiguration = ShowAPIFake.Configuration()
@@ -63,7 +76,12 @@ struct FencingTests {
                 let producer = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: queueName))
                 let jobs = 40
                 try await producer.enqueue((0..<jobs).map { Harness.job(id: "stop-\($0)") })
-                let environment = ProcessTests.environment(redis: redis, queue: queueName, fakeURL: url, extra: ["IDOCR_WORKER_ID": "frozen"])
+                let environment = ProcessTests.environment(
+                    redis: redis,
+                    queue: queueName,
+                    fakeURL: url,
+                    extra: ["IDOCR_WORKER_ID": "frozen"]
+                )
                 let frozen = try WorkerProcess(environment: environment)
                 try await Harness.eventually("the worker holds 4 jobs") { try await producer.stats().processing == 4 }
                 frozen.signal(SIGSTOP)
@@ -88,7 +106,8 @@ struct FencingTests {
                     #expect(try await producer.result(id: "stop-\(index)")?.status == .succeeded, "stop-\(index)")
                 }
                 // No processing list anywhere holds a job, registered owner or not.
-                let lists = try await producer.redis.send("KEYS", .string(producer.keys.base + "processing:*")).array ?? []
+                let lists =
+                    try await producer.redis.send("KEYS", .string(producer.keys.base + "processing:*")).array ?? []
                 for list in lists {
                     #expect(try await producer.redis.send("LLEN", .string(list.string ?? "")).int == 0, "\(list)")
                 }

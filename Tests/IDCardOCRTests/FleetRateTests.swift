@@ -1,8 +1,9 @@
 import Foundation
 import IDCardContract
-@testable import IDCardQueue
 import IDCardTestSupport
 import Testing
+
+@testable import IDCardQueue
 
 /// The rate limit as a fleet keeps it: several real worker processes sharing one budget in Redis,
 /// against a fake API that refuses what exceeds its quota in any sliding second.
@@ -14,8 +15,12 @@ import Testing
 struct FleetRateTests {
     /// Runs `processes` worker processes on a queue of `jobs` jobs until every job has a result.
     static func fleet(
-        processes: Int, jobs: Int, fake fakeConfiguration: ShowAPIFake.Configuration, environment extra: [String: String],
-        script: [Int: [FakeImage.Step]] = [:], timeout: Double = 60
+        processes: Int,
+        jobs: Int,
+        fake fakeConfiguration: ShowAPIFake.Configuration,
+        environment extra: [String: String],
+        script: [Int: [FakeImage.Step]] = [:],
+        timeout: Double = 60
     ) async throws -> (stats: ShowAPIFake.Stats, elapsed: Duration) {
         try await Harness.withRedis { redis in
             let fake = ShowAPIFake(configuration: fakeConfiguration)
@@ -40,13 +45,21 @@ struct FleetRateTests {
         }
     }
 
-    @Test("three processes share one budget: a strict limiter at exactly the limit refuses nothing, and most of it is used")
+    @Test(
+        """
+        three processes share one budget: a strict limiter at exactly the limit refuses nothing, and most of it is \
+        used
+        """
+    )
     func sharedBudget() async throws {
         var fake = ShowAPIFake.Configuration()
         fake.strictQPS = 20
         fake.latency = .milliseconds(50)
         let (stats, elapsed) = try await Self.fleet(
-            processes: 3, jobs: 100, fake: fake, environment: ["IDOCR_RATE_LIMIT": "20", "IDOCR_CONCURRENCY": "8"]
+            processes: 3,
+            jobs: 100,
+            fake: fake,
+            environment: ["IDOCR_RATE_LIMIT": "20", "IDOCR_CONCURRENCY": "8"]
         )
         // Three processes each limiting itself to 20/s would send 60/s.
         #expect(stats.rejectedForRate == 0, "\(stats.rejections)")
@@ -56,7 +69,10 @@ struct FleetRateTests {
         // In steady state (the middle of the run) at least 90 % of the quota.
         let middle = stats.billedAt.sorted().dropFirst(20).dropLast(20)
         if let first = middle.first, let last = middle.last {
-            #expect(Double(middle.count - 1) / (last - first) >= 18, "\(Double(middle.count - 1) / (last - first)) calls/s")
+            #expect(
+                Double(middle.count - 1) / (last - first) >= 18,
+                "\(Double(middle.count - 1) / (last - first)) calls/s"
+            )
         }
     }
 
@@ -66,8 +82,11 @@ struct FleetRateTests {
         fake.latency = .milliseconds(50)
         // The 20th job is answered -1009 once; IDOCR_RATE_COOLDOWN is 1.5 s.
         let (stats, _) = try await Self.fleet(
-            processes: 3, jobs: 150, fake: fake,
-            environment: ["IDOCR_RATE_LIMIT": "50", "IDOCR_RATE_COOLDOWN": "1.5", "IDOCR_CONCURRENCY": "8"], script: [20: [.rateLimited]]
+            processes: 3,
+            jobs: 150,
+            fake: fake,
+            environment: ["IDOCR_RATE_LIMIT": "50", "IDOCR_RATE_COOLDOWN": "1.5", "IDOCR_CONCURRENCY": "8"],
+            script: [20: [.rateLimited]]
         )
         let refused = try #require(stats.rateLimitedAt.first)
         // The answer reaches its worker a latency later; calls already sent may still arrive just
@@ -83,13 +102,19 @@ struct FleetRateTests {
         fake.strictQPS = 20
         fake.latency = .milliseconds(100)
         let (stats, elapsed) = try await Self.fleet(
-            processes: 3, jobs: 400, fake: fake, environment: ["IDOCR_RATE_LIMIT": "30", "IDOCR_CONCURRENCY": "8", "IDOCR_MAX_ATTEMPTS": "10"],
+            processes: 3,
+            jobs: 400,
+            fake: fake,
+            environment: ["IDOCR_RATE_LIMIT": "30", "IDOCR_CONCURRENCY": "8", "IDOCR_MAX_ATTEMPTS": "10"],
             timeout: 90
         )
         let seconds = elapsed / .seconds(1)
         // Two refusal bursts at most, at the start; none in the run's second half.
         #expect(stats.rejectedForRate <= 20, "\(stats.rejectedForRate) refused: \(stats.rateLimitedAt)")
         #expect(!stats.rateLimitedAt.contains { $0 > seconds / 2 }, "\(stats.rateLimitedAt)")
-        #expect(Double(stats.billed) / seconds >= 0.75 * 20, "\(Double(stats.billed) / seconds) calls/s over \(seconds) s")
+        #expect(
+            Double(stats.billed) / seconds >= 0.75 * 20,
+            "\(Double(stats.billed) / seconds) calls/s over \(seconds) s"
+        )
     }
 }

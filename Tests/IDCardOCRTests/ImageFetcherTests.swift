@@ -21,11 +21,20 @@ struct ImageFetcherTests {
     ]
 
     func withFetcher<T: Sendable>(
-        allowPrivate: Bool, _ body: @Sendable (ImageFetcher, String, FixedAnswerServer.Requests) async throws -> T
+        allowPrivate: Bool,
+        _ body: @Sendable (ImageFetcher, String, FixedAnswerServer.Requests) async throws -> T
     ) async throws -> T {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
-        let fetcher = ImageFetcher(configuration: .init(allowPrivateAddresses: allowPrivate, maxBytes: 1_000_000, timeout: 5), httpClient: client)
-        let outcome = await Result { try await FixedAnswerServer.serve(Self.answers) { try await body(fetcher, $0, $1) } }
+        let client = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: .init(redirectConfiguration: .disallow)
+        )
+        let fetcher = ImageFetcher(
+            configuration: .init(allowPrivateAddresses: allowPrivate, maxBytes: 1_000_000, timeout: 5),
+            httpClient: client
+        )
+        let outcome = await Result {
+            try await FixedAnswerServer.serve(Self.answers) { try await body(fetcher, $0, $1) }
+        }
         try await client.shutdown()
         return try outcome.get()
     }
@@ -71,7 +80,8 @@ struct ImageFetcherTests {
             let port = base.split(separator: ":").last.map(String.init) ?? "80"
             let forbidden = [
                 base + "/card.jpg", "http://localhost:\(port)/card.jpg", "http://[::1]:\(port)/card.jpg",
-                "http://2130706433:\(port)/card.jpg", "http://0x7f.0.0.1:\(port)/card.jpg", "http://127.1:\(port)/card.jpg",
+                "http://2130706433:\(port)/card.jpg", "http://0x7f.0.0.1:\(port)/card.jpg",
+                "http://127.1:\(port)/card.jpg",
                 "http://[::ffff:127.0.0.1]:\(port)/card.jpg", "ftp://localhost/a.jpg", "file:///etc/passwd",
             ]
             for url in forbidden {

@@ -1,14 +1,20 @@
 import Foundation
 import IDCardContract
-@testable import IDCardQueue
 import IDCardTestSupport
 import IDCardWorker
 import Testing
 
+@testable import IDCardQueue
+
 /// Real `idcard-ocr worker` processes, killed and stopped with real signals.
 @Suite("Worker processes under kill -9 and SIGTERM")
 struct ProcessTests {
-    static func environment(redis: RedisServer, queue: String, fakeURL: String, extra: [String: String] = [:]) -> [String: String] {
+    static func environment(
+        redis: RedisServer,
+        queue: String,
+        fakeURL: String,
+        extra: [String: String] = [:]
+    ) -> [String: String] {
         [
             "IDOCR_REDIS_URL": redis.url, "IDOCR_QUEUE": queue, "IDOCR_PROVIDER": "showapi", "SHOWAPI_URL": fakeURL,
             "SHOWAPI_APP_KEY": Harness.appKey, "IDOCR_METRICS_PORT": "0", "IDOCR_HEARTBEAT_TIMEOUT": "3",
@@ -20,9 +26,12 @@ struct ProcessTests {
     /// same container restarted in its pod under its `IDOCR_WORKER_ID`: that one heartbeats for
     /// the dead one's list at once, so the reaper never sees a dead worker there and the new
     /// process must give the jobs back itself.
-    @Test("kill -9 of a busy worker: the jobs it held complete on the next worker, nothing lost", arguments: [
-        (jobs: 12, workerID: nil), (jobs: 4, workerID: "pod-a"),
-    ] as [(jobs: Int, workerID: String?)])
+    @Test(
+        "kill -9 of a busy worker: the jobs it held complete on the next worker, nothing lost",
+        arguments: [
+            (jobs: 12, workerID: nil), (jobs: 4, workerID: "pod-a"),
+        ] as [(jobs: Int, workerID: String?)]
+    )
     func killNine(jobs: Int, workerID: String?) async throws {
         try await Harness.withRedis { redis in
             var fakeConfiguration = ShowAPIFake.Configuration()
@@ -32,7 +41,12 @@ struct ProcessTests {
                 let queueName = Harness.uniqueQueue()
                 let producer = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: queueName))
                 try await producer.enqueue((0..<jobs).map { Harness.job(id: "k9-\($0)") })
-                let environment = Self.environment(redis: redis, queue: queueName, fakeURL: url, extra: workerID.map { ["IDOCR_WORKER_ID": $0] } ?? [:])
+                let environment = Self.environment(
+                    redis: redis,
+                    queue: queueName,
+                    fakeURL: url,
+                    extra: workerID.map { ["IDOCR_WORKER_ID": $0] } ?? [:]
+                )
 
                 let victim = try WorkerProcess(environment: environment)
                 try await Harness.eventually("the victim holds 4 jobs") { try await producer.stats().processing == 4 }
@@ -60,10 +74,13 @@ struct ProcessTests {
 
     /// A long grace lets the 4 jobs in flight finish; a short one gives them back. Either way the
     /// process exits 0, holds nothing, and no attempt is spent on a job it gave back.
-    @Test("SIGTERM: in-flight jobs finish within the grace or go back to pending; nothing lost; exit 0", arguments: [
-        (apiLatency: Duration.seconds(2), grace: "10", finished: 4),
-        (apiLatency: Duration.seconds(6), grace: "0.5", finished: 0),
-    ])
+    @Test(
+        "SIGTERM: in-flight jobs finish within the grace or go back to pending; nothing lost; exit 0",
+        arguments: [
+            (apiLatency: Duration.seconds(2), grace: "10", finished: 4),
+            (apiLatency: Duration.seconds(6), grace: "0.5", finished: 0),
+        ]
+    )
     func sigterm(apiLatency: Duration, grace: String, finished: Int) async throws {
         try await Harness.withRedis { redis in
             var fakeConfiguration = ShowAPIFake.Configuration()
@@ -73,7 +90,14 @@ struct ProcessTests {
                 let queueName = Harness.uniqueQueue()
                 let producer = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: queueName))
                 try await producer.enqueue((0..<10).map { Harness.job(id: "t-\($0)") })
-                let worker = try WorkerProcess(environment: Self.environment(redis: redis, queue: queueName, fakeURL: url, extra: ["IDOCR_SHUTDOWN_GRACE": grace]))
+                let worker = try WorkerProcess(
+                    environment: Self.environment(
+                        redis: redis,
+                        queue: queueName,
+                        fakeURL: url,
+                        extra: ["IDOCR_SHUTDOWN_GRACE": grace]
+                    )
+                )
                 try await Harness.eventually("4 jobs in flight") { try await producer.stats().processing == 4 }
                 worker.signal(SIGTERM)
                 let status = await worker.waitForExit(timeout: 15)
@@ -82,7 +106,9 @@ struct ProcessTests {
                 #expect(stats.processing == 0 && stats.dead == 0 && stats.workers == 0, "\(stats)")
                 #expect(stats.pending == 10 - finished)
                 var succeeded = 0
-                for index in 0..<10 where try await producer.result(id: "t-\(index)")?.status == .succeeded { succeeded += 1 }
+                for index in 0..<10 where try await producer.result(id: "t-\(index)")?.status == .succeeded {
+                    succeeded += 1
+                }
                 #expect(succeeded == finished)
                 #expect(try await producer.redis.send("HLEN", .string(producer.keys.attempts)).int == 0)
                 await producer.shutdown()
@@ -138,7 +164,10 @@ struct ProcessTests {
                     environment["IDOCR_METRICS_PORT"] = "\(squatter.port)"
                     let worker = try WorkerProcess(environment: environment)
                     let status = await worker.waitForExit(timeout: 30)
-                    #expect(status != nil && status != 0, "exit status \(status.map(String.init) ?? "none: killed after 30 s")")
+                    #expect(
+                        status != nil && status != 0,
+                        "exit status \(status.map(String.init) ?? "none: killed after 30 s")"
+                    )
                     let stats = try await producer.stats()
                     #expect(stats.processing == 0 && stats.pending + stats.succeeded == 3 && stats.dead == 0)
                     await producer.shutdown()

@@ -1,10 +1,11 @@
 import Foundation
 import IDCardContract
-@testable import IDCardQueue
 import IDCardRecognition
 import IDCardTestSupport
 import IDCardWorker
 import Testing
+
+@testable import IDCardQueue
 
 /// A careless or hostile producer harms nothing but its own jobs: no key outside the queue's
 /// namespace is written, no one gets another image's fields, no call is paid twice for one.
@@ -18,13 +19,18 @@ struct ProducerMistakeTests {
             // Another system's list, and the queue's own lists and keys a job could name.
             let foreign = "orders:{\(keys.queue)}:events"
             _ = try await producer.redis.send("RPUSH", .string(foreign), "event-1")
-            let named = [foreign, keys.dead, keys.pending, keys.processing(configuration.workerID), keys.delayed, keys.result("x"), keys.replyPrefix]
+            let named = [
+                foreign, keys.dead, keys.pending, keys.processing(configuration.workerID), keys.delayed,
+                keys.result("x"), keys.replyPrefix,
+            ]
             var jobs: [String] = []
             for (index, key) in named.enumerated() {
                 let job = Harness.job(id: "bad-reply-\(index)").encoded()
                 var element = String(decoding: job, as: UTF8.self)
                 element.removeLast()
-                jobs.append(element + ",\"replyTo\":" + String(decoding: JSONValue.string(key).encoded(), as: UTF8.self) + "}")
+                jobs.append(
+                    element + ",\"replyTo\":" + String(decoding: JSONValue.string(key).encoded(), as: UTF8.self) + "}"
+                )
             }
             _ = try await producer.redis.send(["LPUSH", .string(keys.pending)] + jobs.map { RedisArgument.string($0) })
             try await producer.enqueue(Harness.job(id: "good-reply", replyTo: keys.reply("good")))
@@ -41,13 +47,18 @@ struct ProducerMistakeTests {
                 #expect(result.error?.message.contains(keys.replyPrefix) == true)
             }
             // The foreign list is as it was: no reply pushed, no expiry set.
-            #expect(try await producer.redis.send("LRANGE", .string(foreign), "0", "-1") == .array([.bulk(Data("event-1".utf8))]))
+            #expect(
+                try await producer.redis.send("LRANGE", .string(foreign), "0", "-1")
+                    == .array([.bulk(Data("event-1".utf8))])
+            )
             #expect(try await producer.redis.send("TTL", .string(foreign)).int == -1)
             #expect(try await producer.redis.send("TTL", .string(keys.dead)).int == -1)
             #expect(try await producer.redis.send("LLEN", .string(keys.dead)).int == named.count)
             #expect(try await producer.redis.send("LLEN", .string(keys.reply("good"))).int == 1)
             // A Swift producer is told before the job is pushed.
-            await #expect(throws: JobError.self) { try await producer.enqueue(Harness.job(id: "swift-bad", replyTo: foreign)) }
+            await #expect(throws: JobError.self) {
+                try await producer.enqueue(Harness.job(id: "swift-bad", replyTo: foreign))
+            }
         }
     }
 
@@ -61,11 +72,17 @@ struct ProducerMistakeTests {
                 let stored = try await Harness.waitForResult(producer, id: "order-1")
                 #expect(stored.status == .succeeded)
                 // Another producer's card under the same id, waiting on its own reply list.
-                let other = Harness.job(id: "order-1", card: SyntheticCard.portrait(), replyTo: producer.keys.reply("other-producer"))
+                let other = Harness.job(
+                    id: "order-1",
+                    card: SyntheticCard.portrait(),
+                    replyTo: producer.keys.reply("other-producer")
+                )
                 try await producer.enqueue(other)
                 let reply = try #require(try await producer.waitForReply(on: other.replyTo!, timeoutSeconds: 10))
                 let answer = try JobResult.decode(reply)
-                #expect(answer.status == .failed && answer.error?.code == .idConflict && answer.error?.retryable == false)
+                #expect(
+                    answer.status == .failed && answer.error?.code == .idConflict && answer.error?.retryable == false
+                )
                 #expect(answer.body == nil)
                 #expect(!String(decoding: reply, as: UTF8.self).contains(stored.body?["idNo"]?.stringValue ?? "-"))
                 #expect(try await producer.result(id: "order-1") == stored)
@@ -157,21 +174,31 @@ struct ProducerMistakeTests {
                 try await Harness.eventually("the dead letter") { try await producer.stats().dead == 1 }
             }
             let (stored, letter) = try #require(try await producer.deadLetters().first)
-            #expect(stored.count <= 2 * element.count, "dead letter of \(stored.count) bytes for an element of \(element.count)")
+            #expect(
+                stored.count <= 2 * element.count,
+                "dead letter of \(stored.count) bytes for an element of \(element.count)"
+            )
             #expect(letter?.rawElement == element && letter?.error.code == .invalidJob)
             #expect(try await producer.requeueDeadLetters().requeued == 1)
             #expect(try await producer.redis.send("RPOP", .string(producer.keys.pending)).data == element)
         }
     }
 
-    @Test("an element too large for any job is refused in Redis at the take: never moved into the worker, kept whole for requeue")
+    @Test(
+        """
+        an element too large for any job is refused in Redis at the take: never moved into the worker, kept whole for \
+        requeue
+        """
+    )
     func oversizedRefusedAtTake() async throws {
         try await Harness.withRedis { redis in
             let queue = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: Harness.uniqueQueue()))
             let limit = 64 << 10
             var big = Harness.job(id: "too-big", replyTo: queue.keys.reply("too-big")).encoded()
             big.removeLast()
-            big.append(contentsOf: ",\"padding\":\"".utf8 + Data(repeating: UInt8(ascii: "x"), count: 3 * limit) + "\"}".utf8)
+            big.append(
+                contentsOf: ",\"padding\":\"".utf8 + Data(repeating: UInt8(ascii: "x"), count: 3 * limit) + "\"}".utf8
+            )
             try await queue.enqueue(Harness.job(id: "fits"))
             _ = try await queue.redis.send("LPUSH", .string(queue.keys.pending), .data(big))
             try await queue.enqueue(Harness.job(id: "fits-too"))
@@ -198,11 +225,15 @@ struct ProducerMistakeTests {
             let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
             var big = Harness.job(id: "too-big", replyTo: producer.keys.reply("too-big")).encoded()
             big.removeLast()
-            big.append(contentsOf: ",\"padding\":\"".utf8 + Data(repeating: UInt8(ascii: "x"), count: 1 << 20) + "\"}".utf8)
+            big.append(
+                contentsOf: ",\"padding\":\"".utf8 + Data(repeating: UInt8(ascii: "x"), count: 1 << 20) + "\"}".utf8
+            )
             _ = try await producer.redis.send("LPUSH", .string(producer.keys.pending), .data(big))
             try await producer.enqueue(Harness.job(id: "after"))
             try await Harness.withWorker(configuration) { _ in
-                let reply = try #require(try await producer.waitForReply(on: producer.keys.reply("too-big"), timeoutSeconds: 10))
+                let reply = try #require(
+                    try await producer.waitForReply(on: producer.keys.reply("too-big"), timeoutSeconds: 10)
+                )
                 #expect(try JobResult.decode(reply).error?.code == .imageTooLarge)
                 #expect(try await Harness.waitForResult(producer, id: "after").status == .succeeded)
             }
@@ -220,7 +251,13 @@ struct ProducerMistakeTests {
             let keys = try EncryptionKeys(parsing: "k1:" + Data(repeating: 1, count: 32).base64EncodedString())
             func letter(_ id: String, sealed: Bool = false) throws -> Data {
                 let job = ReceivedJob(element: Harness.job(id: id).encoded())
-                let encoding = try DeadLetter.encode(job, error: error, attempts: 5, worker: "w", keys: sealed ? keys : nil)
+                let encoding = try DeadLetter.encode(
+                    job,
+                    error: error,
+                    attempts: 5,
+                    worker: "w",
+                    keys: sealed ? keys : nil
+                )
                 return encoding.head + (encoding.embedding == .verbatim ? job.element : Data()) + encoding.tail
             }
             // The deepest letter first (LPUSH: newest on the left), then 1,500 letters sealed with a
@@ -229,7 +266,10 @@ struct ProducerMistakeTests {
             for index in 0..<1500 { elements.append(try letter("sealed-\(index)", sealed: true)) }
             for index in 0..<20 { elements.append(try letter("plain-\(index)")) }
             for chunk in stride(from: 0, to: elements.count, by: 500) {
-                _ = try await queue.redis.send(["LPUSH", .string(queue.keys.dead)] + elements[chunk..<min(chunk + 500, elements.count)].map { .data($0) })
+                _ = try await queue.redis.send(
+                    ["LPUSH", .string(queue.keys.dead)]
+                        + elements[chunk..<min(chunk + 500, elements.count)].map { .data($0) }
+                )
             }
             #expect(try await queue.requeueDeadLetters(ids: ["deepest"]) == (1, 0))
             #expect(try await queue.stats().pending == 1)

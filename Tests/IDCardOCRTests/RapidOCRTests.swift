@@ -9,11 +9,13 @@ import Testing
 /// The self-hosted provider with nothing faked: a real RapidOCR server, a real redis-server,
 /// the worker, and the committed synthetic sample cards (samples/).
 @Suite(
-    "RapidOCR provider end to end", .serialized,
+    "RapidOCR provider end to end",
+    .serialized,
     .enabled(if: RapidOCRServer.shouldTest, "needs the RapidOCR server: run scripts/setup (scripts/test does)")
 )
 struct RapidOCRTests {
-    static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
         .appendingPathComponent("samples")
 
     struct Sample {
@@ -30,7 +32,8 @@ struct RapidOCRTests {
             let object = try #require(JSONValue.parse(Data(line.utf8))?.objectValue)
             let body = try #require(object["body"]?.objectValue)
             return Sample(
-                file: try #require(object["file"]?.stringValue), side: try #require(object["side"]?.stringValue),
+                file: try #require(object["file"]?.stringValue),
+                side: try #require(object["side"]?.stringValue),
                 body: body.compactMapValues(\.stringValue),
                 quality: body["quality"]?.arrayValue?.compactMap(\.stringValue) ?? []
             )
@@ -39,13 +42,18 @@ struct RapidOCRTests {
 
     /// A redis-server, a RapidOCR server and a worker configured for them while `body` runs.
     static func withLocalProvider<T: Sendable>(
-        name: String = #function, configure: (inout WorkerConfiguration) -> Void = { _ in },
+        name: String = #function,
+        configure: (inout WorkerConfiguration) -> Void = { _ in },
         _ body: @Sendable (WorkerConfiguration, JobQueue) async throws -> T
     ) async throws -> T {
         let server = try await RapidOCRServer.start()
         let outcome = await Result {
             try await Harness.withRedis { redis in
-                var configuration = Harness.configuration(redis: redis, queue: Harness.uniqueQueue(name), fakeURL: "http://127.0.0.1:1/unused")
+                var configuration = Harness.configuration(
+                    redis: redis,
+                    queue: Harness.uniqueQueue(name),
+                    fakeURL: "http://127.0.0.1:1/unused"
+                )
                 configuration.provider = "rapidocr"
                 configuration.rapidOCRURL = server.url
                 configuration.recognizerTimeout = 60
@@ -53,7 +61,9 @@ struct RapidOCRTests {
                 configure(&configuration)
                 let producer = try Harness.openQueue(configuration)
                 let frozen = configuration
-                let outcome = await Result { try await Harness.withWorker(frozen) { _ in try await body(frozen, producer) } }
+                let outcome = await Result {
+                    try await Harness.withWorker(frozen) { _ in try await body(frozen, producer) }
+                }
                 await producer.shutdown()
                 return try outcome.get()
             }
@@ -68,7 +78,12 @@ struct RapidOCRTests {
         #expect(samples.count >= 8)
         try await Self.withLocalProvider { _, producer in
             for (index, sample) in samples.enumerated() {
-                let job = Job(id: "sample-\(index)", image: .base64(encoding: try sample.data), side: .detect, needQuality: true)
+                let job = Job(
+                    id: "sample-\(index)",
+                    image: .base64(encoding: try sample.data),
+                    side: .detect,
+                    needQuality: true
+                )
                 try await producer.enqueue(job)
             }
             for (index, sample) in samples.enumerated() {
@@ -79,10 +94,16 @@ struct RapidOCRTests {
                 for (field, expected) in sample.body {
                     #expect(body[field]?.stringValue == expected, "\(sample.file) \(field)")
                 }
-                #expect(body["quality"]?.arrayValue?.compactMap(\.stringValue) == sample.quality, "\(sample.file) quality")
+                #expect(
+                    body["quality"]?.arrayValue?.compactMap(\.stringValue) == sample.quality,
+                    "\(sample.file) quality"
+                )
                 #expect(body["flag"] == .bool(true) && body["ret_code"] == .int(0))
                 if sample.side == "1" {
-                    #expect(result.checks?.idNoChecksum == true && result.checks?.birthdayMatchesIdNo == true && result.checks?.sexMatchesIdNo == true)
+                    #expect(
+                        result.checks?.idNoChecksum == true && result.checks?.birthdayMatchesIdNo == true
+                            && result.checks?.sexMatchesIdNo == true
+                    )
                 } else {
                     #expect(result.checks?.validityPeriodPlausible == true)
                 }
@@ -94,17 +115,24 @@ struct RapidOCRTests {
     func badInputAndURLs() async throws {
         let sample = try #require(try Self.loadSamples().first { $0.file.contains("front-clean") })
         let image = try sample.data
-        try await FixedAnswerServer.serve(["/card.jpg": .init(headers: ["Content-Type": "image/jpeg"], body: image)]) { base, _ in
+        try await FixedAnswerServer.serve(["/card.jpg": .init(headers: ["Content-Type": "image/jpeg"], body: image)]) {
+            base,
+            _ in
             try await Self.withLocalProvider { _, producer in
                 try await producer.enqueue([
                     Job(id: "blank", image: .base64(encoding: ImageBytes.bmp(width: 400, height: 250, blank: true))),
                     Job(id: "cut", image: .base64(encoding: image.prefix(image.count - 2000))),
                     Job(id: "loopback", image: .url(base + "/card.jpg")),
                 ])
-                let expected: [(String, ErrorCode)] = [("blank", .notRecognized), ("cut", .imageUnreadable), ("loopback", .urlForbidden)]
+                let expected: [(String, ErrorCode)] = [
+                    ("blank", .notRecognized), ("cut", .imageUnreadable), ("loopback", .urlForbidden),
+                ]
                 for (id, code) in expected {
                     let result = try await Harness.waitForResult(producer, id: id, timeout: 60)
-                    #expect(result.status == .failed && result.error?.code == code, "\(id): \(String(describing: result.error))")
+                    #expect(
+                        result.status == .failed && result.error?.code == code,
+                        "\(id): \(String(describing: result.error))"
+                    )
                     #expect(result.attempts == 1, "\(id) must not be retried")
                 }
                 #expect(try await producer.stats().dead == 3)

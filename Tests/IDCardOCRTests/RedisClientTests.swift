@@ -1,8 +1,9 @@
 import Foundation
 import IDCardContract
-@testable import IDCardQueue
 import IDCardTestSupport
 import Testing
+
+@testable import IDCardQueue
 
 @Suite("The pipelined Redis client against a real redis-server")
 struct RedisClientTests {
@@ -13,7 +14,8 @@ struct RedisClientTests {
             let key = "pipeline-\(UInt32.random(in: .min ... .max))"
             // A script keeping Redis busy for 300 ms holds the connection; everything sent meanwhile
             // waits in the outbox and must then go out together.
-            let busy = "local t = redis.call('TIME'); local start = t[1] * 1000000 + t[2]; "
+            let busy =
+                "local t = redis.call('TIME'); local start = t[1] * 1000000 + t[2]; "
                 + "repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - start > 300000; return 1"
             async let slow = client.send("EVAL", .string(busy), "0")
             try await Task.sleep(for: .milliseconds(50))
@@ -31,7 +33,10 @@ struct RedisClientTests {
             for (index, length) in replies {
                 #expect(list[length - 1] == String(index), "reply \(length) went to the sender of \(index)")
             }
-            #expect(client.roundTrips - before <= 4, "200 commands sent while one was out took \(client.roundTrips - before) round trips")
+            #expect(
+                client.roundTrips - before <= 4,
+                "200 commands sent while one was out took \(client.roundTrips - before) round trips"
+            )
             await client.shutdown()
         }
     }

@@ -1,13 +1,16 @@
 import Foundation
 import IDCardContract
-@testable import IDCardQueue
 import IDCardTestSupport
 import IDCardWorker
 import Testing
 
+@testable import IDCardQueue
+
 @Suite("Redis going away")
 struct ResilienceTests {
-    @Test("Redis killed mid-job and restarted: the worker stays up, reports not ready, and writes every paid recognition")
+    @Test(
+        "Redis killed mid-job and restarted: the worker stays up, reports not ready, and writes every paid recognition"
+    )
     func redisAway() async throws {
         let redis = try await RedisServer(arguments: ["--appendonly", "yes", "--appendfsync", "always"])
         var fakeConfiguration = ShowAPIFake.Configuration()
@@ -55,10 +58,16 @@ struct ResilienceTests {
                 // As if a take had run in Redis and its reply had been lost: a job in this live
                 // worker's processing list that no slot runs.
                 let stranded = Harness.job(id: "stranded").encoded()
-                _ = try await producer.redis.send("LPUSH", .string(producer.keys.processing(worker.configuration.workerID)), .data(stranded))
+                _ = try await producer.redis.send(
+                    "LPUSH",
+                    .string(producer.keys.processing(worker.configuration.workerID)),
+                    .data(stranded)
+                )
                 // Every client's connection drops, the worker's with them.
                 _ = try await producer.redis.send("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "no")
-                try await Harness.eventually("the stranded job's result", timeout: 30) { try await producer.resultData(id: "stranded") != nil }
+                try await Harness.eventually("the stranded job's result", timeout: 30) {
+                    try await producer.resultData(id: "stranded") != nil
+                }
                 for index in 0..<3 { #expect(try await producer.resultData(id: "held-\(index)") != nil) }
             }
             // The jobs running during the recovery were not given back: nothing was paid twice.

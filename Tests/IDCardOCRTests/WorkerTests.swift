@@ -1,11 +1,12 @@
 import Foundation
 import IDCardContract
-@testable import IDCardQueue
 import IDCardRecognition
 import IDCardTestSupport
-@testable import IDCardWorker
 import NIOConcurrencyHelpers
 import Testing
+
+@testable import IDCardQueue
+@testable import IDCardWorker
 
 @Suite("A worker against a real Redis and the 1429-1 fake")
 struct WorkerTests {
@@ -15,7 +16,9 @@ struct WorkerTests {
             let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
             let card = SyntheticCard.portrait()
             let replyTo = producer.keys.base + "reply:test"
-            let jobs = (0..<30).map { Harness.job(id: "job-\($0)", card: $0 == 0 ? card : SyntheticCard.portrait(), replyTo: replyTo) }
+            let jobs = (0..<30).map {
+                Harness.job(id: "job-\($0)", card: $0 == 0 ? card : SyntheticCard.portrait(), replyTo: replyTo)
+            }
             try await producer.enqueue(jobs)
 
             let commands = try await Harness.withWorker(configuration) { worker in
@@ -52,7 +55,7 @@ struct WorkerTests {
 
             // gate + finish per job: a busy worker's finish takes the next job; a few takes and
             // empty polls, and housekeeping, aside.
-            let housekeeping: Set<String> = ["heartbeat", "reap", "promote", "stats", "retire", "SCRIPT"]
+            let housekeeping: Set<String> = ["heartbeat", "reap", "promote", "stats", "deregister", "SCRIPT"]
             let jobSteps = commands.filter { !housekeeping.contains($0.key) }
             #expect(jobSteps["gate"] == 30 && jobSteps["finish"] == 30)
             let total = jobSteps.values.reduce(0, +)
@@ -68,7 +71,9 @@ struct WorkerTests {
         fakeConfiguration.timeoutDuration = .seconds(6)  // past the worker's 5 s deadline
         try await Harness.scenario(fake: fakeConfiguration, configure: { $0.maxAttempts = 6 }) { scenario in
             let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
-            try await producer.enqueue(Harness.job(id: "flaky", script: [.serverError, .malformed, .timeout, .drop, .rateLimited]))
+            try await producer.enqueue(
+                Harness.job(id: "flaky", script: [.serverError, .malformed, .timeout, .drop, .rateLimited])
+            )
             try await Harness.withWorker(configuration) { _ in
                 let result = try await Harness.waitForResult(producer, id: "flaky", timeout: 30)
                 #expect(result.status == .succeeded)
@@ -138,7 +143,9 @@ struct WorkerTests {
         }
     }
 
-    @Test("every kind of bad job is dead-lettered with its code, the raw element kept, nothing paid, good jobs unharmed")
+    @Test(
+        "every kind of bad job is dead-lettered with its code, the raw element kept, nothing paid, good jobs unharmed"
+    )
     func badJobs() async throws {
         try await Harness.scenario { scenario in
             let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
@@ -166,7 +173,9 @@ struct WorkerTests {
             }
             let letters = try await producer.deadLetters()
             for (element, code, id) in cases {
-                let match = letters.first { $0.letter?.raw == element || $0.letter?.job == JSONValue.parse(Data(element.utf8)) }
+                let match = letters.first {
+                    $0.letter?.raw == element || $0.letter?.job == JSONValue.parse(Data(element.utf8))
+                }
                 let letter = try #require(match?.letter, "dead letter for \(element.prefix(60))")
                 #expect(letter.error.code == code, "\(element.prefix(60))")
                 #expect(letter.attempts == 1)
@@ -202,12 +211,18 @@ struct WorkerTests {
                 #expect(try await producer.redis.send("HLEN", .string(producer.keys.attempts)).int == 0)
                 #expect(worker.health.pausedReason?.contains("-1004") == true)
                 // Operators see it in Redis too (stats --watch): the heartbeat carries the pause.
-                try await Harness.eventually("stats shows the paused worker") { try await producer.stats().pausedWorkers == 1 }
+                try await Harness.eventually("stats shows the paused worker") {
+                    try await producer.stats().pausedWorkers == 1
+                }
 
                 fake.update { $0.appKey = Harness.appKey }
-                try await Harness.eventually("jobs complete after the key is fixed", timeout: 30) { try await Harness.drained(producer, last: "k-19") }
+                try await Harness.eventually("jobs complete after the key is fixed", timeout: 30) {
+                    try await Harness.drained(producer, last: "k-19")
+                }
                 #expect(worker.health.isReady)
-                try await Harness.eventually("stats shows it ready again") { try await producer.stats().pausedWorkers == 0 }
+                try await Harness.eventually("stats shows it ready again") {
+                    try await producer.stats().pausedWorkers == 0
+                }
                 #expect(try await producer.stats().succeeded == 20)
             }
             for index in 0..<20 {
@@ -226,9 +241,13 @@ struct WorkerTests {
             try await producer.enqueue([refused] + (0..<9).map { Harness.job(id: "fine-\($0)") })
             try await Harness.withWorker(configuration) { worker in
                 let result = try await Harness.waitForResult(producer, id: "refused", timeout: 30)
-                #expect(result.status == .failed && result.error?.code == .rejectedByAPI && result.error?.retryable == false)
+                #expect(
+                    result.status == .failed && result.error?.code == .rejectedByAPI && result.error?.retryable == false
+                )
                 #expect(result.error?.message.contains("403") == true)
-                try await Harness.eventually("the others done", timeout: 30) { try await producer.stats().succeeded == 9 }
+                try await Harness.eventually("the others done", timeout: 30) {
+                    try await producer.stats().succeeded == 9
+                }
                 try await Harness.eventually("ready") { worker.health.isReady }
             }
             let stats = try await producer.stats()
@@ -245,12 +264,16 @@ struct WorkerTests {
             let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
             try await producer.enqueue((0..<12).map { Harness.job(id: "r-\($0)") })
             try await Harness.withWorker(configuration) { worker in
-                try await Harness.eventually("the worker pauses") { worker.health.pausedReason?.contains("401") == true }
+                try await Harness.eventually("the worker pauses") {
+                    worker.health.pausedReason?.contains("401") == true
+                }
                 // Several probes, each a different job, all refused.
                 try await Harness.eventually("several probes refused", timeout: 15) { fake.stats.calls >= 12 }
                 #expect(try await producer.stats().dead == 0)
                 fake.update { $0.refuseEveryCall = nil }
-                try await Harness.eventually("every job done once the key works", timeout: 30) { try await producer.stats().succeeded == 12 }
+                try await Harness.eventually("every job done once the key works", timeout: 30) {
+                    try await producer.stats().succeeded == 12
+                }
                 #expect(worker.health.isReady)
             }
             let stats = try await producer.stats()
@@ -259,7 +282,12 @@ struct WorkerTests {
         }
     }
 
-    @Test("a call that died after its request went out is retried through the gate, and counted as a possible double payment")
+    @Test(
+        """
+        a call that died after its request went out is retried through the gate, and counted as a possible double \
+        payment
+        """
+    )
     func unansweredCounted() async throws {
         try await Harness.scenario { scenario in
             let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
@@ -270,7 +298,8 @@ struct WorkerTests {
             }
             #expect(fake.stats.calls == 2)
             let unanswered = Harness.metrics.counterTotal(
-                label: "idocr_ocr_unanswered_total", dimensions: [("queue", configuration.queue), ("provider", "showapi")]
+                label: "idocr_ocr_unanswered_total",
+                dimensions: [("queue", configuration.queue), ("provider", "showapi")]
             )
             #expect(unanswered == 1)
         }
@@ -278,13 +307,19 @@ struct WorkerTests {
 
     @Test("every rate-limited call's wait for its slot is recorded, zero waits included")
     func zeroWaitsRecorded() async throws {
-        try await Harness.scenario(configure: { $0.rateLimit = 1000; $0.concurrency = 1 }) { scenario in
+        try await Harness.scenario(configure: {
+            $0.rateLimit = 1000
+            $0.concurrency = 1
+        }) { scenario in
             let (configuration, producer) = (scenario.configuration, scenario.producer)
             try await producer.enqueue((0..<10).map { Harness.job(id: "w-\($0)") })
             try await Harness.withWorker(configuration) { _ in
                 try await Harness.eventually("10 done") { try await producer.stats().succeeded == 10 }
             }
-            let waits = Harness.metrics.timers(label: "idocr_rate_limit_wait_seconds", dimensions: [("queue", configuration.queue)])
+            let waits = Harness.metrics.timers(
+                label: "idocr_rate_limit_wait_seconds",
+                dimensions: [("queue", configuration.queue)]
+            )
             #expect(waits.reduce(0) { $0 + $1.values.count } == 10)
         }
     }
@@ -341,7 +376,11 @@ struct WorkerTests {
                 #expect(second.body == first.body)
                 #expect(second.status == .succeeded)
                 // A bad job reusing a succeeded id is dead-lettered but leaves the success in place.
-                _ = try await producer.redis.send("LPUSH", .string(producer.keys.pending), .string(#"{"id":"same-id","imgData":"%%%"}"#))
+                _ = try await producer.redis.send(
+                    "LPUSH",
+                    .string(producer.keys.pending),
+                    .string(#"{"id":"same-id","imgData":"%%%"}"#)
+                )
                 try await Harness.eventually("the bad job's dead letter") { try await producer.stats().dead == 1 }
                 #expect(try await producer.result(id: "same-id") == first)
             }
@@ -356,7 +395,9 @@ struct WorkerTests {
             let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
             let original = Harness.job(id: "question-portrait", side: .portrait)
             var questions = [original]
-            for (id, side, needQuality) in [("question-detect", Job.Side.detect, false), ("question-quality", .portrait, true)] {
+            for (id, side, needQuality) in [
+                ("question-detect", Job.Side.detect, false), ("question-quality", .portrait, true),
+            ] {
                 var copy = original
                 (copy.id, copy.side, copy.needQuality) = (id, side, needQuality)
                 questions.append(copy)
@@ -412,16 +453,21 @@ struct WorkerTests {
             let original = Harness.job(id: "unreadable-0")
             let planted = try Harness.rememberedKey(of: original, in: producer)
             _ = try await producer.redis.send("SET", .string(planted), .string("not a recognition"))
-            try await producer.enqueue((0..<4).map { n in
-                var copy = original
-                copy.id = "unreadable-\(n)"
-                return copy
-            })
+            try await producer.enqueue(
+                (0..<4).map { n in
+                    var copy = original
+                    copy.id = "unreadable-\(n)"
+                    return copy
+                }
+            )
             try await Harness.withWorker(configuration) { _ in
                 try await Harness.eventually("4 results", timeout: 30) { try await producer.stats().succeeded == 4 }
             }
             // The planted value was the one the jobs found, and the recognition paid for replaced it.
-            let unreadable = Harness.metrics.counterTotal(label: "idocr_remembered_unreadable_total", dimensions: [("queue", configuration.queue)])
+            let unreadable = Harness.metrics.counterTotal(
+                label: "idocr_remembered_unreadable_total",
+                dimensions: [("queue", configuration.queue)]
+            )
             #expect(unreadable >= 1 && unreadable <= 4)
             let remembered = try #require(try await producer.redis.send("GET", .string(planted)).data)
             #expect(Recognition(try #require(JSONValue.parse(remembered))) != nil)
@@ -436,12 +482,20 @@ struct WorkerTests {
         var fakeConfiguration = ShowAPIFake.Configuration()
         fakeConfiguration.strictQPS = 24
         fakeConfiguration.latency = .milliseconds(20)
-        try await Harness.scenario(fake: fakeConfiguration, configure: { $0.rateLimit = 20; $0.concurrency = 16 }) { scenario in
+        try await Harness.scenario(
+            fake: fakeConfiguration,
+            configure: {
+                $0.rateLimit = 20
+                $0.concurrency = 16
+            }
+        ) { scenario in
             let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
             try await producer.enqueue((0..<60).map { Harness.job(id: "r-\($0)") })
             let started = ContinuousClock.now
             try await Harness.withWorker(configuration) { _ in
-                try await Harness.eventually("60 results", timeout: 30) { try await Harness.drained(producer, last: "r-59") }
+                try await Harness.eventually("60 results", timeout: 30) {
+                    try await Harness.drained(producer, last: "r-59")
+                }
             }
             let elapsed = ContinuousClock.now - started
             #expect(fake.stats.rejectedForRate == 0)
@@ -455,12 +509,20 @@ struct WorkerTests {
 
     @Test("a call written late pushes the fleet's next slot back by its lateness")
     func lateCallPushesBack() async throws {
-        try await Harness.scenario(configure: { $0.rateLimit = 20; $0.concurrency = 1 }) { scenario in
+        try await Harness.scenario(configure: {
+            $0.rateLimit = 20
+            $0.concurrency = 1
+        }) { scenario in
             let (configuration, producer) = (scenario.configuration, scenario.producer)
             try await producer.enqueue((0..<4).map { Harness.job(id: "late-\($0)") })
             let writes = WriteTimes()
-            try await Harness.withWorker(configuration, wrap: { LateWriting(recognizer: $0, late: .milliseconds(300), writes: writes) }) { _ in
-                try await Harness.eventually("4 results", timeout: 30) { try await Harness.drained(producer, last: "late-3") }
+            try await Harness.withWorker(
+                configuration,
+                wrap: { LateWriting(recognizer: $0, late: .milliseconds(300), writes: writes) }
+            ) { _ in
+                try await Harness.eventually("4 results", timeout: 30) {
+                    try await Harness.drained(producer, last: "late-3")
+                }
             }
             // On time, one job after another would leave ~300 ms apart (its own lateness and the
             // answer); each late write adds its 300 ms to the wait for the next slot.
@@ -479,7 +541,9 @@ struct WorkerTests {
             try await producer.enqueue((0..<3).map { Harness.job(id: "sent-\($0)") })
             let sends = WriteTimes()
             try await Harness.withWorker(configuration, wrap: { ReportedSends(recognizer: $0, sends: sends) }) { _ in
-                try await Harness.eventually("3 results", timeout: 30) { try await Harness.drained(producer, last: "sent-2") }
+                try await Harness.eventually("3 results", timeout: 30) {
+                    try await Harness.drained(producer, last: "sent-2")
+                }
             }
             #expect(sends.instants.count == 3)
             #expect(fake.stats.calls == 3)
@@ -490,12 +554,17 @@ struct WorkerTests {
     func https() async throws {
         let certificates = try await TestCertificates(names: ["DNS:localhost"])
         defer { certificates.remove() }
-        try await Harness.scenario(tls: try certificates.serverTLS(), configure: { $0.showAPICAFile = certificates.caFile }) { scenario in
+        try await Harness.scenario(
+            tls: try certificates.serverTLS(),
+            configure: { $0.showAPICAFile = certificates.caFile }
+        ) { scenario in
             let (fake, configuration, producer) = (scenario.fake, scenario.configuration, scenario.producer)
             #expect(configuration.showAPIURL.hasPrefix("https://localhost:"))
             try await producer.enqueue((0..<3).map { Harness.job(id: "tls-\($0)") })
             try await Harness.withWorker(configuration) { _ in
-                try await Harness.eventually("3 results", timeout: 30) { try await Harness.drained(producer, last: "tls-2") }
+                try await Harness.eventually("3 results", timeout: 30) {
+                    try await Harness.drained(producer, last: "tls-2")
+                }
             }
             #expect(try await producer.result(id: "tls-0")?.status == .succeeded)
             #expect(fake.stats.billed == 3)
@@ -504,7 +573,10 @@ struct WorkerTests {
 
     @Test("a rate-limit answer (HTTP 429) holds the refused job back for the cool-down, and it still succeeds")
     func coolDown() async throws {
-        try await Harness.scenario(configure: { $0.rateLimit = 100; $0.rateCoolDown = 1 }) { scenario in
+        try await Harness.scenario(configure: {
+            $0.rateLimit = 100
+            $0.rateCoolDown = 1
+        }) { scenario in
             let (configuration, producer) = (scenario.configuration, scenario.producer)
             try await producer.enqueue(Harness.job(id: "limited", script: [.http429]))
             let started = ContinuousClock.now

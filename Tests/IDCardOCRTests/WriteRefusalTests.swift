@@ -1,9 +1,10 @@
 import Foundation
 import IDCardContract
-@testable import IDCardQueue
 import IDCardTestSupport
 import IDCardWorker
 import Testing
+
+@testable import IDCardQueue
 
 /// Redis up but refusing writes: `maxmemory` reached (OOM), persistence failing with
 /// `stop-writes-on-bgsave-error` (MISCONF), a master demoted to a replica (READONLY).
@@ -11,7 +12,9 @@ import Testing
 struct WriteRefusalTests {
     /// How each refusal is made on a real redis-server, and undone.
     enum Refusal: String, CaseIterable, Sendable {
-        case oom = "OOM", misconf = "MISCONF", readonly = "READONLY"
+        case oom = "OOM"
+        case misconf = "MISCONF"
+        case readonly = "READONLY"
 
         var serverArguments: [String] { self == .misconf ? ["--save", "3600 1"] : [] }
 
@@ -24,7 +27,8 @@ struct WriteRefusalTests {
                 try FileManager.default.removeItem(at: redis.directory)
                 _ = try await queue.redis.send("BGSAVE")
                 try await Harness.eventually("the snapshot fails") {
-                    try await queue.redis.send("INFO", "persistence").string?.contains("rdb_last_bgsave_status:err") == true
+                    try await queue.redis.send("INFO", "persistence").string?.contains("rdb_last_bgsave_status:err")
+                        == true
                 }
             case .readonly:
                 // A replica of a master that does not answer keeps its data and refuses writes.
@@ -45,7 +49,13 @@ struct WriteRefusalTests {
         }
     }
 
-    @Test("mid-job: the paid answers wait in memory, nothing new is paid for, the worker is not ready and says why; then every result is written once", arguments: Refusal.allCases)
+    @Test(
+        """
+        mid-job: the paid answers wait in memory, nothing new is paid for, the worker is not ready and says why; then \
+        every result is written once
+        """,
+        arguments: Refusal.allCases
+    )
     func refusedMidJob(refusal: Refusal) async throws {
         try await Harness.withRedis(arguments: refusal.serverArguments) { redis in
             var fakeConfiguration = ShowAPIFake.Configuration()
@@ -78,7 +88,9 @@ struct WriteRefusalTests {
                     try await refusal.end(redis, producer)
                     try await Harness.eventually("every result written", timeout: 20) {
                         var written = 0
-                        for index in 0..<jobs where try await producer.resultData(id: "refused-\(index)") != nil { written += 1 }
+                        for index in 0..<jobs where try await producer.resultData(id: "refused-\(index)") != nil {
+                            written += 1
+                        }
                         return written == jobs
                     }
                     try await Harness.eventually("ready again") { worker.health.isReady }

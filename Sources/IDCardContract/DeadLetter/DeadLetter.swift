@@ -45,7 +45,9 @@ public struct DeadLetter: Sendable, Equatable {
             rawElement = Data(base64Encoded: base64)
         }
         sealedRaw = fields["raw"]?.isSealed == true ? fields["raw"] : nil
-        if let value = fields["oversized"], let field = value["field"]?.stringValue, let bytes = value["bytes"]?.intValue {
+        if let value = fields["oversized"], let field = value["field"]?.stringValue,
+            let bytes = value["bytes"]?.intValue
+        {
             oversized = Oversized(field: field, bytes: Int(bytes))
         }
         self.error = error

@@ -1,7 +1,7 @@
 /// A worker process's membership of the fleet: its id and the epoch of its current registration.
 ///
 /// Every step that moves a job into, within or out of a processing list (take, gate, finish,
-/// retry, release) names the registration the job was taken under, and Redis refuses it once that
+/// retry, give back) names the registration the job was taken under, and Redis refuses it once that
 /// registration is over: after the reaper gave the worker's jobs back (it missed heartbeats: a
 /// frozen VM, a SIGSTOP, a partition), nothing it does can strand a job in a list nobody watches
 /// or end a job another worker now holds. The worker learns it at its next step and registers anew.

@@ -20,8 +20,13 @@ extension JSONValue {
     /// plain ASCII without escapes (base64 always is). A job's image is then held once, in the
     /// element, not a second time as a parsed string.
     /// - Returns: `nil` when `data` is not a JSON object.
-    public static func parseObject(_ data: Data, leavingInPlace key: String) -> (fields: [String: JSONValue], text: Data?)? {
-        guard let (value, range) = parse(data, leavingInPlace: key), case .object(let fields) = value else { return nil }
+    public static func parseObject(
+        _ data: Data,
+        leavingInPlace key: String
+    ) -> (fields: [String: JSONValue], text: Data?)? {
+        guard let (value, range) = parse(data, leavingInPlace: key), case .object(let fields) = value else {
+            return nil
+        }
         return (fields, range.map { data[data.startIndex + $0.lowerBound..<data.startIndex + $0.upperBound] })
     }
 
@@ -113,8 +118,14 @@ private struct JSONParser {
             }
             skipWhitespace()
             guard index < bytes.count else { return nil }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(fields) }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            if bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return .object(fields)
+            }
             return nil
         }
     }
@@ -153,8 +164,14 @@ private struct JSONParser {
             elements.append(element)
             skipWhitespace()
             guard index < bytes.count else { return nil }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            if bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return .array(elements)
+            }
             return nil
         }
     }
@@ -219,7 +236,9 @@ private struct JSONParser {
                     guard var scalar = hex4() else { return nil }
                     if (0xD800...0xDBFF).contains(scalar) {
                         // A high surrogate must be followed by an escaped low one.
-                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else { return nil }
+                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                            bytes[index + 1] == UInt8(ascii: "u")
+                        else { return nil }
                         index += 2
                         guard let low = hex4(), (0xDC00...0xDFFF).contains(low) else { return nil }
                         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
@@ -278,7 +297,9 @@ private struct JSONParser {
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             integral = false
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
             guard index < bytes.count, isDigit(bytes[index]) else { return nil }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }

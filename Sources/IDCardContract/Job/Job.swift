@@ -34,8 +34,13 @@ public struct Job: Sendable, Equatable {
     public var enqueuedAt: JSONValue?
 
     public init(
-        id: String, image: Image, side: Side = .detect, needQuality: Bool = false,
-        replyTo: String? = nil, meta: JSONValue? = nil, enqueuedAt: Int64? = Timestamp.nowMilliseconds()
+        id: String,
+        image: Image,
+        side: Side = .detect,
+        needQuality: Bool = false,
+        replyTo: String? = nil,
+        meta: JSONValue? = nil,
+        enqueuedAt: Int64? = Timestamp.nowMilliseconds()
     ) {
         self.id = id
         self.image = image
@@ -64,14 +69,16 @@ public struct Job: Sendable, Equatable {
     /// True for 1–128 characters of `A-Za-z0-9._:-`.
     public static func isValidID(_ id: String) -> Bool {
         let bytes = id.utf8
-        return (1...maxIDLength).contains(bytes.count) && bytes.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-"):
-                true
-            default: false
+        return (1...maxIDLength).contains(bytes.count)
+            && bytes.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"),
+                    UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-"):
+                    true
+                default: false
+                }
             }
-        }
     }
 
     /// `enqueuedAt` as Unix milliseconds, when the producer gave a number.

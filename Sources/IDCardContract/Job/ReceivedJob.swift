@@ -32,18 +32,20 @@ public struct ReceivedJob: Sendable {
 
     /// An `id` field's value when it is a valid id; integers count, as the contract accepts them.
     public static func validID(_ value: JSONValue?) -> String? {
-        let id: String? = switch value {
-        case .string(let text)?: text
-        case .int(let number)?: String(number)
-        default: nil
-        }
+        let id: String? =
+            switch value {
+            case .string(let text)?: text
+            case .int(let number)?: String(number)
+            default: nil
+            }
         return id.flatMap { Job.isValidID($0) ? $0 : nil }
     }
 
     /// `meta` when it may be copied into a result: an object of at most 4 KiB. A larger one is not
     /// echoed, not even into the failed result that says so.
     public var meta: JSONValue? {
-        guard let value = fields?["meta"], case .object = value, element.count <= Job.maxMetaBytes || value.encoded().count <= Job.maxMetaBytes
+        guard let value = fields?["meta"], case .object = value,
+            element.count <= Job.maxMetaBytes || value.encoded().count <= Job.maxMetaBytes
         else { return nil }
         return value
     }
@@ -52,7 +54,9 @@ public struct ReceivedJob: Sendable {
     /// `replyPrefix`: a worker pushes onto no other key, so no job can make it grow or expire the
     /// queue's own lists or another system's keys.
     public func replyTo(replyPrefix: String) -> String? {
-        guard let key = fields?["replyTo"]?.stringValue, Job.isReplyKey(key, replyPrefix: replyPrefix) else { return nil }
+        guard let key = fields?["replyTo"]?.stringValue, Job.isReplyKey(key, replyPrefix: replyPrefix) else {
+            return nil
+        }
         return key
     }
 
@@ -60,7 +64,10 @@ public struct ReceivedJob: Sendable {
     /// start with `replyPrefix`. Image bytes are checked by the intake (``JobIntake``), which calls this.
     public func job(replyPrefix: String) throws(JobError) -> Job {
         guard let fields else {
-            throw JobError(.invalidJob, JSONValue.parse(element) == nil ? "the element is not JSON" : "the element is not a JSON object")
+            throw JobError(
+                .invalidJob,
+                JSONValue.parse(element) == nil ? "the element is not JSON" : "the element is not a JSON object"
+            )
         }
         guard fields["id"] != nil else { throw JobError(.invalidJob, "id is missing") }
         guard let id else { throw JobError(.invalidJob, "id must be 1-128 characters of A-Za-z0-9._:-") }
@@ -75,11 +82,15 @@ public struct ReceivedJob: Sendable {
             if let imageText {
                 base64 = Self.strippedBase64(imageText)
             } else {
-                guard case .string(let text)? = fields["imgData"] else { throw JobError(.invalidJob, "imgData must be a base64 string") }
+                guard case .string(let text)? = fields["imgData"] else {
+                    throw JobError(.invalidJob, "imgData must be a base64 string")
+                }
                 base64 = Self.strippedBase64(Data(text.utf8))
             }
             // Found by fuzzing: "data:image/jpeg;base64," alone passed as an image.
-            guard !base64.isEmpty else { throw JobError(.invalidJob, "imgData holds no base64, only a data: prefix or white space") }
+            guard !base64.isEmpty else {
+                throw JobError(.invalidJob, "imgData holds no base64, only a data: prefix or white space")
+            }
             image = .base64(base64)
         case (false, .some(let url)):
             guard case .string(let text) = url else { throw JobError(.invalidJob, "imgUrl must be a string") }
@@ -91,7 +102,9 @@ public struct ReceivedJob: Sendable {
         case nil, .null: side = .detect
         case .some(let value):
             let text = value.intValue.map(String.init) ?? value.stringValue
-            guard let text, let parsed = Job.Side(rawValue: text) else { throw JobError(.invalidJob, "type must be \"1\", \"2\" or \"\"") }
+            guard let text, let parsed = Job.Side(rawValue: text) else {
+                throw JobError(.invalidJob, "type must be \"1\", \"2\" or \"\"")
+            }
             side = parsed
         }
 
@@ -126,7 +139,15 @@ public struct ReceivedJob: Sendable {
             }
         }
 
-        var job = Job(id: id, image: image, side: side, needQuality: needQuality, replyTo: replyTo, meta: meta, enqueuedAt: nil)
+        var job = Job(
+            id: id,
+            image: image,
+            side: side,
+            needQuality: needQuality,
+            replyTo: replyTo,
+            meta: meta,
+            enqueuedAt: nil
+        )
         job.enqueuedAt = enqueuedAt
         return job
     }

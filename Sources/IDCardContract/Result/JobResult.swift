@@ -28,9 +28,19 @@ public struct JobResult: Sendable, Equatable, Codable {
     public var imageDigest: String?
 
     public init(
-        id: String, status: Status, provider: String? = nil, attempts: Int, enqueuedAt: JSONValue? = nil,
-        finishedAt: String = Timestamp.iso8601(), durationMs: Int, body: JSONValue? = nil, checks: ResultChecks? = nil,
-        derived: [String]? = nil, error: JobError? = nil, meta: JSONValue? = nil, imageDigest: String? = nil
+        id: String,
+        status: Status,
+        provider: String? = nil,
+        attempts: Int,
+        enqueuedAt: JSONValue? = nil,
+        finishedAt: String = Timestamp.iso8601(),
+        durationMs: Int,
+        body: JSONValue? = nil,
+        checks: ResultChecks? = nil,
+        derived: [String]? = nil,
+        error: JobError? = nil,
+        meta: JSONValue? = nil,
+        imageDigest: String? = nil
     ) {
         self.id = id
         self.status = status
@@ -48,7 +58,8 @@ public struct JobResult: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, status, provider, attempts, enqueuedAt, finishedAt, durationMs, body, checks, derived, error, meta, imageDigest
+        case id, status, provider, attempts, enqueuedAt, finishedAt, durationMs, body, checks, derived, error, meta,
+            imageDigest
     }
 
     /// The result as the contract writes it: absent fields left out, `error` null on success.
@@ -86,7 +97,12 @@ public struct ResultChecks: Sendable, Equatable, Codable {
     public var sexMatchesIdNo: Bool?
     public var validityPeriodPlausible: Bool?
 
-    public init(idNoChecksum: Bool? = nil, birthdayMatchesIdNo: Bool? = nil, sexMatchesIdNo: Bool? = nil, validityPeriodPlausible: Bool? = nil) {
+    public init(
+        idNoChecksum: Bool? = nil,
+        birthdayMatchesIdNo: Bool? = nil,
+        sexMatchesIdNo: Bool? = nil,
+        validityPeriodPlausible: Bool? = nil
+    ) {
         self.idNoChecksum = idNoChecksum
         self.birthdayMatchesIdNo = birthdayMatchesIdNo
         self.sexMatchesIdNo = sexMatchesIdNo

@@ -21,8 +21,10 @@ public enum Timestamp {
         var parts = tm()
         gmtime_r(&seconds, &parts)
         let fields: [(value: Int, width: Int, separator: UInt8)] = [
-            (Int(parts.tm_year) + 1900, 4, UInt8(ascii: "-")), (Int(parts.tm_mon) + 1, 2, UInt8(ascii: "-")), (Int(parts.tm_mday), 2, UInt8(ascii: "T")),
-            (Int(parts.tm_hour), 2, UInt8(ascii: ":")), (Int(parts.tm_min), 2, UInt8(ascii: ":")), (Int(parts.tm_sec), 2, UInt8(ascii: ".")),
+            (Int(parts.tm_year) + 1900, 4, UInt8(ascii: "-")), (Int(parts.tm_mon) + 1, 2, UInt8(ascii: "-")),
+            (Int(parts.tm_mday), 2, UInt8(ascii: "T")),
+            (Int(parts.tm_hour), 2, UInt8(ascii: ":")), (Int(parts.tm_min), 2, UInt8(ascii: ":")),
+            (Int(parts.tm_sec), 2, UInt8(ascii: ".")),
             (Int(milliseconds % 1000), 3, UInt8(ascii: "Z")),
         ]
         return String(unsafeUninitializedCapacity: 24) { bytes in

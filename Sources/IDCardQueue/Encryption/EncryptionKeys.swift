@@ -52,13 +52,20 @@ public struct EncryptionKeys: Sendable {
                 throw EncryptionError("an encryption key entry is not kid:base64key (the entry's key is not shown)")
             }
             let id = String(entry[..<colon])
-            guard (1...32).contains(id.count), id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
+            guard (1...32).contains(id.count),
+                id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
+            else {
                 throw EncryptionError("an encryption key id must be 1-32 characters of A-Za-z0-9._-")
             }
-            guard let bytes = Data(base64Encoded: Data(entry[entry.index(after: colon)...].utf8)), bytes.count == 32 else {
-                throw EncryptionError("encryption key \(id) is not 32 bytes of base64 (make one with: openssl rand -base64 32)")
+            guard let bytes = Data(base64Encoded: Data(entry[entry.index(after: colon)...].utf8)), bytes.count == 32
+            else {
+                throw EncryptionError(
+                    "encryption key \(id) is not 32 bytes of base64 (make one with: openssl rand -base64 32)"
+                )
             }
-            guard !keys.contains(where: { $0.id == id }) else { throw EncryptionError("encryption key id \(id) is listed twice") }
+            guard !keys.contains(where: { $0.id == id }) else {
+                throw EncryptionError("encryption key id \(id) is listed twice")
+            }
             keys.append(Key(id: id, bytes: bytes))
         }
         guard !keys.isEmpty else { throw EncryptionError("no encryption key given") }
@@ -78,7 +85,8 @@ public struct EncryptionKeys: Sendable {
         }
         guard let combined = box.combined else { throw EncryptionError("sealing gave no combined box") }
         return .object([
-            JSONValue.sealedMarker: .int(1), "alg": .string("A256GCM"), "kid": .string(keys[0].id), "data": .string(combined.base64EncodedString()),
+            JSONValue.sealedMarker: .int(1), "alg": .string("A256GCM"), "kid": .string(keys[0].id),
+            "data": .string(combined.base64EncodedString()),
         ])
     }
 
@@ -91,7 +99,11 @@ public struct EncryptionKeys: Sendable {
             throw EncryptionError("sealed with key \(kid), which is not among the keys given")
         }
         do {
-            return try AES.GCM.open(AES.GCM.SealedBox(combined: combined), using: key.key, authenticating: Data(context.text.utf8))
+            return try AES.GCM.open(
+                AES.GCM.SealedBox(combined: combined),
+                using: key.key,
+                authenticating: Data(context.text.utf8)
+            )
         } catch {
             throw EncryptionError("cannot open a value sealed with key \(kid): altered, or sealed for another place")
         }

@@ -34,7 +34,12 @@ extension DeadLetter {
     /// losslessly and at most about twice its size (see ``rawElement``). With `keys`, the job
     /// (or the raw element) is sealed and its id listed beside it.
     public static func encode(
-        _ job: ReceivedJob, error: JobError, attempts: Int, worker: String, failedAt: String = Timestamp.iso8601(), keys: EncryptionKeys? = nil
+        _ job: ReceivedJob,
+        error: JobError,
+        attempts: Int,
+        worker: String,
+        failedAt: String = Timestamp.iso8601(),
+        keys: EncryptionKeys? = nil
     ) throws(EncryptionError) -> Encoding {
         var head = Data("{".utf8)
         let embedding: Encoding.Embedding
@@ -99,7 +104,9 @@ extension DeadLetter {
                 // cjson escapes '/' too; the control characters other than these five take six bytes.
                 case 0x22, 0x5C, 0x2F, 0x08, 0x09, 0x0A, 0x0C, 0x0D: escaped += 2
                 case 0..<0x20, 0x7F: escaped += 6
-                case 0x80...: escaped += 1; isASCII = false
+                case 0x80...:
+                    escaped += 1
+                    isASCII = false
                 default: escaped += 1
                 }
             }

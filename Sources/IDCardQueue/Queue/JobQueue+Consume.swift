@@ -27,15 +27,21 @@ extension JobQueue {
     /// above `maxElementBytes` is refused in Redis instead (``Take/refused``).
     /// - Throws: ``WorkerFencedError`` when `registration` is over; nothing was taken.
     public func take(_ registration: WorkerRegistration, limit: Int, maxElementBytes: Int) async throws -> Take {
-        let reply = try await redis.run(
+        let reply = try await runScript(
             QueueScripts.take,
-            keys: [keys.pending, keys.processing(registration.worker), keys.epochs, keys.oversized, keys.dead, keys.finished],
+            keys: [
+                "pending": keys.pending, "processing": keys.processing(registration.worker), "epochs": keys.epochs,
+                "oversized": keys.oversized, "dead": keys.dead, "finished": keys.finished,
+            ],
             arguments: [
-                .int(limit), .int(Self.maxTakeBytes), .string(registration.worker), .int(registration.epoch), .int(maxElementBytes),
-                .string(Timestamp.iso8601()),
+                "mostJobs": .int(limit), "mostBytes": .int(Self.maxTakeBytes), "worker": .string(registration.worker),
+                "epoch": .int(registration.epoch), "mostElementBytes": .int(maxElementBytes),
+                "failedAt": .string(Timestamp.iso8601()),
             ]
         )
-        guard let parts = reply.array, let status = parts.first?.string else { throw RedisError.unexpectedReply("take returned \(reply)") }
+        guard let parts = reply.array, let status = parts.first?.string else {
+            throw RedisError.unexpectedReply("take returned \(reply)")
+        }
         guard status == "ok", parts.count == 3 else {
             if status == "fenced" { throw WorkerFencedError(registration) }
             throw RedisError.unexpectedReply("take returned \(reply)")
@@ -46,7 +52,8 @@ extension JobQueue {
 
     static func refusedElements(_ reply: RedisValue) -> [RefusedElement] {
         (reply.array ?? []).compactMap { entry in
-            guard let parts = entry.array, parts.count == 3, let field = parts[0].string, let bytes = parts[1].int, let head = parts[2].data
+            guard let parts = entry.array, parts.count == 3, let field = parts[0].string, let bytes = parts[1].int,
+                let head = parts[2].data
             else { return nil }
             return RefusedElement(field: field, bytes: bytes, head: head)
         }
@@ -75,7 +82,13 @@ extension JobQueue {
         /// copies wait for it instead of each paying.
         public var unreadableRemembered: Data?
 
-        public init(job: ReceivedJob, imageDigest: String, claim: CallClaim, claimFor: Duration, unreadableRemembered: Data? = nil) {
+        public init(
+            job: ReceivedJob,
+            imageDigest: String,
+            claim: CallClaim,
+            claimFor: Duration,
+            unreadableRemembered: Data? = nil
+        ) {
             self.job = job
             self.imageDigest = imageDigest
             self.claim = claim
@@ -127,19 +140,21 @@ extension JobQueue {
             throw RedisError.unexpectedReply("gate: the job was not taken, or has no valid id")
         }
         let remembered = request.claim.rememberedKey
-        let reply = try await redis.run(
+        let reply = try await runScript(
             QueueScripts.gate,
             keys: [
-                keys.result(jobID), remembered.map(keys.image) ?? keys.unused, keys.attempts, keys.epochs, keys.claim(jobID),
-                remembered.map(keys.imageClaim) ?? keys.unused,
+                "result": keys.result(jobID), "image": remembered.map(keys.image), "attempts": keys.attempts,
+                "epochs": keys.epochs, "idClaim": keys.claim(jobID), "imageClaim": remembered.map(keys.imageClaim),
             ],
             arguments: [
-                .string(jobID), remembered == nil ? "0" : "1", .string(holder.worker), .int(holder.epoch), .string(request.imageDigest),
-                .string(request.claim.value(for: holder)), .int(max(1, Int(request.claimFor / .milliseconds(1)))),
-                .data(request.unreadableRemembered ?? Data()),
+                "id": .string(jobID), "worker": .string(holder.worker), "epoch": .int(holder.epoch),
+                "imageDigest": .string(request.imageDigest), "call": .string(request.claim.value(for: holder)),
+                "claimMs": .int(max(1, Int(request.claimFor / .milliseconds(1)))),
+                "unreadable": .data(request.unreadableRemembered ?? Data()),
             ]
         )
-        guard let parts = reply.array, parts.count == 3, let verdict = parts[0].string, let attempts = parts[2].int else {
+        guard let parts = reply.array, parts.count == 3, let verdict = parts[0].string, let attempts = parts[2].int
+        else {
             throw RedisError.unexpectedReply("gate returned \(reply)")
         }
         switch verdict {

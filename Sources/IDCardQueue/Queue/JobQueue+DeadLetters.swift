@@ -15,7 +15,9 @@ extension JobQueue {
     /// Returns how many went back, and how many sealed ones stayed.
     /// - Parameter batchSize: letters read per round trip.
     public func requeueDeadLetters(
-        ids: Set<String>? = nil, opening encryption: EncryptionKeys? = nil, batchSize: Int = 1000
+        ids: Set<String>? = nil,
+        opening encryption: EncryptionKeys? = nil,
+        batchSize: Int = 1000
     ) async throws -> (requeued: Int, leftSealed: Int) {
         var moved = 0
         var leftSealed = 0
@@ -27,13 +29,20 @@ extension JobQueue {
         let batchSize = max(batchSize, 1)
         while remaining > 0 {
             let count = min(batchSize, remaining)
-            let reply = try await redis.send("LRANGE", .string(keys.dead), .int(-(fromEnd + count)), .int(-(fromEnd + 1)))
+            let reply = try await redis.send(
+                "LRANGE",
+                .string(keys.dead),
+                .int(-(fromEnd + count)),
+                .int(-(fromEnd + 1))
+            )
             let batch = (reply.array ?? []).compactMap(\.data)
             if batch.isEmpty { return (moved, leftSealed) }
             remaining -= batch.count
             var stayed = 0
             for element in batch.reversed() {
-                guard var letter = DeadLetter(element: element), ids.map({ letter.id.map($0.contains) ?? false }) ?? true else {
+                guard var letter = DeadLetter(element: element),
+                    ids.map({ letter.id.map($0.contains) ?? false }) ?? true
+                else {
                     stayed += 1
                     continue
                 }
@@ -45,12 +54,18 @@ extension JobQueue {
                     }
                     letter = opened
                 }
-                let requeued = try await redis.run(
-                    QueueScripts.requeue, keys: [keys.dead, keys.pending, keys.attempts, keys.oversized],
-                    arguments: [
-                        .data(element), .data(letter.requeueElement ?? Data()), .string(letter.id ?? ""), .string(letter.oversized?.field ?? ""),
-                    ]
-                ).int ?? 0
+                let requeued =
+                    try await runScript(
+                        QueueScripts.requeue,
+                        keys: [
+                            "dead": keys.dead, "pending": keys.pending, "attempts": keys.attempts,
+                            "oversized": keys.oversized,
+                        ],
+                        arguments: [
+                            "letter": .data(element), "element": .data(letter.requeueElement ?? Data()),
+                            "id": .string(letter.id ?? ""), "oversizedField": .string(letter.oversized?.field ?? ""),
+                        ]
+                    ).int ?? 0
                 // 0: the letter is gone already (another requeue), holding no place behind the
                 // cursor; -1: it stays (its kept element was purged).
                 if requeued > 0 { moved += 1 } else if requeued < 0 { stayed += 1 }
@@ -63,6 +78,6 @@ extension JobQueue {
 
     /// Drops every dead letter, and the oversized elements they kept. Returns how many there were.
     public func purgeDeadLetters() async throws -> Int {
-        try await redis.run(QueueScripts.purge, keys: [keys.dead, keys.oversized], arguments: []).int ?? 0
+        try await runScript(QueueScripts.purge, keys: ["dead": keys.dead, "oversized": keys.oversized]).int ?? 0
     }
 }

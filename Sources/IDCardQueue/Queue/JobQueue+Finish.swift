@@ -28,8 +28,13 @@ extension JobQueue {
         public var maxElementBytes = Int.max
 
         public init(
-            job: ReceivedJob, result: Data?, imageDigest: String? = nil, deadLetter: DeadLetter.Encoding? = nil,
-            imageCache: (key: String, recognition: Data)? = nil, claim: CallClaim? = nil, resultTTLSeconds: Int
+            job: ReceivedJob,
+            result: Data?,
+            imageDigest: String? = nil,
+            deadLetter: DeadLetter.Encoding? = nil,
+            imageCache: (key: String, recognition: Data)? = nil,
+            claim: CallClaim? = nil,
+            resultTTLSeconds: Int
         ) {
             self.job = job
             self.result = result
@@ -68,36 +73,35 @@ extension JobQueue {
         public var refused: [RefusedElement] = []
     }
 
-    /// Stores the result, releases the job, pushes the dead letter and the `replyTo` message, all or
-    /// nothing; with ``Completion/takeNext``, also takes the next job.
+    /// Stores the result, takes the job out of the processing list, pushes the dead letter and the
+    /// `replyTo` message, all or nothing; with ``Completion/takeNext``, also takes the next job.
     @discardableResult
     public func finish(_ completion: Completion) async throws -> Ending {
         let job = completion.job
         guard let holder = job.holder else { throw RedisError.unexpectedReply("finish: the job was not taken") }
         let id = job.id
         let replyTo = job.replyTo(replyPrefix: keys.replyPrefix)
-        let reply = try await redis.run(
+        let letter = completion.deadLetter
+        let reply = try await runScript(
             QueueScripts.finish,
             keys: [
-                keys.processing(holder.worker), id.map(keys.result) ?? keys.unused, keys.attempts, keys.dead,
-                completion.imageCache.map { keys.image($0.key) } ?? keys.unused, replyTo ?? keys.unused, keys.finished,
-                keys.pending, keys.epochs, keys.oversized, id.map(keys.claim) ?? keys.unused,
-                completion.claim?.rememberedKey.map(keys.imageClaim) ?? keys.unused, id.map(keys.deadLetterOf) ?? keys.unused,
+                "processing": keys.processing(holder.worker), "result": id.map(keys.result),
+                "attempts": keys.attempts, "dead": keys.dead, "image": completion.imageCache.map { keys.image($0.key) },
+                "replyTo": replyTo, "finished": keys.finished, "pending": keys.pending, "epochs": keys.epochs,
+                "oversized": keys.oversized, "idClaim": id.map(keys.claim),
+                "imageClaim": completion.claim?.rememberedKey.map(keys.imageClaim),
+                "letterOf": id.map(keys.deadLetterOf),
             ],
             arguments: [
-                .data(job.element),
-                id == nil ? "" : .data(completion.result ?? Data()),
-                .int(completion.resultTTLSeconds),
-                .string(id ?? ""),
-                .data(completion.deadLetter?.head ?? Data()),
-                .data(completion.imageCache?.recognition ?? Data()),
-                replyTo == nil ? "0" : "1",
-                completion.deadLetter == nil ? "0" : "1",
-                completion.takeNext ? "1" : "0",
-                .string(completion.deadLetter?.embedding.rawValue ?? ""),
-                .data(completion.deadLetter?.tail ?? Data()),
-                .string(holder.worker), .int(holder.epoch), .string(keys.replyPrefix), .string(completion.imageDigest ?? ""),
-                .int(completion.maxElementBytes), .string(Timestamp.iso8601()), .string(completion.claim?.value(for: holder) ?? ""),
+                "element": .data(job.element), "result": id == nil ? "" : .data(completion.result ?? Data()),
+                "ttl": .int(completion.resultTTLSeconds), "id": .string(id ?? ""),
+                "letterHead": .data(letter?.head ?? Data()), "letterTail": .data(letter?.tail ?? Data()),
+                "embedding": .string(letter?.embedding.rawValue ?? ""),
+                "recognition": .data(completion.imageCache?.recognition ?? Data()), "failure": .flag(letter != nil),
+                "takeNext": .flag(completion.takeNext), "worker": .string(holder.worker), "epoch": .int(holder.epoch),
+                "replyPrefix": .string(keys.replyPrefix), "imageDigest": .string(completion.imageDigest ?? ""),
+                "mostElementBytes": .int(completion.maxElementBytes), "failedAt": .string(Timestamp.iso8601()),
+                "call": .string(completion.claim?.value(for: holder) ?? ""),
             ]
         )
         guard let parts = reply.array, let removed = parts.first?.int else {
@@ -109,7 +113,9 @@ extension JobQueue {
         default:
             let next = parts.count > 1 ? parts[1].data.map { ReceivedJob(element: $0, holder: holder) } : nil
             return Ending(
-                step: removed > 0 ? .done : .notHeld, copyOfSuccess: parts.count > 3 && parts[3].int == 1, next: next,
+                step: removed > 0 ? .done : .notHeld,
+                copyOfSuccess: parts.count > 3 && parts[3].int == 1,
+                next: next,
                 refused: parts.count > 2 ? Self.refusedElements(parts[2]) : []
             )
         }
@@ -121,18 +127,28 @@ extension JobQueue {
     /// Schedules the job's next attempt `delay` from now, counting the attempt in Redis and
     /// dropping the call's claims.
     @discardableResult
-    public func scheduleRetry(_ job: ReceivedJob, id: String, after delay: Duration, attemptsMade: Int, claim: CallClaim? = nil) async throws -> HeldJobStep {
+    public func scheduleRetry(
+        _ job: ReceivedJob,
+        id: String,
+        after delay: Duration,
+        attemptsMade: Int,
+        claim: CallClaim? = nil
+    ) async throws -> HeldJobStep {
         guard let holder = job.holder else { throw RedisError.unexpectedReply("retry: the job was not taken") }
-        let prefix = String(UInt64.random(in: .min ... .max), radix: 16).leftPadded(to: Self.delayedMemberPrefixLength - 1) + ":"
-        let reply = try await redis.run(
+        let prefix =
+            String(UInt64.random(in: .min ... .max), radix: 16).leftPadded(to: Self.delayedMemberPrefixLength - 1) + ":"
+        let reply = try await runScript(
             QueueScripts.retry,
             keys: [
-                keys.processing(holder.worker), keys.delayed, keys.attempts, keys.epochs, keys.claim(id),
-                claim?.rememberedKey.map(keys.imageClaim) ?? keys.unused,
+                "processing": keys.processing(holder.worker), "delayed": keys.delayed, "attempts": keys.attempts,
+                "epochs": keys.epochs, "idClaim": keys.claim(id),
+                "imageClaim": claim?.rememberedKey.map(keys.imageClaim),
             ],
             arguments: [
-                .data(job.element), .int(Int(delay / .milliseconds(1))), .string(prefix), .string(id), .int(attemptsMade),
-                .string(holder.worker), .int(holder.epoch), .string(claim?.value(for: holder) ?? ""),
+                "element": .data(job.element), "delayMs": .int(Int(delay / .milliseconds(1))),
+                "memberPrefix": .string(prefix), "id": .string(id), "attemptsMade": .int(attemptsMade),
+                "worker": .string(holder.worker), "epoch": .int(holder.epoch),
+                "call": .string(claim?.value(for: holder) ?? ""),
             ]
         )
         return Self.heldJobStep(reply)
@@ -141,15 +157,18 @@ extension JobQueue {
     /// Gives a job back to the front of `pending` untouched, without spending an attempt, dropping
     /// the call's claims.
     @discardableResult
-    public func release(_ job: ReceivedJob, claim: CallClaim? = nil) async throws -> HeldJobStep {
-        guard let holder = job.holder else { throw RedisError.unexpectedReply("release: the job was not taken") }
-        let reply = try await redis.run(
-            QueueScripts.release,
+    public func giveBack(_ job: ReceivedJob, claim: CallClaim? = nil) async throws -> HeldJobStep {
+        guard let holder = job.holder else { throw RedisError.unexpectedReply("give back: the job was not taken") }
+        let reply = try await runScript(
+            QueueScripts.giveBack,
             keys: [
-                keys.processing(holder.worker), keys.pending, keys.epochs, job.id.map(keys.claim) ?? keys.unused,
-                claim?.rememberedKey.map(keys.imageClaim) ?? keys.unused,
+                "processing": keys.processing(holder.worker), "pending": keys.pending, "epochs": keys.epochs,
+                "idClaim": job.id.map(keys.claim), "imageClaim": claim?.rememberedKey.map(keys.imageClaim),
             ],
-            arguments: [.data(job.element), .string(holder.worker), .int(holder.epoch), .string(claim?.value(for: holder) ?? "")]
+            arguments: [
+                "element": .data(job.element), "worker": .string(holder.worker), "epoch": .int(holder.epoch),
+                "call": .string(claim?.value(for: holder) ?? ""),
+            ]
         )
         return Self.heldJobStep(reply)
     }
@@ -166,16 +185,22 @@ extension JobQueue {
     /// previous master may have taken without passing them on. Returns true when it was missing.
     @discardableResult
     public func restoreSuccess(id: String, result: Data, resultTTLSeconds: Int) async throws -> Bool {
-        try await redis.run(QueueScripts.restoreSuccess, keys: [keys.result(id)], arguments: [.data(result), .int(resultTTLSeconds)]).int == 1
+        try await runScript(
+            QueueScripts.restoreSuccess,
+            keys: ["result": keys.result(id)],
+            arguments: ["result": .data(result), "ttl": .int(resultTTLSeconds)]
+        ).int == 1
     }
 
     /// Stores the failed result of an element refused at the take (whose id its first bytes
     /// gave), and pushes it onto its `replyTo`. A stored success stays.
     public func answerRefused(id: String, replyTo: String?, result: Data, resultTTLSeconds: Int) async throws {
-        _ = try await redis.run(
+        _ = try await runScript(
             QueueScripts.answerRefused,
-            keys: [keys.result(id), replyTo.flatMap { keys.isReplyKey($0) ? $0 : nil } ?? keys.unused],
-            arguments: [.data(result), .int(resultTTLSeconds), .string(keys.replyPrefix)]
+            keys: ["result": keys.result(id), "replyTo": replyTo.flatMap { keys.isReplyKey($0) ? $0 : nil }],
+            arguments: [
+                "result": .data(result), "ttl": .int(resultTTLSeconds), "replyPrefix": .string(keys.replyPrefix),
+            ]
         )
     }
 }

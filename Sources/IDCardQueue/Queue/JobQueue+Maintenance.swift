@@ -26,17 +26,30 @@ extension JobQueue {
     /// of the same id left in its processing list is recovered (losses counted, as the reaper does),
     /// and any earlier registration of the id is over.
     public func register(worker: String, maxLosses: Int = JobQueue.defaultMaxLosses) async throws -> Registered {
-        let reply = try await redis.run(
+        let reply = try await runScript(
             QueueScripts.register,
-            keys: [keys.workers, keys.epochs, keys.epochCounter, keys.processing(worker), keys.pending, keys.paused],
-            arguments: [.string(worker), .string(keys.lostPrefix), .int(maxLosses), .int(Self.lostKeyTTLSeconds)]
+            keys: [
+                "workers": keys.workers, "epochs": keys.epochs, "epochCounter": keys.epochCounter,
+                "processing": keys.processing(worker), "pending": keys.pending, "paused": keys.paused,
+            ],
+            arguments: [
+                "worker": .string(worker), "lostPrefix": .string(keys.lostPrefix), "maxLosses": .int(maxLosses),
+                "lostTTL": .int(Self.lostKeyTTLSeconds),
+            ]
         )
         guard let parts = reply.array, parts.count == 5, let epoch = parts[0].int, let recovered = parts[1].int,
             let redisMilliseconds = Self.milliseconds(seconds: parts[3], microseconds: parts[4])
         else { throw RedisError.unexpectedReply("register returned \(reply)") }
         let registration = WorkerRegistration(worker: worker, epoch: epoch)
-        let setAside = (parts[2].array ?? []).compactMap { $0.data.map { ReceivedJob(element: $0, holder: registration) } }
-        return Registered(registration: registration, recovered: recovered, setAside: setAside, redisMilliseconds: redisMilliseconds)
+        let setAside = (parts[2].array ?? []).compactMap {
+            $0.data.map { ReceivedJob(element: $0, holder: registration) }
+        }
+        return Registered(
+            registration: registration,
+            recovered: recovered,
+            setAside: setAside,
+            redisMilliseconds: redisMilliseconds
+        )
     }
 
     /// A heartbeat's answer.
@@ -50,9 +63,13 @@ extension JobQueue {
     /// Records that the worker is alive, unless its registration is over.
     @discardableResult
     public func heartbeat(_ registration: WorkerRegistration, pausedReason: String? = nil) async throws -> Heartbeat {
-        let reply = try await redis.run(
-            QueueScripts.heartbeat, keys: [keys.workers, keys.paused, keys.epochs],
-            arguments: [.string(registration.worker), .string(pausedReason ?? ""), .int(registration.epoch)]
+        let reply = try await runScript(
+            QueueScripts.heartbeat,
+            keys: ["workers": keys.workers, "paused": keys.paused, "epochs": keys.epochs],
+            arguments: [
+                "worker": .string(registration.worker), "pausedBecause": .string(pausedReason ?? ""),
+                "epoch": .int(registration.epoch),
+            ]
         )
         guard let parts = reply.array, parts.count == 3, let beating = parts[0].int,
             let redisMilliseconds = Self.milliseconds(seconds: parts[1], microseconds: parts[2])
@@ -76,23 +93,38 @@ extension JobQueue {
     ///   - expectedRedisMilliseconds: where the reaper's own clock says Redis's should be now;
     ///     `nil` when it has no reference yet. Off by more than `clockTolerance`, nothing is reaped.
     public func reap(
-        _ registration: WorkerRegistration, heartbeatTimeout: Double = JobQueue.defaultHeartbeatTimeout, maxLosses: Int = JobQueue.defaultMaxLosses,
-        expectedRedisMilliseconds: Int64? = nil, clockTolerance: Duration = .seconds(5)
+        _ registration: WorkerRegistration,
+        heartbeatTimeout: Double = JobQueue.defaultHeartbeatTimeout,
+        maxLosses: Int = JobQueue.defaultMaxLosses,
+        expectedRedisMilliseconds: Int64? = nil,
+        clockTolerance: Duration = .seconds(5)
     ) async throws -> Reaping {
-        let reply = try await redis.run(
-            QueueScripts.reap, keys: [keys.workers, keys.pending, keys.processing(registration.worker), keys.paused, keys.epochs],
+        let reply = try await runScript(
+            QueueScripts.reap,
+            keys: [
+                "workers": keys.workers, "pending": keys.pending, "processing": keys.processing(registration.worker),
+                "paused": keys.paused, "epochs": keys.epochs,
+            ],
             arguments: [
-                .string(keys.processingPrefix), .int(Int(heartbeatTimeout * 1000)), .string(keys.lostPrefix), .int(maxLosses),
-                .int(Self.lostKeyTTLSeconds), .string(registration.worker), .int(registration.epoch),
-                .string(String(expectedRedisMilliseconds ?? 0)), .int(Int(clockTolerance / .milliseconds(1))),
+                "processingPrefix": .string(keys.processingPrefix),
+                "heartbeatTimeoutMs": .int(Int(heartbeatTimeout * 1000)),
+                "lostPrefix": .string(keys.lostPrefix), "maxLosses": .int(maxLosses),
+                "lostTTL": .int(Self.lostKeyTTLSeconds), "worker": .string(registration.worker),
+                "epoch": .int(registration.epoch), "expectedNowMs": .string(String(expectedRedisMilliseconds ?? 0)),
+                "toleranceMs": .int(Int(clockTolerance / .milliseconds(1))),
             ]
         )
-        guard let parts = reply.array, let status = parts.first?.string else { throw RedisError.unexpectedReply("reap returned \(reply)") }
+        guard let parts = reply.array, let status = parts.first?.string else {
+            throw RedisError.unexpectedReply("reap returned \(reply)")
+        }
         switch status {
         case "ok" where parts.count == 3:
-            return .reaped(workers: parts[1].int ?? 0, setAside: (parts[2].array ?? []).compactMap {
-                $0.data.map { ReceivedJob(element: $0, holder: registration) }
-            })
+            return .reaped(
+                workers: parts[1].int ?? 0,
+                setAside: (parts[2].array ?? []).compactMap {
+                    $0.data.map { ReceivedJob(element: $0, holder: registration) }
+                }
+            )
         case "clock" where parts.count == 2: return .clockStepped(redisMilliseconds: Int64(parts[1].int ?? 0))
         case "fenced": return .fenced
         default: throw RedisError.unexpectedReply("reap returned \(reply)")
@@ -103,15 +135,22 @@ extension JobQueue {
     /// `longestDelay` from now (Redis's clock stepped back since they were scheduled). Returns how many moved.
     @discardableResult
     public func promoteDueRetries(limit: Int = 500, longestDelay: Duration = .seconds(3600)) async throws -> Int {
-        try await redis.run(
-            QueueScripts.promote, keys: [keys.delayed, keys.pending],
-            arguments: [.int(limit), .int(Self.delayedMemberPrefixLength), .int(Int(longestDelay / .milliseconds(1)))]
+        try await runScript(
+            QueueScripts.promote,
+            keys: ["delayed": keys.delayed, "pending": keys.pending],
+            arguments: [
+                "mostMoved": .int(limit), "memberPrefixLength": .int(Self.delayedMemberPrefixLength),
+                "longestDelayMs": .int(Int(longestDelay / .milliseconds(1))),
+            ]
         ).int ?? 0
     }
 
     /// The fingerprint (``fingerprint(of:)``) of each job in `worker`'s processing list.
     public func processingFingerprints(worker: String) async throws -> [String] {
-        let reply = try await redis.run(QueueScripts.processingFingerprints, keys: [keys.processing(worker)], arguments: [])
+        let reply = try await runScript(
+            QueueScripts.processingFingerprints,
+            keys: ["processing": keys.processing(worker)]
+        )
         return (reply.array ?? []).compactMap(\.string)
     }
 
@@ -120,17 +159,23 @@ extension JobQueue {
     @discardableResult
     public func giveBack(_ registration: WorkerRegistration, fingerprints: [String: Int]) async throws -> Int {
         guard !fingerprints.isEmpty else { return 0 }
-        let arguments = [.string(registration.worker), .int(registration.epoch)] + fingerprints.flatMap { [RedisArgument.string($0.key), .int($0.value)] }
-        return try await redis.run(
-            QueueScripts.giveBackByFingerprint, keys: [keys.processing(registration.worker), keys.pending, keys.epochs], arguments: arguments
+        return try await runScript(
+            QueueScripts.giveBackByFingerprint,
+            keys: ["processing": keys.processing(registration.worker), "pending": keys.pending, "epochs": keys.epochs],
+            arguments: ["worker": .string(registration.worker), "epoch": .int(registration.epoch)],
+            rest: fingerprints.flatMap { [RedisArgument.string($0.key), .int($0.value)] }
         ).int ?? 0
     }
 
     /// Leaves the fleet on a clean shutdown: anything still held goes back to `pending`.
     public func deregister(_ registration: WorkerRegistration) async throws {
-        _ = try await redis.run(
-            QueueScripts.retire, keys: [keys.workers, keys.processing(registration.worker), keys.pending, keys.paused, keys.epochs],
-            arguments: [.string(registration.worker), .int(registration.epoch)]
+        _ = try await runScript(
+            QueueScripts.deregister,
+            keys: [
+                "workers": keys.workers, "processing": keys.processing(registration.worker), "pending": keys.pending,
+                "paused": keys.paused, "epochs": keys.epochs,
+            ],
+            arguments: ["worker": .string(registration.worker), "epoch": .int(registration.epoch)]
         )
     }
 

@@ -14,7 +14,9 @@ extension JobQueue {
     public func enqueue(_ jobs: [Job]) async throws {
         guard !jobs.isEmpty else { return }
         for job in jobs {
-            if let replyTo = job.replyTo, !keys.isReplyKey(replyTo) { throw JobError(.invalidJob, Job.replyToRule(replyPrefix: keys.replyPrefix)) }
+            if let replyTo = job.replyTo, !keys.isReplyKey(replyTo) {
+                throw JobError(.invalidJob, Job.replyToRule(replyPrefix: keys.replyPrefix))
+            }
         }
         _ = try await redis.send(["LPUSH", .string(keys.pending)] + jobs.map { .data($0.encoded()) })
     }
@@ -36,15 +38,27 @@ extension JobQueue {
 
     /// Depths of every state in one round trip.
     public func stats(heartbeatTimeout: Double = JobQueue.defaultHeartbeatTimeout) async throws -> QueueStats {
-        let reply = try await redis.run(
-            QueueScripts.stats, keys: [keys.pending, keys.delayed, keys.dead, keys.workers, keys.paused, keys.finished],
-            arguments: [.string(keys.processingPrefix), .int(Int(heartbeatTimeout * 1000))]
+        let reply = try await runScript(
+            QueueScripts.stats,
+            keys: [
+                "pending": keys.pending, "delayed": keys.delayed, "dead": keys.dead, "workers": keys.workers,
+                "paused": keys.paused, "finished": keys.finished,
+            ],
+            arguments: [
+                "processingPrefix": .string(keys.processingPrefix),
+                "heartbeatTimeoutMs": .int(Int(heartbeatTimeout * 1000)),
+            ]
         )
         guard let values = reply.array?.compactMap(\.int), values.count == 8 else {
             throw RedisError.unexpectedReply("stats returned \(reply)")
         }
         var stats = QueueStats(
-            queue: keys.queue, pending: values[0], processing: values[1], delayed: values[2], dead: values[3], workers: values[4]
+            queue: keys.queue,
+            pending: values[0],
+            processing: values[1],
+            delayed: values[2],
+            dead: values[3],
+            workers: values[4]
         )
         (stats.pausedWorkers, stats.succeeded, stats.failed) = (values[5], values[6], values[7])
         return stats

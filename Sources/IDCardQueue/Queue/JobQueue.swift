@@ -15,7 +15,11 @@ public final class JobQueue: Sendable {
     /// With Sentinel: moves both connections to a new master as soon as it is announced.
     private let sentinelWatch: SentinelWatch?
 
-    public init(redis configuration: RedisConfiguration, keys: QueueKeys = QueueKeys(), blockingTimeoutSeconds: Double = 1) {
+    public init(
+        redis configuration: RedisConfiguration,
+        keys: QueueKeys = QueueKeys(),
+        blockingTimeoutSeconds: Double = 1
+    ) {
         self.keys = keys
         let blockingReadTimeout = blockingTimeoutSeconds + configuration.timeoutSeconds
         self.redis = RedisClient(configuration: configuration)
@@ -42,6 +46,17 @@ public final class JobQueue: Sendable {
         await sentinelWatch?.shutdown()
         await redis.shutdown()
         await blockingRedis.shutdown()
+    }
+
+    /// Runs one of the queue's scripts, its keys and arguments by name; an optional key given as
+    /// `nil` is carried as ``QueueKeys/absent``, in the queue's hash slot.
+    func runScript(
+        _ script: RedisScript,
+        keys scriptKeys: KeyValuePairs<String, String?>,
+        arguments: KeyValuePairs<String, RedisArgument> = [:],
+        rest: [RedisArgument] = []
+    ) async throws -> RedisValue {
+        try await redis.run(script, keys: scriptKeys, arguments: arguments, rest: rest, absentKey: keys.absent)
     }
 
     /// Commands this queue sent, by command or script name (both connections).

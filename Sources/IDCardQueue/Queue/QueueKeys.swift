@@ -43,7 +43,7 @@ public struct QueueKeys: Sendable, Equatable {
     /// ZSET worker id → last heartbeat (Redis clock, ms).
     public var workers: String { base + "workers" }
     /// HASH worker id → the epoch of its registration. A reaped worker is removed, so its steps
-    /// (take, gate, finish, retry, release) are refused until it registers anew.
+    /// (take, gate, finish, retry, give back) are refused until it registers anew.
     public var epochs: String { base + "epochs" }
     /// STRING: the last epoch handed out.
     var epochCounter: String { base + "epoch" }
@@ -73,6 +73,7 @@ public struct QueueKeys: Sendable, Equatable {
     public var rateState: String { base + "rate:state" }
     /// STRING per image SHA-256 and question asked: a recognition to reuse for identical bytes.
     public func image(_ key: String) -> String { base + "image:" + key }
-    /// A key no script writes: stands in for an optional key a step does not use.
-    var unused: String { base + "none" }
+    /// A key no script reads or writes: carried in `KEYS` in place of an optional key a step gives
+    /// as `nil` (scripts see `false`; see ``RedisScript``), in the queue's hash slot.
+    var absent: String { base + "none" }
 }

@@ -41,7 +41,9 @@ public struct RateAdaptation: Sendable, Equatable {
     /// The state after the API refused a call reserved at `refusedRate`.
     public static func afterRefusal(of refusedRate: Double, configured: Double, at now: Int64) -> RateAdaptation {
         RateAdaptation(
-            limit: max(configured * floor, refusedRate * decrease), ceiling: max(configured * floor, refusedRate * ceilingShare), since: now
+            limit: max(configured * floor, refusedRate * decrease),
+            ceiling: max(configured * floor, refusedRate * ceilingShare),
+            since: now
         )
     }
 

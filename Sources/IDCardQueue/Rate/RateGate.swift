@@ -103,12 +103,20 @@ public final class RateGate: Sendable {
             let owed = takeOwedPushBack()
             let reply: RedisValue
             do {
-                reply = try await queue.redis.run(
-                    Self.reserveScript, keys: [queue.keys.rate, queue.keys.ratePushed, queue.keys.rateState],
+                reply = try await queue.runScript(
+                    Self.reserveScript,
+                    keys: [
+                        "rate": queue.keys.rate, "ratePushed": queue.keys.ratePushed, "rateState": queue.keys.rateState,
+                    ],
                     arguments: [
-                        .string(String(configuration.limit)), .string(String(Configuration.spacingMargin)), .int(Self.micros(owed)),
-                        .int(Self.micros(Configuration.maxPushBack)), .int(Self.micros(configuration.horizon)), .int(Self.micros(configuration.coolDown)),
-                        .string(String(RateAdaptation.recovery)), .string(String(RateAdaptation.ceilingRecovery)),
+                        "configured": .string(String(configuration.limit)),
+                        "spacingMargin": .string(String(Configuration.spacingMargin)),
+                        "pushBackLevel": .int(Self.micros(owed)),
+                        "mostPushed": .int(Self.micros(Configuration.maxPushBack)),
+                        "horizon": .int(Self.micros(configuration.horizon)),
+                        "coolDown": .int(Self.micros(configuration.coolDown)),
+                        "recovery": .string(String(RateAdaptation.recovery)),
+                        "ceilingRecovery": .string(String(RateAdaptation.ceilingRecovery)),
                     ]
                 )
             } catch {
@@ -116,10 +124,16 @@ public final class RateGate: Sendable {
                 throw error
             }
             guard let parts = reply.array, parts.count == 6, let verdict = parts[0].string, let micros = parts[1].int,
-                let generation = parts[2].int, let rate = parts[3].string.flatMap(Double.init), let redisNow = parts[4].int, let pushed = parts[5].int
+                let generation = parts[2].int, let rate = parts[3].string.flatMap(Double.init),
+                let redisNow = parts[4].int, let pushed = parts[5].int
             else { throw RedisError.unexpectedReply("the rate reservation returned \(reply)") }
             let stepped = redisClock.withLockedValue {
-                $0.observe(redisMicroseconds: Int64(redisNow), sentAt: askedAt, answeredAt: .now, tolerance: Configuration.clockStepTolerance)
+                $0.observe(
+                    redisMicroseconds: Int64(redisNow),
+                    sentAt: askedAt,
+                    answeredAt: .now,
+                    tolerance: Configuration.clockStepTolerance
+                )
             }
             if stepped != nil {
                 try await restartSchedule()
@@ -134,7 +148,15 @@ public final class RateGate: Sendable {
                 guard try await currentGeneration() == generation else { continue }
             }
             try await Task.sleep(until: slot, clock: .continuous)
-            return .slot(Slot(at: slot, pushed: .microseconds(pushed), generation: generation, rate: rate, waited: .now - started))
+            return .slot(
+                Slot(
+                    at: slot,
+                    pushed: .microseconds(pushed),
+                    generation: generation,
+                    rate: rate,
+                    waited: .now - started
+                )
+            )
         }
     }
 
@@ -156,9 +178,13 @@ public final class RateGate: Sendable {
     @discardableResult
     public func noteRefused(_ slot: Slot) async throws -> Bool {
         let next = RateAdaptation.afterRefusal(of: slot.rate, configured: configuration.limit, at: 0)
-        let reply = try await queue.redis.run(
-            Self.refusedScript, keys: [queue.keys.rate, queue.keys.rateState],
-            arguments: [.int(slot.generation), .string(String(next.limit)), .string(String(next.ceiling)), .int(Self.micros(configuration.coolDown))]
+        let reply = try await queue.runScript(
+            Self.refusedScript,
+            keys: ["rate": queue.keys.rate, "rateState": queue.keys.rateState],
+            arguments: [
+                "generation": .int(slot.generation), "rate": .string(String(next.limit)),
+                "ceiling": .string(String(next.ceiling)), "coolDown": .int(Self.micros(configuration.coolDown)),
+            ]
         )
         return reply.int == 1
     }
@@ -176,9 +202,10 @@ public final class RateGate: Sendable {
     /// clock stepped, no slot handed out before can be trusted to be where the schedule says.
     public func restartSchedule() async throws {
         let plausible = configuration.horizon + configuration.coolDown + Configuration.maxPushBack * 2
-        _ = try await queue.redis.run(
-            Self.restartScript, keys: [queue.keys.rate, queue.keys.rateState],
-            arguments: [.int(Self.micros(configuration.horizon)), .int(Self.micros(plausible))]
+        _ = try await queue.runScript(
+            Self.restartScript,
+            keys: ["rate": queue.keys.rate, "rateState": queue.keys.rateState],
+            arguments: ["horizon": .int(Self.micros(configuration.horizon)), "furthest": .int(Self.micros(plausible))]
         )
         redisClock.withLockedValue { $0.reset() }
     }

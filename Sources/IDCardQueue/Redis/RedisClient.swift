@@ -68,7 +68,10 @@ public final class RedisClient: Sendable {
     /// - Parameter readTimeoutSeconds: how long one reply may take; longer than any blocking command's timeout.
     public init(configuration: RedisConfiguration, readTimeoutSeconds: Double? = nil) {
         self.configuration = configuration
-        self.connection = RedisConnection(configuration: configuration, readTimeoutSeconds: readTimeoutSeconds ?? configuration.timeoutSeconds)
+        self.connection = RedisConnection(
+            configuration: configuration,
+            readTimeoutSeconds: readTimeoutSeconds ?? configuration.timeoutSeconds
+        )
         self.threadPool = NIOThreadPool(numberOfThreads: 1)
         threadPool.start()
     }
@@ -103,7 +106,8 @@ public final class RedisClient: Sendable {
 
     private func send(_ arguments: [RedisArgument], label: String) async throws -> RedisValue {
         counts.withLockedValue { $0.commands[label, default: 0] += 1 }
-        let reply = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<RedisValue, Error>) in
+        let reply = try await withCheckedThrowingContinuation {
+            (continuation: CheckedContinuation<RedisValue, Error>) in
             let isFirst = outbox.withLockedValue { outbox -> Bool? in
                 if outbox.closed { return nil }
                 outbox.queued.append((arguments, continuation))
@@ -153,7 +157,7 @@ public final class RedisClient: Sendable {
             counts.withLockedValue { $0.roundTrips += 1 }
             var broke = false
             connection.pipeline(batch.map(\.command)) { index, reply in
-                if case .failure(.connection) = reply { broke = true }
+                if case .failure(let error) = reply, error.code == .connection { broke = true }
                 batch[index].reply.resume(with: reply.mapError { $0 as Error })
             }
             if broke { counts.withLockedValue { $0.brokenConnections += 1 } }
@@ -162,16 +166,25 @@ public final class RedisClient: Sendable {
 
     /// Runs a Lua script by its SHA-1, loading it first when Redis does not know it
     /// (first use, or after a Redis restart flushed the script cache).
-    public func run(_ script: RedisScript, keys: [String], arguments: [RedisArgument]) async throws -> RedisValue {
-        var command: [RedisArgument] = ["EVALSHA", "", .int(keys.count)]
-        command.append(contentsOf: keys.map { .string($0) })
-        command.append(contentsOf: arguments)
+    /// Runs `script` with its keys and arguments by name (``RedisScript``); `absentKey` stands in
+    /// for an optional key given as `nil`.
+    public func run(
+        _ script: RedisScript,
+        keys: KeyValuePairs<String, String?>,
+        arguments: KeyValuePairs<String, RedisArgument> = [:],
+        rest: [RedisArgument] = [],
+        absentKey: String
+    ) async throws -> RedisValue {
+        var command: [RedisArgument] = ["EVALSHA", ""]
+        command.append(
+            contentsOf: try script.operands(keys: keys, arguments: arguments, rest: rest, absentKey: absentKey)
+        )
         for _ in 0..<3 {
             let sha = try await loadedSHA(of: script)
             command[1] = .string(sha)
             do {
                 return try await send(command, label: script.name)
-            } catch RedisError.server(let message) where message.hasPrefix("NOSCRIPT") {
+            } catch let error as RedisError where error.code == .server && error.message.hasPrefix("NOSCRIPT") {
                 scriptSHAs.withLockedValue { $0[script.name] = nil }
             }
         }

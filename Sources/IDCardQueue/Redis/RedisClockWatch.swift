@@ -20,9 +20,15 @@ public struct RedisClockWatch: Sendable {
     /// command sent at `sentAt` and answered at `answeredAt`.
     /// - Returns: how far Redis's clock stepped since the last reading (µs), when it did by more than `tolerance`.
     public mutating func observe(
-        redisMicroseconds: Int64, sentAt: ContinuousClock.Instant, answeredAt: ContinuousClock.Instant, tolerance: Duration
+        redisMicroseconds: Int64,
+        sentAt: ContinuousClock.Instant,
+        answeredAt: ContinuousClock.Instant,
+        tolerance: Duration
     ) -> Int64? {
-        let reading = (redisMicroseconds - Timestamp.monotonicMicroseconds(answeredAt))...(redisMicroseconds - Timestamp.monotonicMicroseconds(sentAt))
+        // Redis's clock read somewhere between sending and answering: its offset lies in this range.
+        let earliest = redisMicroseconds - Timestamp.monotonicMicroseconds(answeredAt)
+        let latest = redisMicroseconds - Timestamp.monotonicMicroseconds(sentAt)
+        let reading = earliest...latest
         defer { offset = reading }
         guard let offset else {
             steadySince = answeredAt

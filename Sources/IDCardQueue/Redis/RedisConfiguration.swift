@@ -46,8 +46,13 @@ public struct RedisConfiguration: Sendable, Equatable {
     }
 
     public init(
-        host: String = "127.0.0.1", port: Int = 6379, database: Int = 0,
-        username: String? = nil, password: String? = nil, timeoutSeconds: Double = 5, sentinel: Sentinel? = nil
+        host: String = "127.0.0.1",
+        port: Int = 6379,
+        database: Int = 0,
+        username: String? = nil,
+        password: String? = nil,
+        timeoutSeconds: Double = 5,
+        sentinel: Sentinel? = nil
     ) {
         self.host = host
         self.port = port
@@ -64,10 +69,20 @@ public struct RedisConfiguration: Sendable, Equatable {
     ///     a lone name before `@` (`redis://worker@host`) is then the user, not a password.
     ///   - sentinelUsername: the Sentinels' own user, for `redis+sentinel://`.
     ///   - sentinelPassword: the Sentinels' own password, for `redis+sentinel://`.
-    public init(url: String, password separatePassword: String? = nil, sentinelUsername: String? = nil, sentinelPassword: String? = nil) throws(RedisError) {
+    public init(
+        url: String,
+        password separatePassword: String? = nil,
+        sentinelUsername: String? = nil,
+        sentinelPassword: String? = nil
+    ) throws(RedisError) {
         let isSentinel = url.hasPrefix("redis+sentinel://")
         guard url.hasPrefix("redis://") || isSentinel else {
-            throw .connection("IDOCR_REDIS_URL must start with redis:// or redis+sentinel:// (TLS is not built into hiredis 0.14; use a tunnel)")
+            throw .connection(
+                """
+                IDOCR_REDIS_URL must start with redis:// or redis+sentinel:// (TLS is not built into hiredis 0.14; \
+                use a tunnel)
+                """
+            )
         }
         var rest = Substring(url.drop { $0 != "/" }.dropFirst(2))
         self.init()
@@ -90,16 +105,23 @@ public struct RedisConfiguration: Sendable, Equatable {
         if isSentinel {
             let parts = path.split(separator: "/", omittingEmptySubsequences: false)
             guard let name = parts.first, !name.isEmpty else {
-                throw .connection("IDOCR_REDIS_URL: redis+sentinel:// needs the master's name after the hosts (/mymaster/0)")
+                throw .connection(
+                    "IDOCR_REDIS_URL: redis+sentinel:// needs the master's name after the hosts (/mymaster/0)"
+                )
             }
             databaseText = parts.count > 1 ? parts[1] : ""
             let nodes = try authority.split(separator: ",").map { text throws(RedisError) in
                 let (host, port) = try Self.hostAndPort(text, defaultPort: 26379)
                 return Sentinel.Node(host: host ?? "127.0.0.1", port: port)
             }
-            guard !nodes.isEmpty else { throw .connection("IDOCR_REDIS_URL: redis+sentinel:// needs at least one Sentinel host") }
+            guard !nodes.isEmpty else {
+                throw .connection("IDOCR_REDIS_URL: redis+sentinel:// needs at least one Sentinel host")
+            }
             sentinel = Sentinel(
-                nodes: nodes, masterName: String(name).removingPercentEncodingOrSelf, username: sentinelUsername, password: sentinelPassword
+                nodes: nodes,
+                masterName: String(name).removingPercentEncodingOrSelf,
+                username: sentinelUsername,
+                password: sentinelPassword
             )
         } else {
             let (name, number) = try Self.hostAndPort(authority, defaultPort: 6379)
@@ -107,7 +129,9 @@ public struct RedisConfiguration: Sendable, Equatable {
             port = number
         }
         if !databaseText.isEmpty {
-            guard let number = Int(databaseText), number >= 0 else { throw .connection("database in IDOCR_REDIS_URL is not a number") }
+            guard let number = Int(databaseText), number >= 0 else {
+                throw .connection("database in IDOCR_REDIS_URL is not a number")
+            }
             database = number
         }
     }
@@ -129,7 +153,10 @@ public struct RedisConfiguration: Sendable, Equatable {
 
     /// What a connection's errors name: the server, or the Sentinels' master (never a password).
     var endpointDescription: String {
-        if let sentinel { return "master \(sentinel.masterName) of Sentinels \(sentinel.nodes.map(\.description).joined(separator: ","))" }
+        if let sentinel {
+            return
+                "master \(sentinel.masterName) of Sentinels \(sentinel.nodes.map(\.description).joined(separator: ","))"
+        }
         return "\(host):\(port)"
     }
 }

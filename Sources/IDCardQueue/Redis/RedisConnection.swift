@@ -46,12 +46,19 @@ final class RedisConnection: @unchecked Sendable {
     /// command whose reply was lost.
     func pipeline(_ commands: [[RedisArgument]], reply: (Int, Result<RedisValue, RedisError>) -> Void) {
         lock.withLock {
-            if dropRequested.withLockedValue({ requested in defer { requested = false }; return requested }) { dropContext() }
+            if dropRequested.withLockedValue({ requested in
+                defer { requested = false }
+                return requested
+            }) {
+                dropContext()
+            }
             var answered = 0
             do throws(RedisError) {
                 let context = try connectedContext()
                 for command in commands {
-                    let status = Self.withArgv(command) { argc, argv, lengths in redisAppendCommandArgv(context, argc, argv, lengths) }
+                    let status = Self.withArgv(command) { argc, argv, lengths in
+                        redisAppendCommandArgv(context, argc, argv, lengths)
+                    }
                     if status != REDIS_OK { throw brokenConnection(context) }
                 }
                 while answered < commands.count {
@@ -84,7 +91,11 @@ final class RedisConnection: @unchecked Sendable {
         try outcome.get()
     }
 
-    private func listening(to channels: [String], shouldStop: () -> Bool, message: (String, String) -> Void) throws(RedisError) {
+    private func listening(
+        to channels: [String],
+        shouldStop: () -> Bool,
+        message: (String, String) -> Void
+    ) throws(RedisError) {
         let context = try connectedContext()
         let status = Self.withArgv(["SUBSCRIBE"] + channels.map { .string($0) }) { argc, argv, lengths in
             redisAppendCommandArgv(context, argc, argv, lengths)
@@ -103,7 +114,9 @@ final class RedisConnection: @unchecked Sendable {
             }
             let value = Self.value(of: raw.assumingMemoryBound(to: redisReply.self))
             freeReplyObject(raw)
-            if let parts = value.array, parts.count == 3, parts[0].string == "message", let channel = parts[1].string, let text = parts[2].string {
+            if let parts = value.array, parts.count == 3, parts[0].string == "message", let channel = parts[1].string,
+                let text = parts[2].string
+            {
                 message(channel, text)
             }
         }
@@ -179,7 +192,10 @@ final class RedisConnection: @unchecked Sendable {
     /// AUTH and SELECT, as the configuration says.
     private func logIn(_ context: UnsafeMutablePointer<redisContext>) throws(RedisError) {
         if let password = configuration.password {
-            try expectOK(configuration.username.map { ["AUTH", .string($0), .string(password)] } ?? ["AUTH", .string(password)], on: context)
+            try expectOK(
+                configuration.username.map { ["AUTH", .string($0), .string(password)] } ?? ["AUTH", .string(password)],
+                on: context
+            )
         }
         if configuration.database != 0 {
             try expectOK(["SELECT", .string(String(configuration.database))], on: context)
@@ -188,7 +204,9 @@ final class RedisConnection: @unchecked Sendable {
 
     /// Asks each Sentinel in turn where the master is, and connects to it. A master that says it is
     /// none (`ROLE`: a Sentinel that has not yet seen a failover) is passed over for the next Sentinel.
-    private func connectToMaster(of sentinel: RedisConfiguration.Sentinel) throws(RedisError) -> UnsafeMutablePointer<redisContext> {
+    private func connectToMaster(
+        of sentinel: RedisConfiguration.Sentinel
+    ) throws(RedisError) -> UnsafeMutablePointer<redisContext> {
         if let promoted = promotedReplica() { return promoted }
         var failures: [String] = []
         for node in sentinel.nodes {
@@ -220,7 +238,11 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     /// A connection to `host`:`port`, logged in, once `ROLE` says it is a master.
-    private func openMaster(host: String, port: Int, namedBy source: String) throws(RedisError) -> UnsafeMutablePointer<redisContext> {
+    private func openMaster(
+        host: String,
+        port: Int,
+        namedBy source: String
+    ) throws(RedisError) -> UnsafeMutablePointer<redisContext> {
         let master = try open(host: host, port: port)
         do throws(RedisError) {
             try logIn(master)
@@ -237,11 +259,17 @@ final class RedisConnection: @unchecked Sendable {
         }
     }
 
-    private func masterAddress(from node: RedisConfiguration.Sentinel.Node, of sentinel: RedisConfiguration.Sentinel) throws(RedisError) -> (String, Int) {
+    private func masterAddress(
+        from node: RedisConfiguration.Sentinel.Node,
+        of sentinel: RedisConfiguration.Sentinel
+    ) throws(RedisError) -> (String, Int) {
         let connection = try open(host: node.host, port: node.port)
         defer { redisFree(connection) }
         if let password = sentinel.password {
-            try expectOK(sentinel.username.map { ["AUTH", .string($0), .string(password)] } ?? ["AUTH", .string(password)], on: connection)
+            try expectOK(
+                sentinel.username.map { ["AUTH", .string($0), .string(password)] } ?? ["AUTH", .string(password)],
+                on: connection
+            )
         }
         let reply = try command(["SENTINEL", "get-master-addr-by-name", .string(sentinel.masterName)], on: connection)
         if case .error(let message) = reply { throw .server("SENTINEL get-master-addr-by-name: \(message)") }
@@ -251,7 +279,10 @@ final class RedisConnection: @unchecked Sendable {
         return (host, port)
     }
 
-    private func command(_ arguments: [RedisArgument], on context: UnsafeMutablePointer<redisContext>) throws(RedisError) -> RedisValue {
+    private func command(
+        _ arguments: [RedisArgument],
+        on context: UnsafeMutablePointer<redisContext>
+    ) throws(RedisError) -> RedisValue {
         guard let raw = Self.withArgv(arguments, { redisCommandArgv(context, $0, $1, $2) }) else {
             throw .connection(Self.errorString(context))
         }
@@ -259,7 +290,10 @@ final class RedisConnection: @unchecked Sendable {
         return Self.value(of: raw.assumingMemoryBound(to: redisReply.self))
     }
 
-    private func expectOK(_ arguments: [RedisArgument], on context: UnsafeMutablePointer<redisContext>) throws(RedisError) {
+    private func expectOK(
+        _ arguments: [RedisArgument],
+        on context: UnsafeMutablePointer<redisContext>
+    ) throws(RedisError) {
         if case .error(let message) = try command(arguments, on: context) {
             // Never echo the command: it carries the password.
             throw .server("\(arguments.first?.description ?? "command") failed: \(message)")
@@ -290,12 +324,15 @@ final class RedisConnection: @unchecked Sendable {
             func bind(from index: Int) -> R {
                 guard index < arguments.count else {
                     return pointers.withUnsafeMutableBufferPointer { argv in
-                        lengths.withUnsafeBufferPointer { body(Int32(arguments.count), argv.baseAddress!, $0.baseAddress!) }
+                        lengths.withUnsafeBufferPointer {
+                            body(Int32(arguments.count), argv.baseAddress!, $0.baseAddress!)
+                        }
                     }
                 }
                 guard case .data(let data) = arguments[index], !data.isEmpty else { return bind(from: index + 1) }
                 return data.withUnsafeBytes { raw in
-                    pointers[index] = raw.baseAddress.map { UnsafePointer($0.assumingMemoryBound(to: CChar.self)) } ?? textBase
+                    pointers[index] =
+                        raw.baseAddress.map { UnsafePointer($0.assumingMemoryBound(to: CChar.self)) } ?? textBase
                     return bind(from: index + 1)
                 }
             }
@@ -309,9 +346,13 @@ final class RedisConnection: @unchecked Sendable {
         case REDIS_REPLY_STRING:
             return .bulk(r.str.map { Data(bytes: $0, count: r.len) } ?? Data())
         case REDIS_REPLY_STATUS:
-            return .status(r.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: r.len), as: UTF8.self) } ?? "")
+            return .status(
+                r.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: r.len), as: UTF8.self) } ?? ""
+            )
         case REDIS_REPLY_ERROR:
-            return .error(r.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: r.len), as: UTF8.self) } ?? "")
+            return .error(
+                r.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: r.len), as: UTF8.self) } ?? ""
+            )
         case REDIS_REPLY_INTEGER:
             return .integer(Int(r.integer))
         case REDIS_REPLY_ARRAY:

@@ -1,22 +1,47 @@
 import IDCardContract
 
 /// What went wrong talking to Redis, and whether the connection is still usable.
-public enum RedisError: Error, Sendable, CustomStringConvertible {
-    /// Could not connect or the connection broke: Redis is down or unreachable. Retry later.
-    case connection(String)
-    /// Redis answered with an error reply (wrong type, script error, NOAUTH, READONLY, ...).
-    case server(String)
-    /// The reply did not have the shape the caller expected.
-    case unexpectedReply(String)
-    /// The client was shut down.
-    case closed
+///
+/// A struct with a ``Code``, like AsyncHTTPClient's `HTTPClientError`: a new kind of failure is a
+/// new static member, not a new enum case that would break a user's exhaustive `switch`. Switch
+/// over ``code``; ``message`` carries Redis's own words (never a command's arguments).
+public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The kind of failure.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let description: String
+        private init(_ description: String) { self.description = description }
+
+        /// Could not connect or the connection broke: Redis is down or unreachable. Retry later.
+        public static let connection = Code("connection")
+        /// Redis answered with an error reply (wrong type, script error, NOAUTH, READONLY, ...).
+        public static let server = Code("server")
+        /// The reply did not have the shape the caller expected.
+        public static let unexpectedReply = Code("unexpectedReply")
+        /// The client was shut down.
+        public static let closed = Code("closed")
+    }
+
+    public let code: Code
+    /// hiredis's or Redis's text (an error reply starts with its code: `READONLY ...`).
+    public let message: String
+
+    private init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public static func connection(_ message: String) -> RedisError { RedisError(.connection, message) }
+    public static func server(_ message: String) -> RedisError { RedisError(.server, message) }
+    public static func unexpectedReply(_ message: String) -> RedisError { RedisError(.unexpectedReply, message) }
+    public static let closed = RedisError(.closed, "")
 
     public var description: String {
-        switch self {
-        case .connection(let message): "Redis connection failed: \(message); check IDOCR_REDIS_URL and that Redis is running"
-        case .server(let message): "Redis answered with an error: \(message)"
-        case .unexpectedReply(let message): "unexpected Redis reply: \(message)"
+        switch code {
+        case .connection: "Redis connection failed: \(message); check IDOCR_REDIS_URL and that Redis is running"
+        case .server: "Redis answered with an error: \(message)"
+        case .unexpectedReply: "unexpected Redis reply: \(message)"
         case .closed: "the Redis client is closed"
+        default: "Redis: \(message)"
         }
     }
 
@@ -25,14 +50,16 @@ public enum RedisError: Error, Sendable, CustomStringConvertible {
     /// replica (a demoted master, mid-failover); `MISCONF`: persistence failing with
     /// `stop-writes-on-bgsave-error`; `OOM`: `maxmemory` reached; `LOADING`, `BUSY`, `MASTERDOWN`,
     /// `NOREPLICAS`, `TRYAGAIN`: the server is busy, loading, or has lost its master or replicas.
-    static let transientReplies = ["READONLY", "MISCONF", "OOM", "LOADING", "BUSY", "MASTERDOWN", "NOREPLICAS", "TRYAGAIN"]
+    static let transientReplies = [
+        "READONLY", "MISCONF", "OOM", "LOADING", "BUSY", "MASTERDOWN", "NOREPLICAS", "TRYAGAIN",
+    ]
 
     /// True when the same command may succeed later: on a fresh connection, or once the server
     /// accepts writes again. A paid answer must then be kept and written later, never dropped.
     public var isConnectionProblem: Bool {
-        switch self {
+        switch code {
         case .connection: true
-        case .server(let message): Self.transientReplies.contains { message.hasPrefix($0) }
+        case .server: Self.transientReplies.contains { message.hasPrefix($0) }
         default: false
         }
     }
@@ -40,15 +67,11 @@ public enum RedisError: Error, Sendable, CustomStringConvertible {
     /// True when the server is no master for this connection (`READONLY`): reconnecting finds the
     /// one that is (a new DNS answer, or Sentinel's).
     public var needsReconnect: Bool {
-        if case .server(let message) = self { return message.hasPrefix("READONLY") }
-        return false
+        code == .server && message.hasPrefix("READONLY")
     }
 
     /// What `/readyz` says while this error lasts.
     public var readinessReason: String {
-        switch self {
-        case .server(let message): "Redis refuses commands: \(message.prefix(160))"
-        default: "Redis unreachable"
-        }
+        code == .server ? "Redis refuses commands: \(message.prefix(160))" : "Redis unreachable"
     }
 }

@@ -56,7 +56,11 @@ final class SentinelWatch: Sendable {
             let node = sentinel.nodes[next % sentinel.nodes.count]
             next += 1
             let configuration = RedisConfiguration(
-                host: node.host, port: node.port, username: sentinel.username, password: sentinel.password, timeoutSeconds: timeoutSeconds
+                host: node.host,
+                port: node.port,
+                username: sentinel.username,
+                password: sentinel.password,
+                timeoutSeconds: timeoutSeconds
             )
             let connection = RedisConnection(configuration: configuration, readTimeoutSeconds: 1)
             do {
@@ -77,8 +81,12 @@ final class SentinelWatch: Sendable {
     static func move(channel: String, text: String, master: String) -> Move? {
         let words = text.split(separator: " ").map(String.init)
         if channel == "+switch-master" { return words.first == master ? .switched : nil }
-        guard let at = words.firstIndex(of: "@"), words.indices.contains(at + 1), words[at + 1] == master else { return nil }
-        if channel == "+failover-state-send-slaveof-noone", words.count > 3, words[0] == "slave", let port = Int(words[3]) {
+        guard let at = words.firstIndex(of: "@"), words.indices.contains(at + 1), words[at + 1] == master else {
+            return nil
+        }
+        if channel == "+failover-state-send-slaveof-noone", words.count > 3, words[0] == "slave",
+            let port = Int(words[3])
+        {
             return .promoting(host: words[2], port: port)
         }
         return .switched

@@ -7,7 +7,11 @@ public enum CardBody {
 
     /// Normalises a recognizer's fields: dates, the number's check character, the side, and
     /// drops what the contract does not carry (the portrait placeholder, unrequested quality flags).
-    public static func normalized(_ fields: [String: JSONValue], side: Job.Side, needQuality: Bool) -> [String: JSONValue] {
+    public static func normalized(
+        _ fields: [String: JSONValue],
+        side: Job.Side,
+        needQuality: Bool
+    ) -> [String: JSONValue] {
         var body = fields
         for name in dateFields {
             guard let text = body[name]?.stringValue else { continue }

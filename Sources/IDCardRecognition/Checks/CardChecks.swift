@@ -17,7 +17,11 @@ public enum CardChecks {
             checks.sexMatchesIdNo = number.1.map { $0.sex == sex } ?? false
         }
         if let begin = body["effBeginDate"]?.stringValue, let end = body["effEndDate"]?.stringValue {
-            checks.validityPeriodPlausible = validityIsPlausible(begin: begin, end: end, birthDate: birthday ?? number?.1?.birthDate)
+            checks.validityPeriodPlausible = validityIsPlausible(
+                begin: begin,
+                end: end,
+                birthDate: birthday ?? number?.1?.birthDate
+            )
         }
         return checks == ResultChecks() ? nil : checks
     }
@@ -32,13 +36,14 @@ public enum CardChecks {
         }
         guard let finish = CardDate(end), finish > start else { return false }
         if start.adding(months: 3) == finish { return true }
-        let allowed: [Int] = switch age {
-        case nil: [5, 10, 20]
-        case .some(let years) where years < 16: [5]
-        case .some(let years) where years <= 25: [10]
-        case .some(let years) where years <= 45: [20]
-        default: []
-        }
+        let allowed: [Int] =
+            switch age {
+            case nil: [5, 10, 20]
+            case .some(let years) where years < 16: [5]
+            case .some(let years) where years <= 25: [10]
+            case .some(let years) where years <= 45: [20]
+            default: []
+            }
         return allowed.contains { start.adding(years: $0) == finish }
     }
 }

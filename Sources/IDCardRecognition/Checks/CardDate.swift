@@ -5,7 +5,9 @@ public struct CardDate: Sendable, Equatable, Comparable, CustomStringConvertible
     public var day: Int
 
     public init?(year: Int, month: Int, day: Int) {
-        guard (1900...2200).contains(year), (1...12).contains(month), (1...Self.days(inMonth: month, year: year)).contains(day) else {
+        guard (1900...2200).contains(year), (1...12).contains(month),
+            (1...Self.days(inMonth: month, year: year)).contains(day)
+        else {
             return nil
         }
         self.year = year
@@ -19,7 +21,8 @@ public struct CardDate: Sendable, Equatable, Comparable, CustomStringConvertible
         let bytes = Array(text.utf8)
         if bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") {
             let number = { (range: Range<Int>) -> Int? in
-                bytes[range].allSatisfy { $0 >= 48 && $0 <= 57 } ? bytes[range].reduce(0) { $0 * 10 + Int($1 - 48) } : nil
+                bytes[range].allSatisfy { $0 >= 48 && $0 <= 57 }
+                    ? bytes[range].reduce(0) { $0 * 10 + Int($1 - 48) } : nil
             }
             if let year = number(0..<4), let month = number(5..<7), let day = number(8..<10) {
                 self.init(year: year, month: month, day: day)
@@ -60,7 +63,8 @@ public struct CardDate: Sendable, Equatable, Comparable, CustomStringConvertible
 
     public func adding(months: Int) -> CardDate? {
         let index = year * 12 + (month - 1) + months
-        let newYear = index / 12, newMonth = index % 12 + 1
+        let newYear = index / 12
+        let newMonth = index % 12 + 1
         return CardDate(year: newYear, month: newMonth, day: min(day, Self.days(inMonth: newMonth, year: newYear)))
     }
 

@@ -9,7 +9,9 @@ public struct IDNumber: Sendable, Equatable, CustomStringConvertible {
     /// Accepts 17 digits followed by a digit or `X` (after ``normalized(_:)``); the checksum is not required.
     public init?(_ text: String) {
         // The usual case, read as bytes: Character properties cost more than the whole check.
-        if text.utf8.count == 18, text.utf8.prefix(17).allSatisfy(Self.isDigit), let last = text.utf8.last, Self.isDigit(last) || last == UInt8(ascii: "X") {
+        if text.utf8.count == 18, text.utf8.prefix(17).allSatisfy(Self.isDigit), let last = text.utf8.last,
+            Self.isDigit(last) || last == UInt8(ascii: "X")
+        {
             value = text
             return
         }
@@ -39,7 +41,11 @@ public struct IDNumber: Sendable, Equatable, CustomStringConvertible {
     /// Digits 7-14, when they form a real date.
     public var birthDate: CardDate? {
         let d = digits
-        return CardDate(year: d[6] * 1000 + d[7] * 100 + d[8] * 10 + d[9], month: d[10] * 10 + d[11], day: d[12] * 10 + d[13])
+        return CardDate(
+            year: d[6] * 1000 + d[7] * 100 + d[8] * 10 + d[9],
+            month: d[10] * 10 + d[11],
+            day: d[12] * 10 + d[13]
+        )
     }
 
     /// `男` for an odd 17th digit, `女` for an even one.

@@ -23,7 +23,11 @@ public final class EndpointClient: Sendable {
         /// A PEM file of the CA certificates to trust instead of the system's; `nil`: the system's.
         public var caFile: String?
 
-        public init(connectTimeout: TimeAmount = .seconds(5), idleTimeout: TimeAmount = .seconds(30), caFile: String? = nil) {
+        public init(
+            connectTimeout: TimeAmount = .seconds(5),
+            idleTimeout: TimeAmount = .seconds(30),
+            caFile: String? = nil
+        ) {
             self.connectTimeout = connectTimeout
             self.idleTimeout = idleTimeout
             self.caFile = caFile
@@ -58,8 +62,13 @@ public final class EndpointClient: Sendable {
 
     /// - Throws: ``EndpointError/invalidURL``, or ``EndpointError/trustRoots(path:)`` when the CA
     ///   file cannot be loaded: both configuration mistakes, for the process to report at start.
-    public init(url: String, configuration: Configuration = Configuration(), group: any EventLoopGroup) throws(EndpointError) {
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+    public init(
+        url: String,
+        configuration: Configuration = Configuration(),
+        group: any EventLoopGroup
+    ) throws(EndpointError) {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+            scheme == "http" || scheme == "https",
             let host = components.host, !host.isEmpty
         else { throw EndpointError.invalidURL }
         let isTLS = scheme == "https"
@@ -80,7 +89,9 @@ public final class EndpointClient: Sendable {
         tls.applicationProtocols = ["http/1.1"]
         // Read here rather than by NIOSSL, which leaks its half-made context when the file is bad.
         if let caFile = configuration.caFile {
-            guard let roots = try? NIOSSLCertificate.fromPEMFile(caFile), !roots.isEmpty else { throw EndpointError.trustRoots(path: caFile) }
+            guard let roots = try? NIOSSLCertificate.fromPEMFile(caFile), !roots.isEmpty else {
+                throw EndpointError.trustRoots(path: caFile)
+            }
             tls.trustRoots = .certificates(roots)
         }
         do {
@@ -96,7 +107,13 @@ public final class EndpointClient: Sendable {
     /// `maxBytes` long. `sent` runs on the connection's event loop once the head is written.
     /// - Throws: ``EndpointError``, a TLS or HTTP parsing error, or `CancellationError`.
     public func post<Body: IteratorProtocol<ByteBuffer> & Sendable>(
-        _ target: String, headers: HTTPHeaders, body: Body, length: Int, timeout: TimeAmount, maxBytes: Int, sent: (@Sendable () -> Void)? = nil
+        _ target: String,
+        headers: HTTPHeaders,
+        body: Body,
+        length: Int,
+        timeout: TimeAmount,
+        maxBytes: Int,
+        sent: (@Sendable () -> Void)? = nil
     ) async throws -> Answer {
         try Task.checkCancellation()
         let deadline = NIODeadline.now() + timeout
@@ -113,7 +130,14 @@ public final class EndpointClient: Sendable {
         while true {
             let (connection, isNew) = try await connection(deadline: deadline)
             do {
-                let answer = try await exchange(on: connection, head: head, body: body, maxBytes: maxBytes, deadline: deadline, sent: sent)
+                let answer = try await exchange(
+                    on: connection,
+                    head: head,
+                    body: body,
+                    maxBytes: maxBytes,
+                    deadline: deadline,
+                    sent: sent
+                )
                 if answer.reusable { checkIn(connection) }
                 return Answer(status: answer.status, body: answer.body)
             } catch let notSent as ExchangeHandler.NotSent {
@@ -143,12 +167,24 @@ public final class EndpointClient: Sendable {
     }
 
     private func exchange<Body: IteratorProtocol<ByteBuffer> & Sendable>(
-        on connection: Connection, head: HTTPRequestHead, body: Body, maxBytes: Int, deadline: NIODeadline, sent: (@Sendable () -> Void)?
+        on connection: Connection,
+        head: HTTPRequestHead,
+        body: Body,
+        maxBytes: Int,
+        deadline: NIODeadline,
+        sent: (@Sendable () -> Void)?
     ) async throws -> ExchangeHandler.Answer {
         let eventLoop = connection.channel.eventLoop
         let promise = eventLoop.makePromise(of: ExchangeHandler.Answer.self)
         eventLoop.execute {
-            connection.exchange.value.send(head: head, body: body, maxBytes: maxBytes, deadline: deadline, sent: sent, promise: promise)
+            connection.exchange.value.send(
+                head: head,
+                body: body,
+                maxBytes: maxBytes,
+                deadline: deadline,
+                sent: sent,
+                promise: promise
+            )
         }
         return try await withTaskCancellationHandler {
             try await promise.futureResult.get()
@@ -164,7 +200,9 @@ public final class EndpointClient: Sendable {
         let reused = try pool.withLockedValue { pool throws(EndpointError) -> Connection? in
             guard !pool.isShutDown else { throw .shutDown }
             while let last = pool.connections.popLast() {
-                if last.connection.channel.isActive && now - last.since < configuration.idleTimeout { return last.connection }
+                if last.connection.channel.isActive && now - last.since < configuration.idleTimeout {
+                    return last.connection
+                }
                 stale.append(last.connection.channel)
             }
             return nil
@@ -179,7 +217,8 @@ public final class EndpointClient: Sendable {
         let closing = pool.withLockedValue { pool -> [any Channel] in
             guard !pool.isShutDown else { return [connection.channel] }
             // The oldest are at the front: the busiest connections keep being reused from the back.
-            let fresh = pool.connections.firstIndex { now - $0.since < configuration.idleTimeout } ?? pool.connections.endIndex
+            let fresh =
+                pool.connections.firstIndex { now - $0.since < configuration.idleTimeout } ?? pool.connections.endIndex
             let old = pool.connections[..<fresh].map(\.connection.channel)
             pool.connections.removeFirst(fresh)
             pool.connections.append((connection, now))
@@ -201,7 +240,11 @@ public final class EndpointClient: Sendable {
             return try await bootstrap.connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
-                    if let sslContext { try pipeline.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverHostname)) }
+                    if let sslContext {
+                        try pipeline.addHandler(
+                            NIOSSLClientHandler(context: sslContext, serverHostname: serverHostname)
+                        )
+                    }
                     try pipeline.addHTTPClientHandlers()
                     let exchange = ExchangeHandler()
                     try pipeline.addHandler(exchange)

@@ -62,13 +62,20 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Writes a request; its answer, or why there is none, completes `promise`. On the event loop.
     /// `sent` runs once the head has been written.
     func send<Body: IteratorProtocol<ByteBuffer>>(
-        head: HTTPRequestHead, body: Body, maxBytes: Int, deadline: NIODeadline, sent: (@Sendable () -> Void)?, promise: EventLoopPromise<Answer>
+        head: HTTPRequestHead,
+        body: Body,
+        maxBytes: Int,
+        deadline: NIODeadline,
+        sent: (@Sendable () -> Void)?,
+        promise: EventLoopPromise<Answer>
     ) {
         guard let context, context.channel.isActive, exchange == nil else {
             promise.fail(NotSent(cause: closedBy))
             return
         }
-        let timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in fail(EndpointError.deadlineExceeded) }
+        let timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            fail(EndpointError.deadlineExceeded)
+        }
         exchange = Exchange(promise: promise, maxBytes: maxBytes, deadline: timer)
         let headWritten = context.eventLoop.makePromise(of: Void.self)
         if let sent { headWritten.futureResult.whenSuccess { sent() } }
@@ -82,7 +89,11 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
         fail(CancellationError())
     }
 
-    private func write<Body: IteratorProtocol<ByteBuffer>>(_ chunk: ByteBuffer?, then rest: Body, context: ChannelHandlerContext) {
+    private func write<Body: IteratorProtocol<ByteBuffer>>(
+        _ chunk: ByteBuffer?,
+        then rest: Body,
+        context: ChannelHandlerContext
+    ) {
         var rest = rest
         let chunkWritten = context.eventLoop.makePromise(of: Void.self)
         if let chunk {

@@ -81,14 +81,17 @@ public enum CardFieldExtractor {
     static func place(_ text: String, _ points: [SIMD2<Double>]) -> PlacedLine {
         PlacedLine(
             text: text.filter { !$0.isWhitespace },
-            minX: points.map(\.x).min() ?? 0, maxX: points.map(\.x).max() ?? 0,
-            minY: points.map(\.y).min() ?? 0, maxY: points.map(\.y).max() ?? 0
+            minX: points.map(\.x).min() ?? 0,
+            maxX: points.map(\.x).max() ?? 0,
+            minY: points.map(\.y).min() ?? 0,
+            maxY: points.map(\.y).max() ?? 0
         )
     }
 
     /// The direction of the box's longer side, in (-π/2, π/2].
     static func longSideAngle(_ line: OCRLine) -> Double {
-        let top = line.box[1] - line.box[0], side = line.box[3] - line.box[0]
+        let top = line.box[1] - line.box[0]
+        let side = line.box[3] - line.box[0]
         let along = (top.x * top.x + top.y * top.y) >= (side.x * side.x + side.y * side.y) ? top : side
         var angle = atan2(along.y, along.x)
         if angle <= -.pi / 2 { angle += .pi }
@@ -104,7 +107,9 @@ public enum CardFieldExtractor {
     /// How much a reading looks like an upright card: anchors in their top-to-bottom order,
     /// labels left of their values.
     static func layoutScore(_ lines: [PlacedLine]) -> Int {
-        func find(_ key: String) -> PlacedLine? { lines.first { line in labels[key]!.contains { line.text.hasPrefix($0) } } }
+        func find(_ key: String) -> PlacedLine? {
+            lines.first { line in labels[key]!.contains { line.text.hasPrefix($0) } }
+        }
         var score = 0
         let portraitOrder = ["name", "sex", "birth", "address", "number"].compactMap(find)
         let emblemOrder = ["title", "authority", "validity"].compactMap(find)
@@ -122,7 +127,8 @@ public enum CardFieldExtractor {
         let typicalHeight = median(lines.map(\.height)) ?? 1
         var rows: [[PlacedLine]] = []
         for line in lines.sorted(by: { $0.midY < $1.midY }) {
-            if let last = rows.last, let center = last.map(\.midY).max(), abs(line.midY - center) < typicalHeight * 0.55 {
+            if let last = rows.last, let center = last.map(\.midY).max(), abs(line.midY - center) < typicalHeight * 0.55
+            {
                 rows[rows.count - 1].append(line)
             } else {
                 rows.append([line])
@@ -135,9 +141,14 @@ public enum CardFieldExtractor {
 
     static func detectSide(_ rows: [[PlacedLine]]) -> Job.Side {
         let text = rows.flatMap { $0 }.map(\.text).joined()
-        let portrait = ["name", "sex", "birth", "address", "number"].filter { key in labels[key]!.contains { text.contains($0) } }.count
-        let emblem = ["authority", "validity", "title"].filter { key in labels[key]!.contains { text.contains($0) } }.count
-        if portrait == 0 && emblem == 0 { return text.contains { $0.isNumber } && text.filter(\.isNumber).count >= 17 ? .portrait : .detect }
+        let portrait = ["name", "sex", "birth", "address", "number"].filter { key in
+            labels[key]!.contains { text.contains($0) }
+        }.count
+        let emblem = ["authority", "validity", "title"].filter { key in labels[key]!.contains { text.contains($0) } }
+            .count
+        if portrait == 0 && emblem == 0 {
+            return text.contains { $0.isNumber } && text.filter(\.isNumber).count >= 17 ? .portrait : .detect
+        }
         return emblem > portrait ? .emblem : .portrait
     }
 
@@ -219,11 +230,17 @@ public enum CardFieldExtractor {
             body["depInfo"] = .string(SimplifiedForms.simplified(text))
         }
         if let (text, _) = value(after: "validity", in: rows) {
-            let parts = text.split(whereSeparator: { $0 == "-" || $0 == "—" || $0 == "–" || $0 == "至" || $0 == "~" }).map(String.init)
-            if let first = parts.first, let begin = CardDate(first) { body["effBeginDate"] = .string(begin.description) }
+            let parts = text.split(whereSeparator: { $0 == "-" || $0 == "—" || $0 == "–" || $0 == "至" || $0 == "~" })
+                .map(String.init)
+            if let first = parts.first, let begin = CardDate(first) {
+                body["effBeginDate"] = .string(begin.description)
+            }
             if parts.count > 1 {
-                if parts[1].hasPrefix("长期") { body["effEndDate"] = "长期" }
-                else if let end = CardDate(parts[1]) { body["effEndDate"] = .string(end.description) }
+                if parts[1].hasPrefix("长期") {
+                    body["effEndDate"] = "长期"
+                } else if let end = CardDate(parts[1]) {
+                    body["effEndDate"] = .string(end.description)
+                }
             }
         }
     }

@@ -7,14 +7,19 @@ enum EthnicGroups {
         "珞巴", "基诺",
     ]
     /// Traditional forms and common misreads of printed characters.
-    static let characterFixes: [Character: Character] = ["漢": "汉", "維": "维", "爾": "尔", "條": "条", "東": "东", "鄉": "乡", "錫": "锡", "達": "达", "納": "纳", "傈": "傈", "烏": "乌", "門": "门", "顏": "颜", "滿": "满"]
+    static let characterFixes: [Character: Character] = [
+        "漢": "汉", "維": "维", "爾": "尔", "條": "条", "東": "东", "鄉": "乡", "錫": "锡", "達": "达", "納": "纳", "傈": "傈", "烏": "乌",
+        "門": "门", "顏": "颜", "滿": "满",
+    ]
 
     /// The printed name `text` most likely is: exact, after fixing traditional characters, or one
     /// character off a known name of the same length. Unknown values (e.g. 穿青人) are kept as read.
     static func snap(_ text: String) -> String {
         let cleaned = String(text.filter { !$0.isWhitespace && $0 != "族" }.map { characterFixes[$0] ?? $0 })
         if printed.contains(cleaned) { return cleaned }
-        let candidates = printed.filter { $0.count == cleaned.count && cleaned.count > 1 && zip($0, cleaned).filter { $0 != $1 }.count == 1 }
+        let candidates = printed.filter {
+            $0.count == cleaned.count && cleaned.count > 1 && zip($0, cleaned).filter { $0 != $1 }.count == 1
+        }
         return candidates.count == 1 ? candidates[0] : cleaned
     }
 }

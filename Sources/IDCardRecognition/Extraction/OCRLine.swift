@@ -18,9 +18,13 @@ public struct OCRLine: Sendable, Equatable {
     public static func lines(fromRapidOCR data: Data) -> [OCRLine]? {
         guard let object = JSONValue.parse(data)?.objectValue else { return nil }
         return object.sorted { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }.compactMap { _, value in
-            guard let text = value["rec_txt"]?.stringValue, case .array(let points)? = value["dt_boxes"], points.count == 4 else { return nil }
+            guard let text = value["rec_txt"]?.stringValue, case .array(let points)? = value["dt_boxes"],
+                points.count == 4
+            else { return nil }
             let box: [SIMD2<Double>] = points.compactMap { point in
-                guard case .array(let xy) = point, xy.count == 2, let x = xy[0].number, let y = xy[1].number else { return nil }
+                guard case .array(let xy) = point, xy.count == 2, let x = xy[0].number, let y = xy[1].number else {
+                    return nil
+                }
                 return SIMD2(x, y)
             }
             guard box.count == 4 else { return nil }

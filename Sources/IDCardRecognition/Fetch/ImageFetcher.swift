@@ -16,7 +16,12 @@ public struct ImageFetcher: Sendable {
         public var timeout: Double = 15
         public var maxRedirects = 5
 
-        public init(allowPrivateAddresses: Bool = false, maxBytes: Int = 4 * 1024 * 1024, timeout: Double = 15, maxRedirects: Int = 5) {
+        public init(
+            allowPrivateAddresses: Bool = false,
+            maxBytes: Int = 4 * 1024 * 1024,
+            timeout: Double = 15,
+            maxRedirects: Int = 5
+        ) {
             self.allowPrivateAddresses = allowPrivateAddresses
             self.maxBytes = maxBytes
             self.timeout = timeout
@@ -43,28 +48,44 @@ public struct ImageFetcher: Sendable {
             try await urlGuard.check(current)
 
             let response = try await httpClient.call(
-                .GET, url: current, headers: ["Accept": "image/*"], timeout: configuration.timeout, maxBytes: configuration.maxBytes,
+                .GET,
+                url: current,
+                headers: ["Accept": "image/*"],
+                timeout: configuration.timeout,
+                maxBytes: configuration.maxBytes,
                 calling: "fetching imgUrl",
-                tooLarge: .rejected(JobError(.imageTooLarge, "the image at imgUrl is larger than \(configuration.maxBytes) bytes"))
+                tooLarge: .rejected(
+                    JobError(.imageTooLarge, "the image at imgUrl is larger than \(configuration.maxBytes) bytes")
+                )
             )
             switch response.status.code {
             case 200..<300:
                 let data = Data(response.bodyBytes.readableBytesView)
                 guard ImageFormat(sniffing: data) != nil else {
-                    throw RecognitionFailure.rejected(JobError(.imageUnreadable, "imgUrl gave no JPEG, PNG, BMP or WebP image"))
+                    throw RecognitionFailure.rejected(
+                        JobError(.imageUnreadable, "imgUrl gave no JPEG, PNG, BMP or WebP image")
+                    )
                 }
                 return data
             case 300..<400:
-                guard let location = response.headers.first(name: "Location"), let next = URL(string: location, relativeTo: URL(string: current)) else {
-                    throw RecognitionFailure.rejected(JobError(.imageUnreadable, "imgUrl redirected without a usable Location"))
+                guard let location = response.headers.first(name: "Location"),
+                    let next = URL(string: location, relativeTo: URL(string: current))
+                else {
+                    throw RecognitionFailure.rejected(
+                        JobError(.imageUnreadable, "imgUrl redirected without a usable Location")
+                    )
                 }
                 current = next.absoluteString
             case 408, 429, 500..<600:
                 throw RecognitionFailure.unavailable("imgUrl answered HTTP \(response.status.code)")
             default:
-                throw RecognitionFailure.rejected(JobError(.imageUnreadable, "imgUrl answered HTTP \(response.status.code)"))
+                throw RecognitionFailure.rejected(
+                    JobError(.imageUnreadable, "imgUrl answered HTTP \(response.status.code)")
+                )
             }
         }
-        throw RecognitionFailure.rejected(JobError(.imageUnreadable, "imgUrl redirected more than \(configuration.maxRedirects) times"))
+        throw RecognitionFailure.rejected(
+            JobError(.imageUnreadable, "imgUrl redirected more than \(configuration.maxRedirects) times")
+        )
     }
 }

@@ -37,7 +37,12 @@ public struct URLGuard: Sendable {
         }
         for address in addresses {
             if let reason = AddressPolicy.forbiddenReason(address) {
-                throw RecognitionFailure.rejected(JobError(.urlForbidden, "imgUrl leads to a \(reason); set IDOCR_ALLOW_PRIVATE_URLS=1 only for development"))
+                throw RecognitionFailure.rejected(
+                    JobError(
+                        .urlForbidden,
+                        "imgUrl leads to a \(reason); set IDOCR_ALLOW_PRIVATE_URLS=1 only for development"
+                    )
+                )
             }
         }
         return url

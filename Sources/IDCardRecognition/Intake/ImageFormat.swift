@@ -12,7 +12,8 @@ public enum ImageFormat: String, Sendable {
             self = .png
         } else if head.starts(with: [0x42, 0x4D]) && head.count >= 6 {
             self = .bmp
-        } else if head.count == 12 && head.starts(with: Array("RIFF".utf8)) && Array(head[8..<12]) == Array("WEBP".utf8) {
+        } else if head.count == 12 && head.starts(with: Array("RIFF".utf8)) && Array(head[8..<12]) == Array("WEBP".utf8)
+        {
             self = .webp
         } else {
             return nil

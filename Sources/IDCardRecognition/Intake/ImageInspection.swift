@@ -57,11 +57,21 @@ public struct ImageInspection: Sendable, Equatable {
         while position + 4 <= bytes.count {
             guard bytes[position] == 0xFF else { return }
             let marker = bytes[position + 1]
-            if marker == 0xFF { position += 1; continue }
-            if marker == 0xD8 || marker == 0x01 || (0xD0...0xD7).contains(marker) { position += 2; continue }
-            if marker == 0xD9 { isComplete = true; return }
+            if marker == 0xFF {
+                position += 1
+                continue
+            }
+            if marker == 0xD8 || marker == 0x01 || (0xD0...0xD7).contains(marker) {
+                position += 2
+                continue
+            }
+            if marker == 0xD9 {
+                isComplete = true
+                return
+            }
             let length = Int(bytes[position + 2]) << 8 | Int(bytes[position + 3])
-            let start = position + 4, end = position + 2 + length
+            let start = position + 4
+            let end = position + 2 + length
             guard length >= 2, end <= bytes.count else { return }
             let payload = bytes[start..<end]
             switch marker {
@@ -105,7 +115,15 @@ public struct ImageInspection: Sendable, Equatable {
                 width = Self.bigEndian(bytes, start, 4)
                 height = Self.bigEndian(bytes, start + 4, 4)
                 let colourType = bytes[start + 9]
-                channels = switch colourType { case 0: 1; case 4: 2; case 2: 3; case 3: 3; case 6: 4; default: nil }
+                channels =
+                    switch colourType {
+                    case 0: 1
+                    case 4: 2
+                    case 2: 3
+                    case 3: 3
+                    case 6: 4
+                    default: nil
+                    }
             case "tEXt", "iTXt":
                 if let separator = data.firstIndex(of: 0) {
                     let keyword = String(decoding: data[data.startIndex..<separator], as: UTF8.self)

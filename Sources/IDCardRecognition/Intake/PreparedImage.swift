@@ -53,7 +53,9 @@ extension PreparedImage {
     public init(_ image: Job.Image, limits: IntakeLimits = IntakeLimits()) throws(JobError) {
         switch image {
         case .url(let text):
-            guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", url.host != nil else {
+            guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
+                scheme == "http" || scheme == "https", url.host != nil
+            else {
                 throw JobError(.urlForbidden, "imgUrl must be an http or https URL")
             }
             self = .url(text)
@@ -79,7 +81,10 @@ extension PreparedImage {
             throw JobError(.imageUnreadable, "the bytes are not a JPEG, PNG, BMP or WebP image")
         }
         guard let width = inspection.width, let height = inspection.height, width > 0, height > 0 else {
-            throw JobError(.imageUnreadable, "the \(inspection.format.rawValue.uppercased()) declares no pixel size: it is cut short or damaged")
+            throw JobError(
+                .imageUnreadable,
+                "the \(inspection.format.rawValue.uppercased()) declares no pixel size: it is cut short or damaged"
+            )
         }
         guard let pixels = inspection.pixels, pixels <= limits.maxPixels else {
             throw JobError(.imageTooLarge, "the image is \(width) × \(height) pixels, more than \(limits.maxPixels)")

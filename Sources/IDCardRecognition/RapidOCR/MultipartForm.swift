@@ -8,7 +8,11 @@ struct MultipartForm {
     var contentType: String { "multipart/form-data; boundary=\(boundary)" }
 
     mutating func appendFile(name: String, filename: String, contentType: String, data: Data) {
-        let head = "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\nContent-Type: \(contentType)\r\n\r\n"
+        let head =
+            """
+            --\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; \
+            filename=\"\(filename)\"\r\nContent-Type: \(contentType)\r\n\r\n
+            """
         bytes.reserveCapacity(bytes.count + head.utf8.count + data.count + boundary.utf8.count + 8)
         bytes.append(contentsOf: head.utf8)
         bytes.append(contentsOf: data)

@@ -10,7 +10,12 @@ public struct RapidOCRConfiguration: Sendable {
     /// Checks applied again to images fetched from an `imgUrl`.
     public var limits: IntakeLimits
 
-    public init(url: String = "http://127.0.0.1:9003/ocr", timeout: Double = 30, maxResponseBytes: Int = 1 << 20, limits: IntakeLimits = IntakeLimits()) {
+    public init(
+        url: String = "http://127.0.0.1:9003/ocr",
+        timeout: Double = 30,
+        maxResponseBytes: Int = 1 << 20,
+        limits: IntakeLimits = IntakeLimits()
+    ) {
         self.url = url
         self.timeout = timeout
         self.maxResponseBytes = maxResponseBytes

@@ -29,7 +29,9 @@ public struct RapidOCRRecognizer: Recognizer {
         switch request.image {
         case .base64(let text, _):
             // Checked at intake; decoded again here rather than held through the wait for a slot.
-            guard let data = PreparedImage.decodeBase64(text) else { throw RecognitionFailure.rejected(JobError(.invalidJob, "imgData is not valid base64")) }
+            guard let data = PreparedImage.decodeBase64(text) else {
+                throw RecognitionFailure.rejected(JobError(.invalidJob, "imgData is not valid base64"))
+            }
             bytes = data
         case .url(let url): bytes = try await fetcher.fetch(url)
         }
@@ -42,7 +44,12 @@ public struct RapidOCRRecognizer: Recognizer {
         // The server's decoder gives up on a file that stops early, and answers a bare HTTP 500
         // that looks like its own failure; refuse it here with a clear code instead.
         guard inspection.isComplete else {
-            throw RecognitionFailure.rejected(JobError(.imageUnreadable, "the \(inspection.format.rawValue.uppercased()) file is cut short: its end is missing"))
+            throw RecognitionFailure.rejected(
+                JobError(
+                    .imageUnreadable,
+                    "the \(inspection.format.rawValue.uppercased()) file is cut short: its end is missing"
+                )
+            )
         }
 
         let lines = try await detectLines(bytes, format: inspection.format, sent: request.sent)
@@ -66,21 +73,42 @@ public struct RapidOCRRecognizer: Recognizer {
     }
 
     /// One multipart POST; the lines of text the server found, in its answer's order.
-    private func detectLines(_ bytes: Data, format: ImageFormat, sent: (@Sendable () -> Void)?) async throws -> [OCRLine] {
+    private func detectLines(
+        _ bytes: Data,
+        format: ImageFormat,
+        sent: (@Sendable () -> Void)?
+    ) async throws -> [OCRLine] {
         var form = MultipartForm()
-        form.appendFile(name: "image_file", filename: "card.\(format.rawValue)", contentType: "image/\(format.rawValue)", data: bytes)
+        form.appendFile(
+            name: "image_file",
+            filename: "card.\(format.rawValue)",
+            contentType: "image/\(format.rawValue)",
+            data: bytes
+        )
         form.close()
         let headers: HTTPHeaders = ["Content-Type": form.contentType, "Accept": "application/json"]
         let response = try await httpClient.call(
-            .POST, url: configuration.url, headers: headers, body: .bytes(form.bytes), timeout: configuration.timeout,
-            maxBytes: configuration.maxResponseBytes, calling: "the RapidOCR server",
-            tooLarge: .unavailable("the answer of the RapidOCR server is larger than \(configuration.maxResponseBytes) bytes"), sent: sent
+            .POST,
+            url: configuration.url,
+            headers: headers,
+            body: .bytes(form.bytes),
+            timeout: configuration.timeout,
+            maxBytes: configuration.maxResponseBytes,
+            calling: "the RapidOCR server",
+            tooLarge: .unavailable(
+                "the answer of the RapidOCR server is larger than \(configuration.maxResponseBytes) bytes"
+            ),
+            sent: sent
         )
         let (status, answer) = (response.status.code, response.bodyBytes)
         switch status {
         case 200..<300: break
-        case 404, 405, 422: throw RecognitionFailure.refused("RapidOCR answered HTTP \(status): check RAPIDOCR_URL (it ends in /ocr)")
-        case 413: throw RecognitionFailure.rejected(JobError(.imageTooLarge, "the RapidOCR server refused the image as too large (HTTP 413)"))
+        case 404, 405, 422:
+            throw RecognitionFailure.refused("RapidOCR answered HTTP \(status): check RAPIDOCR_URL (it ends in /ocr)")
+        case 413:
+            throw RecognitionFailure.rejected(
+                JobError(.imageTooLarge, "the RapidOCR server refused the image as too large (HTTP 413)")
+            )
         case 429: throw RecognitionFailure.rateLimited("RapidOCR answered HTTP 429")
         default: throw RecognitionFailure.unavailable("RapidOCR answered HTTP \(status)")
         }

@@ -54,7 +54,8 @@ struct FormEncoding: Sendable {
     /// RFC 3986 unreserved bytes, looked up rather than matched: an image's base64 passes through here twice.
     private static let unreserved: [Bool] = (0...255).map { value in
         switch UInt8(value) {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"),
             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
             true
         default:

@@ -15,7 +15,13 @@ public struct ShowAPIConfiguration: Sendable {
     /// (a TLS-inspecting egress proxy, a test server); `nil`: the system's.
     public var caFile: String?
 
-    public init(url: String = "https://route.showapi.com/1429-1", appKey: String, timeout: Double = 30, maxResponseBytes: Int = 1 << 20, caFile: String? = nil) {
+    public init(
+        url: String = "https://route.showapi.com/1429-1",
+        appKey: String,
+        timeout: Double = 30,
+        maxResponseBytes: Int = 1 << 20,
+        caFile: String? = nil
+    ) {
         self.url = url
         self.appKey = appKey
         self.timeout = timeout

@@ -21,12 +21,19 @@ public struct ShowAPIRecognizer: Recognizer {
     ///   - group: the event loops of the API's connections; one thread carries thousands of calls a second.
     ///   - urlGuard: checks an `imgUrl` before the API is paid to fetch it.
     /// - Throws: ``EndpointError`` when the URL or the CA file is unusable.
-    public init(configuration: ShowAPIConfiguration, group: any EventLoopGroup, urlGuard: URLGuard = URLGuard()) throws(EndpointError) {
+    public init(
+        configuration: ShowAPIConfiguration,
+        group: any EventLoopGroup,
+        urlGuard: URLGuard = URLGuard()
+    ) throws(EndpointError) {
         self.configuration = configuration
         self.urlGuard = urlGuard
         endpoint = try EndpointClient(
             url: configuration.url,
-            configuration: .init(connectTimeout: .milliseconds(Int64(ShowAPIConfiguration.connectTimeout * 1000)), caFile: configuration.caFile),
+            configuration: .init(
+                connectTimeout: .milliseconds(Int64(ShowAPIConfiguration.connectTimeout * 1000)),
+                caFile: configuration.caFile
+            ),
             group: group
         )
         let separator = endpoint.target.contains("?") ? "&" : "?"
@@ -39,20 +46,31 @@ public struct ShowAPIRecognizer: Recognizer {
         let answer: EndpointClient.Answer
         do {
             answer = try await endpoint.post(
-                target, headers: Self.headers, body: form.chunks(), length: form.length,
-                timeout: .milliseconds(Int64(configuration.timeout * 1000)), maxBytes: configuration.maxResponseBytes, sent: request.sent
+                target,
+                headers: Self.headers,
+                body: form.chunks(),
+                length: form.length,
+                timeout: .milliseconds(Int64(configuration.timeout * 1000)),
+                maxBytes: configuration.maxResponseBytes,
+                sent: request.sent
             )
         } catch let delivered as DeliveredWithoutAnswer {
             if Task.isCancelled { throw CancellationError() }
             if delivered.cause as? EndpointError == .answerTooLarge {
-                throw RecognitionFailure.unanswered("the answer of the 1429-1 API is larger than \(configuration.maxResponseBytes) bytes")
+                throw RecognitionFailure.unanswered(
+                    "the answer of the 1429-1 API is larger than \(configuration.maxResponseBytes) bytes"
+                )
             }
             throw RecognitionFailure.transport(delivered.cause, calling: Self.calling, delivered: true)
         } catch {
             if error is CancellationError || Task.isCancelled { throw CancellationError() }
             throw RecognitionFailure.transport(error, calling: Self.calling)
         }
-        return try ShowAPIResponse.interpret(status: answer.status, body: Data(answer.body.readableBytesView), request: request)
+        return try ShowAPIResponse.interpret(
+            status: answer.status,
+            body: Data(answer.body.readableBytesView),
+            request: request
+        )
     }
 
     /// Closes the API's idle connections.

@@ -5,9 +5,15 @@ import IDCardQueue
 
 struct DLQCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "dlq", abstract: "Inspect, put back or drop dead letters.",
+        commandName: "dlq",
+        abstract: "Inspect, put back or drop dead letters.",
         subcommands: [List.self, Requeue.self, Purge.self]
     )
+
+    /// What to do about letters that stay sealed.
+    static func sealedHint(_ keys: EncryptionKeys?) -> String {
+        keys == nil ? "give --encryption-keys-file" : "none of the keys given opens them"
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -34,14 +40,20 @@ struct DLQCommand: AsyncParsableCommand {
                 FileHandle.standardOutput.write(opened.jsonValue.encoded() + Data("\n".utf8))
             }
             if sealed > 0 {
-                FileHandle.standardError.write(Data("\(sealed) dead letters stay sealed: \(keys == nil ? "give --encryption-keys-file" : "none of the keys given opens them")\n".utf8))
+                FileHandle.standardError.write(
+                    Data("\(sealed) dead letters stay sealed: \(DLQCommand.sealedHint(keys))\n".utf8)
+                )
             }
         }
     }
 
     struct Requeue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Put dead letters back on pending unchanged: all, or those with the given ids. Sealed ones need the keys."
+            abstract:
+                """
+                Put dead letters back on pending unchanged: all, or those with the given ids. Sealed ones need the \
+                keys.
+                """
         )
         @OptionGroup var queueOptions: QueueOptions
         @Option(name: .customLong("id"), help: "A job id to put back (repeatable); default: all") var ids: [String] = []
@@ -49,10 +61,14 @@ struct DLQCommand: AsyncParsableCommand {
         func run() async throws {
             let ids = self.ids.isEmpty ? nil : Set(self.ids)
             let keys = try queueOptions.configuration().encryptionKeys
-            let (moved, sealed) = try await queueOptions.openQueue().using { try await $0.requeueDeadLetters(ids: ids, opening: keys) }
+            let (moved, sealed) = try await queueOptions.openQueue().using {
+                try await $0.requeueDeadLetters(ids: ids, opening: keys)
+            }
             print("requeued \(moved)")
             if sealed > 0 {
-                FileHandle.standardError.write(Data("\(sealed) sealed dead letters left in place: \(keys == nil ? "give --encryption-keys-file" : "none of the keys given opens them")\n".utf8))
+                FileHandle.standardError.write(
+                    Data("\(sealed) sealed dead letters left in place: \(DLQCommand.sealedHint(keys))\n".utf8)
+                )
                 throw ExitCode(1)
             }
         }

@@ -41,7 +41,15 @@ struct EnqueueCommand: AsyncParsableCommand {
                 image = .base64(encoding: bytes)
             }
             let jobID = id ?? Self.jobID(for: path)
-            jobs.append(Job(id: jobID, image: image, side: Job.Side(rawValue: type) ?? .detect, needQuality: needQuality, replyTo: replyTo))
+            jobs.append(
+                Job(
+                    id: jobID,
+                    image: image,
+                    side: Job.Side(rawValue: type) ?? .detect,
+                    needQuality: needQuality,
+                    replyTo: replyTo
+                )
+            )
         }
         let (timeout, table) = (self.timeout, self.table)
         let keys = try queueOptions.configuration().encryptionKeys
@@ -51,11 +59,23 @@ struct EnqueueCommand: AsyncParsableCommand {
                 for job in jobs { print(job.id) }
                 return nil
             }
-            return try await Self.waitForResults(of: jobs, on: replyTo, queue: queue, timeout: timeout, printEach: !table, opening: keys)
+            return try await Self.waitForResults(
+                of: jobs,
+                on: replyTo,
+                queue: queue,
+                timeout: timeout,
+                printEach: !table,
+                opening: keys
+            )
         }
         guard let results else { return }
         if table {
-            print(ResultTable(rows: zip(images, jobs).map { (URL(fileURLWithPath: $0.0).lastPathComponent, results[$0.1.id]) }).render(), terminator: "")
+            print(
+                ResultTable(
+                    rows: zip(images, jobs).map { (URL(fileURLWithPath: $0.0).lastPathComponent, results[$0.1.id]) }
+                ).render(),
+                terminator: ""
+            )
         }
         if results.count < jobs.count || results.values.contains(where: { $0.status == .failed }) { throw ExitCode(1) }
     }
@@ -63,7 +83,12 @@ struct EnqueueCommand: AsyncParsableCommand {
     /// Shows progress and, with `printEach`, prints each result as it arrives (its body opened with
     /// `keys` when sealed); returns those that arrived.
     static func waitForResults(
-        of jobs: [Job], on replyTo: String, queue: JobQueue, timeout: Double, printEach: Bool, opening keys: EncryptionKeys?
+        of jobs: [Job],
+        on replyTo: String,
+        queue: JobQueue,
+        timeout: Double,
+        printEach: Bool,
+        opening keys: EncryptionKeys?
     ) async throws -> [String: JobResult] {
         let deadline = Date().addingTimeInterval(timeout)
         var remaining = Set(jobs.map(\.id))
@@ -88,16 +113,23 @@ struct EnqueueCommand: AsyncParsableCommand {
         }
         progress.finish()
         if !remaining.isEmpty {
-            FileHandle.standardError.write(Data("timed out waiting for \(remaining.count) result(s); read them later with `idcard-ocr result ID`\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "timed out waiting for \(remaining.count) result(s); read them later with `idcard-ocr result ID`\n"
+                        .utf8
+                )
+            )
         }
         return results
     }
 
     static func jobID(for path: String) -> String {
         let base = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        let cleaned = String(base.unicodeScalars.map { scalar -> Character in
-            Job.isValidID(String(scalar)) ? Character(scalar) : "-"
-        }.prefix(80))
+        let cleaned = String(
+            base.unicodeScalars.map { scalar -> Character in
+                Job.isValidID(String(scalar)) ? Character(scalar) : "-"
+            }.prefix(80)
+        )
         return "cli-\(cleaned.isEmpty ? "image" : cleaned)-\(randomSuffix())"
     }
 
@@ -113,7 +145,13 @@ struct Progress {
 
     func show(done: Int, failed: Int, stats: QueueStats?) {
         var line = "\(done)/\(total) done, \(failed) failed"
-        if let stats { line += " · queue: \(stats.pending) pending, \(stats.processing) processing, \(stats.delayed) delayed, \(stats.workers) workers" }
+        if let stats {
+            line +=
+                """
+                 · queue: \(stats.pending) pending, \(stats.processing) processing, \(stats.delayed) delayed, \
+                \(stats.workers) workers
+                """
+        }
         FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
     }
 

@@ -8,14 +8,24 @@ import IDCardWorker
 struct QueueOptions: ParsableArguments {
     @Option(
         name: .customLong("redis-url"),
-        help: "redis://[user:password@]host:port/db or redis+sentinel://[user:password@]host:26379,.../master/db (env IDOCR_REDIS_URL)"
+        help:
+            """
+            redis://[user:password@]host:port/db or redis+sentinel://[user:password@]host:26379,.../master/db (env \
+            IDOCR_REDIS_URL)
+            """
     )
     var redisURL: String?
 
-    @Option(name: .customLong("redis-password-file"), help: "File holding the Redis password; replaces one in the URL (env IDOCR_REDIS_PASSWORD_FILE)")
+    @Option(
+        name: .customLong("redis-password-file"),
+        help: "File holding the Redis password; replaces one in the URL (env IDOCR_REDIS_PASSWORD_FILE)"
+    )
     var redisPasswordFile: String?
 
-    @Option(name: .customLong("sentinel-password-file"), help: "File holding the Sentinels' own password (env IDOCR_SENTINEL_PASSWORD_FILE)")
+    @Option(
+        name: .customLong("sentinel-password-file"),
+        help: "File holding the Sentinels' own password (env IDOCR_SENTINEL_PASSWORD_FILE)"
+    )
     var sentinelPasswordFile: String?
 
     @Option(name: .customLong("key-prefix"), help: "Key prefix P (env IDOCR_KEY_PREFIX, default idocr)")
@@ -26,7 +36,11 @@ struct QueueOptions: ParsableArguments {
 
     @Option(
         name: .customLong("encryption-keys-file"),
-        help: "File of kid:base64key entries, the sealing key first: seal (worker) or open (result, dlq) personal data (env IDOCR_ENCRYPTION_KEYS_FILE)"
+        help:
+            """
+            File of kid:base64key entries, the sealing key first: seal (worker) or open (result, dlq) personal data \
+            (env IDOCR_ENCRYPTION_KEYS_FILE)
+            """
     )
     var encryptionKeysFile: String?
 
@@ -35,10 +49,16 @@ struct QueueOptions: ParsableArguments {
         var configuration = try WorkerConfiguration(environment: ProcessInfo.processInfo.environment)
         if let redisURL { configuration.redisURL = redisURL }
         if let redisPasswordFile {
-            configuration.redisPassword = try WorkerConfiguration.secret(fromFile: redisPasswordFile, for: "--redis-password-file")
+            configuration.redisPassword = try WorkerConfiguration.secret(
+                fromFile: redisPasswordFile,
+                for: "--redis-password-file"
+            )
         }
         if let sentinelPasswordFile {
-            configuration.sentinelPassword = try WorkerConfiguration.secret(fromFile: sentinelPasswordFile, for: "--sentinel-password-file")
+            configuration.sentinelPassword = try WorkerConfiguration.secret(
+                fromFile: sentinelPasswordFile,
+                for: "--sentinel-password-file"
+            )
         }
         if let keyPrefix { configuration.keyPrefix = keyPrefix }
         if let queue { configuration.queue = queue }

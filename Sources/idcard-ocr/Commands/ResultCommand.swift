@@ -5,7 +5,9 @@ import IDCardQueue
 
 struct ResultCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "result", abstract: "Print a job's result JSON, its body opened when sealed and keys are given (exit 1 when there is none)."
+        commandName: "result",
+        abstract:
+            "Print a job's result JSON, its body opened when sealed and keys are given (exit 1 when there is none)."
     )
 
     @OptionGroup var queueOptions: QueueOptions
@@ -24,7 +26,11 @@ struct ResultCommand: AsyncParsableCommand {
             return
         }
         guard let keys else {
-            FileHandle.standardError.write(Data("the body is sealed; give --encryption-keys-file (or IDOCR_ENCRYPTION_KEYS_FILE) to open it\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "the body is sealed; give --encryption-keys-file (or IDOCR_ENCRYPTION_KEYS_FILE) to open it\n".utf8
+                )
+            )
             FileHandle.standardOutput.write(data + Data("\n".utf8))
             return
         }

@@ -5,7 +5,8 @@ import IDCardQueue
 
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stats", abstract: "Queue depths: pending, processing, delayed, dead, workers; with --watch also rates and readiness."
+        commandName: "stats",
+        abstract: "Queue depths: pending, processing, delayed, dead, workers; with --watch also rates and readiness."
     )
 
     @OptionGroup var queueOptions: QueueOptions
@@ -13,7 +14,8 @@ struct StatsCommand: AsyncParsableCommand {
     @Flag(help: "Refresh in place every second until interrupted, with rates and readiness") var watch = false
 
     func run() async throws {
-        let json = self.json, watch = self.watch
+        let json = self.json
+        let watch = self.watch
         try await queueOptions.openQueue().using { queue in
             var previous: (QueueStats, ContinuousClock.Instant)?
             repeat {
@@ -23,7 +25,11 @@ struct StatsCommand: AsyncParsableCommand {
                 } else {
                     let table = Self.table(stats, previous: previous)
                     // In place: home, each line cleared to its end, then the rest of the screen.
-                    print(watch ? "\u{1B}[H" + table.replacingOccurrences(of: "\n", with: "\u{1B}[K\n") + "\u{1B}[K\u{1B}[J" : table)
+                    print(
+                        watch
+                            ? "\u{1B}[H" + table.replacingOccurrences(of: "\n", with: "\u{1B}[K\n") + "\u{1B}[K\u{1B}[J"
+                            : table
+                    )
                     fflush(nil)  // every stream: --watch never exits to flush a pipe
                 }
                 previous = (stats, .now)
@@ -35,7 +41,11 @@ struct StatsCommand: AsyncParsableCommand {
     /// The contract's field order: queue, pending, processing, delayed, dead, workers.
     static func json(_ stats: QueueStats) -> String {
         let queue = String(decoding: JSONValue.string(stats.queue).encoded(), as: UTF8.self)
-        return "{\"queue\":\(queue),\"pending\":\(stats.pending),\"processing\":\(stats.processing),\"delayed\":\(stats.delayed),\"dead\":\(stats.dead),\"workers\":\(stats.workers)}"
+        let counts = [
+            ("pending", stats.pending), ("processing", stats.processing), ("delayed", stats.delayed),
+            ("dead", stats.dead), ("workers", stats.workers),
+        ]
+        return "{\"queue\":\(queue)" + counts.map { ",\"\($0.0)\":\($0.1)" }.joined() + "}"
     }
 
     static func table(_ stats: QueueStats, previous: (QueueStats, ContinuousClock.Instant)?) -> String {
@@ -43,7 +53,13 @@ struct StatsCommand: AsyncParsableCommand {
         var rows = [
             ("queue", stats.queue, ""), ("pending", "\(stats.pending)", ""), ("processing", "\(stats.processing)", ""),
             ("delayed", "\(stats.delayed)", ""), ("dead", "\(stats.dead)", ""),
-            ("workers", "\(stats.workers)", stats.workers == 0 ? "" : stats.pausedWorkers == 0 ? "all ready" : "\(ready) ready, \(stats.pausedWorkers) paused (account or configuration)"),
+            (
+                "workers", "\(stats.workers)",
+                stats.workers == 0
+                    ? ""
+                    : stats.pausedWorkers == 0
+                        ? "all ready" : "\(ready) ready, \(stats.pausedWorkers) paused (account or configuration)"
+            ),
             ("succeeded", "\(stats.succeeded)", ""), ("failed", "\(stats.failed)", ""),
         ]
         if let (before, at) = previous {
@@ -54,7 +70,10 @@ struct StatsCommand: AsyncParsableCommand {
             rows[6].2 = rate(stats.succeeded, before.succeeded)
             rows[7].2 = rate(stats.failed, before.failed)
         }
-        return rows.map { $0.0.padding(toLength: 12, withPad: " ", startingAt: 0) + $0.1.padding(toLength: 10, withPad: " ", startingAt: 0) + $0.2 }
-            .joined(separator: "\n")
+        return rows.map {
+            $0.0.padding(toLength: 12, withPad: " ", startingAt: 0)
+                + $0.1.padding(toLength: 10, withPad: " ", startingAt: 0) + $0.2
+        }
+        .joined(separator: "\n")
     }
 }

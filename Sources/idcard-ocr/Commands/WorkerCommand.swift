@@ -1,8 +1,5 @@
 import ArgumentParser
 import AsyncHTTPClient
-#if os(Linux)
-import CMalloc
-#endif
 import Foundation
 import Hummingbird
 import IDCardContract
@@ -11,6 +8,10 @@ import IDCardRecognition
 import IDCardWorker
 import Logging
 import ServiceLifecycle
+
+#if os(Linux)
+import CMalloc
+#endif
 
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,20 +22,42 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var queueOptions: QueueOptions
     @Option(help: "showapi or rapidocr (env IDOCR_PROVIDER)") var provider: String?
     @Option(name: .customLong("showapi-url"), help: "The 1429-1 endpoint (env SHOWAPI_URL)") var showAPIURL: String?
-    @Option(name: .customLong("showapi-app-key-file"), help: "A file holding the appKey (env SHOWAPI_APP_KEY_FILE; prefer it to SHOWAPI_APP_KEY)")
+    @Option(
+        name: .customLong("showapi-app-key-file"),
+        help: "A file holding the appKey (env SHOWAPI_APP_KEY_FILE; prefer it to SHOWAPI_APP_KEY)"
+    )
     var showAPIAppKeyFile: String?
-    @Option(name: .customLong("showapi-ca-file"), help: "CA certificates (PEM) to trust for an https 1429-1 endpoint instead of the system's (env SHOWAPI_CA_FILE)")
+    @Option(
+        name: .customLong("showapi-ca-file"),
+        help:
+            "CA certificates (PEM) to trust for an https 1429-1 endpoint instead of the system's (env SHOWAPI_CA_FILE)"
+    )
     var showAPICAFile: String?
-    @Option(name: .customLong("rapidocr-url"), help: "A RapidOCR API server (env RAPIDOCR_URL)") var rapidOCRURL: String?
+    @Option(name: .customLong("rapidocr-url"), help: "A RapidOCR API server (env RAPIDOCR_URL)") var rapidOCRURL:
+        String?
     @Option(help: "Jobs in flight in this process (env IDOCR_CONCURRENCY, default 16)") var concurrency: Int?
-    @Option(name: .customLong("rate-limit"), help: "Calls per second for the whole fleet, 0 = none (env IDOCR_RATE_LIMIT)") var rateLimit: Double?
-    @Option(name: .customLong("max-attempts"), help: "Attempts per job (env IDOCR_MAX_ATTEMPTS, default 5)") var maxAttempts: Int?
-    @Option(name: .customLong("result-ttl"), help: "Seconds a result lives (env IDOCR_RESULT_TTL, default 604800)") var resultTTL: Int?
-    @Option(name: .customLong("shutdown-grace"), help: "Seconds for in-flight jobs after SIGTERM (env IDOCR_SHUTDOWN_GRACE, default 25)")
+    @Option(
+        name: .customLong("rate-limit"),
+        help: "Calls per second for the whole fleet, 0 = none (env IDOCR_RATE_LIMIT)"
+    ) var rateLimit: Double?
+    @Option(name: .customLong("max-attempts"), help: "Attempts per job (env IDOCR_MAX_ATTEMPTS, default 5)")
+    var maxAttempts: Int?
+    @Option(name: .customLong("result-ttl"), help: "Seconds a result lives (env IDOCR_RESULT_TTL, default 604800)")
+    var resultTTL: Int?
+    @Option(
+        name: .customLong("shutdown-grace"),
+        help: "Seconds for in-flight jobs after SIGTERM (env IDOCR_SHUTDOWN_GRACE, default 25)"
+    )
     var shutdownGrace: Double?
-    @Option(name: .customLong("metrics-port"), help: "Port of /metrics, /healthz, /readyz; 0 = off (env IDOCR_METRICS_PORT, default 9464)")
+    @Option(
+        name: .customLong("metrics-port"),
+        help: "Port of /metrics, /healthz, /readyz; 0 = off (env IDOCR_METRICS_PORT, default 9464)"
+    )
     var metricsPort: Int?
-    @Flag(name: .customLong("allow-private-urls"), help: "Let imgUrl reach private addresses (env IDOCR_ALLOW_PRIVATE_URLS; development only)")
+    @Flag(
+        name: .customLong("allow-private-urls"),
+        help: "Let imgUrl reach private addresses (env IDOCR_ALLOW_PRIVATE_URLS; development only)"
+    )
     var allowPrivateURLs = false
 
     func run() async throws {
@@ -44,7 +67,10 @@ struct WorkerCommand: AsyncParsableCommand {
         if let showAPIURL { configuration.showAPIURL = showAPIURL }
         if let showAPICAFile { configuration.showAPICAFile = showAPICAFile }
         if let showAPIAppKeyFile {
-            configuration.showAPIAppKey = try WorkerConfiguration.secret(fromFile: showAPIAppKeyFile, for: "--showapi-app-key-file")
+            configuration.showAPIAppKey = try WorkerConfiguration.secret(
+                fromFile: showAPIAppKeyFile,
+                for: "--showapi-app-key-file"
+            )
         }
         if let rapidOCRURL { configuration.rapidOCRURL = rapidOCRURL }
         if let concurrency { configuration.concurrency = concurrency }
@@ -76,15 +102,31 @@ struct WorkerCommand: AsyncParsableCommand {
             keys: QueueKeys(prefix: configuration.keyPrefix, queue: configuration.queue)
         )
         let health = WorkerHealth()
-        let worker = WorkerService(configuration: configuration, queue: queue, recognizer: recognizer, health: health, logger: logger)
+        let worker = WorkerService(
+            configuration: configuration,
+            queue: queue,
+            recognizer: recognizer,
+            health: health,
+            logger: logger
+        )
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if configuration.metricsPort != 0 {
-            services.append(.init(service: Telemetry.metricsServer(port: configuration.metricsPort, health: health, logger: logger)))
+            services.append(
+                .init(service: Telemetry.metricsServer(port: configuration.metricsPort, health: health, logger: logger))
+            )
         }
         // Listed last, shut down first: the metrics server keeps answering while jobs drain.
-        services.append(.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        services.append(
+            .init(
+                service: worker,
+                successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup
+            )
+        )
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
         var failed = false
         do {
             try await group.run()

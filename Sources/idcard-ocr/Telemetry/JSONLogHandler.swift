@@ -21,7 +21,8 @@ struct JSONLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         var fields: [String: JSONValue] = [
-            "time": .string(Timestamp.iso8601()), "level": .string(event.level.rawValue), "message": .string("\(event.message)"),
+            "time": .string(Timestamp.iso8601()), "level": .string(event.level.rawValue),
+            "message": .string("\(event.message)"),
         ]
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
             fields[key] = .string("\(value)")

@@ -13,7 +13,9 @@ enum Telemetry {
 
     /// JSON lines on stdout for the worker, plain text on stderr for the short commands.
     static func bootstrap(service: String) -> Logger {
-        let level = ProcessInfo.processInfo.environment["IDOCR_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+        let level =
+            ProcessInfo.processInfo.environment["IDOCR_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) }
+            ?? .info
         LoggingSystem.bootstrap { label in
             var handler = JSONLogHandler(label: label)
             handler.logLevel = level
@@ -28,7 +30,8 @@ enum Telemetry {
 
     /// From 10 ms (a cached answer) to 60 s (a slow API under retries): OCR latencies.
     static let histogramBuckets: [Duration] = [
-        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250),
         .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
     ]
 
@@ -38,7 +41,9 @@ enum Telemetry {
         var out = ""
         out.reserveCapacity(text.utf8.count + 1024)
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("# TYPE "), let name = line.split(separator: " ").dropFirst(2).first, let help = WorkerMetrics.help[String(name)] {
+            if line.hasPrefix("# TYPE "), let name = line.split(separator: " ").dropFirst(2).first,
+                let help = WorkerMetrics.help[String(name)]
+            {
                 out += "# HELP \(name) \(help)\n"
             }
             out += line + "\n"
@@ -48,7 +53,8 @@ enum Telemetry {
 
     /// From 0.1 ms to 100 ms: the worker's own work between an answer and its stored result.
     static let overheadBuckets: [Duration] = [
-        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .microseconds(1500), .milliseconds(2),
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .microseconds(1500),
+        .milliseconds(2),
         .milliseconds(3), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(100),
     ]
 
@@ -57,7 +63,8 @@ enum Telemetry {
         let router = Router()
         router.get("/metrics") { _, _ in
             Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: exposition()))
             )
         }
@@ -65,10 +72,19 @@ enum Telemetry {
         router.get("/readyz") { _, _ in
             health.isReady
                 ? Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ready\n")))
-                : Response(status: .serviceUnavailable, body: ResponseBody(byteBuffer: ByteBuffer(string: "not ready: \(health.notReadyReason ?? "unknown")\n")))
+                : Response(
+                    status: .serviceUnavailable,
+                    body: ResponseBody(
+                        byteBuffer: ByteBuffer(string: "not ready: \(health.notReadyReason ?? "unknown")\n")
+                    )
+                )
         }
         var serverLogger = logger
         serverLogger.logLevel = .warning
-        return Application(router: router, configuration: .init(address: .hostname("0.0.0.0", port: port)), logger: serverLogger)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname("0.0.0.0", port: port)),
+            logger: serverLogger
+        )
     }
 }

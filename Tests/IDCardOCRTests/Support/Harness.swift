@@ -2,14 +2,15 @@ import AsyncHTTPClient
 import Foundation
 import HummingbirdTLS
 import IDCardContract
-@testable import IDCardQueue
 import IDCardRecognition
 import IDCardTestSupport
-@testable import IDCardWorker
 import Logging
 import Metrics
 import MetricsTestKit
 import Testing
+
+@testable import IDCardQueue
+@testable import IDCardWorker
 
 /// Shared helpers: a real redis-server per test, unique queue names, the 1429-1 fake, workers
 /// in this process or as real child processes.
@@ -38,8 +39,11 @@ enum Harness {
     }
 
     static func scenario<T: Sendable>(
-        fake fakeConfiguration: ShowAPIFake.Configuration = .init(), tls: TLSConfiguration? = nil, name: String = #function,
-        configure: @Sendable (inout WorkerConfiguration) -> Void = { _ in }, _ body: @Sendable (Scenario) async throws -> T
+        fake fakeConfiguration: ShowAPIFake.Configuration = .init(),
+        tls: TLSConfiguration? = nil,
+        name: String = #function,
+        configure: @Sendable (inout WorkerConfiguration) -> Void = { _ in },
+        _ body: @Sendable (Scenario) async throws -> T
     ) async throws -> T {
         try await withRedis { redis in
             let fake = ShowAPIFake(configuration: fakeConfiguration)
@@ -47,7 +51,9 @@ enum Harness {
                 var configuration = Self.configuration(redis: redis, queue: uniqueQueue(name), fakeURL: url)
                 configure(&configuration)
                 let producer = try openQueue(configuration)
-                let outcome = await Result { try await body(Scenario(fake: fake, configuration: configuration, producer: producer)) }
+                let outcome = await Result {
+                    try await body(Scenario(fake: fake, configuration: configuration, producer: producer))
+                }
                 await producer.shutdown()
                 return try outcome.get()
             }
@@ -72,7 +78,10 @@ enum Harness {
     }
 
     static func openQueue(_ configuration: WorkerConfiguration) throws -> JobQueue {
-        JobQueue(redis: try configuration.redisConfiguration(), keys: QueueKeys(prefix: configuration.keyPrefix, queue: configuration.queue))
+        JobQueue(
+            redis: try configuration.redisConfiguration(),
+            keys: QueueKeys(prefix: configuration.keyPrefix, queue: configuration.queue)
+        )
     }
 
     /// Probes quickly, so tests of a paused worker need not wait minutes.
@@ -83,8 +92,10 @@ enum Harness {
     ///   - wrap: puts something between the worker and its configured recognizer.
     ///   - probes: when a paused worker tries a job again.
     static func withWorker<T: Sendable>(
-        _ configuration: WorkerConfiguration, wrap: (any Recognizer) -> any Recognizer = { $0 },
-        probes: RetryPolicy = quickProbes, _ body: @Sendable (WorkerService) async throws -> T
+        _ configuration: WorkerConfiguration,
+        wrap: (any Recognizer) -> any Recognizer = { $0 },
+        probes: RetryPolicy = quickProbes,
+        _ body: @Sendable (WorkerService) async throws -> T
     ) async throws -> T {
         _ = Self.metrics
         let httpClient = configuration.makeHTTPClient()
@@ -92,7 +103,13 @@ enum Harness {
         let configured = try configuration.makeRecognizer(httpClient: httpClient)
         let recognizer = wrap(configured)
         let health = WorkerHealth(probePolicy: probes)
-        let worker = WorkerService(configuration: configuration, queue: queue, recognizer: recognizer, health: health, logger: testLogger)
+        let worker = WorkerService(
+            configuration: configuration,
+            queue: queue,
+            recognizer: recognizer,
+            health: health,
+            logger: testLogger
+        )
         let (result, runFailure) = await withTaskGroup(of: (any Error)?.self) { group in
             group.addTask {
                 do {
@@ -136,7 +153,10 @@ enum Harness {
 
     /// Polls until `condition` holds; fails the test after `timeout` seconds.
     static func eventually(
-        _ what: String, timeout: Double = 20, sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async throws -> Bool
+        _ what: String,
+        timeout: Double = 20,
+        sourceLocation: SourceLocation = #_sourceLocation,
+        _ condition: () async throws -> Bool
     ) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         var lastError: (any Error)?
@@ -148,13 +168,28 @@ enum Harness {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        Issue.record("timed out waiting for: \(what); last error: \(lastError.map { "\($0)" } ?? "none")", sourceLocation: sourceLocation)
+        Issue.record(
+            "timed out waiting for: \(what); last error: \(lastError.map { "\($0)" } ?? "none")",
+            sourceLocation: sourceLocation
+        )
         throw TestSupportError("timed out waiting for: \(what)")
     }
 
     /// A job whose image the 1429-1 fake reads as `card`, answering per `script`.
-    static func job(id: String, card: [String: String] = SyntheticCard.portrait(), script: [FakeImage.Step] = [], side: Job.Side = .portrait, replyTo: String? = nil) -> Job {
-        Job(id: id, image: .base64(encoding: FakeImage.make(card: card, script: script)), side: side, replyTo: replyTo, meta: .object(["order": .int(7781)]))
+    static func job(
+        id: String,
+        card: [String: String] = SyntheticCard.portrait(),
+        script: [FakeImage.Step] = [],
+        side: Job.Side = .portrait,
+        replyTo: String? = nil
+    ) -> Job {
+        Job(
+            id: id,
+            image: .base64(encoding: FakeImage.make(card: card, script: script)),
+            side: side,
+            replyTo: replyTo,
+            meta: .object(["order": .int(7781)])
+        )
     }
 
     /// Nothing pending and the last job's result is there.
@@ -165,7 +200,11 @@ enum Harness {
     }
 
     /// Takes one job as a worker named `worker` would, registering it first when needed.
-    static func take(from queue: JobQueue, worker: String = "w", maxElementBytes: Int = IntakeLimits().maxElementBytes) async throws -> ReceivedJob? {
+    static func take(
+        from queue: JobQueue,
+        worker: String = "w",
+        maxElementBytes: Int = IntakeLimits().maxElementBytes
+    ) async throws -> ReceivedJob? {
         let registration: WorkerRegistration
         if let epoch = try await queue.redis.send("HGET", .string(queue.keys.epochs), .string(worker)).int {
             registration = WorkerRegistration(worker: worker, epoch: epoch)
@@ -179,9 +218,14 @@ enum Harness {
     /// the worker names it.
     static func rememberedKey(of job: Job, in queue: JobQueue) throws -> String {
         let digest = try #require(try PreparedImage(job.image).sha256)
-        return queue.keys.image(WorkerService.rememberedRecognitionKey(
-            provider: "showapi", sha256: digest, side: job.side, needQuality: job.needQuality
-        ))
+        return queue.keys.image(
+            WorkerService.rememberedRecognitionKey(
+                provider: "showapi",
+                sha256: digest,
+                side: job.side,
+                needQuality: job.needQuality
+            )
+        )
     }
 
     static func waitForResult(_ queue: JobQueue, id: String, timeout: Double = 20) async throws -> JobResult {
@@ -193,4 +237,3 @@ enum Harness {
         return found!
     }
 }
-

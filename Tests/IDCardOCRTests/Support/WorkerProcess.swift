@@ -5,16 +5,21 @@ import IDCardTestSupport
 final class WorkerProcess {
     let process = Process()
     let logURL: URL
+    /// The exit status, once: Foundation reaps the child and calls the termination handler.
+    private let exit = AsyncStream<Int32>.makeStream(bufferingPolicy: .bufferingNewest(1))
 
     static var binary: URL {
         if let path = ProcessInfo.processInfo.environment["IDCARD_OCR_BIN"] { return URL(fileURLWithPath: path) }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
         return root.appendingPathComponent(".build/debug/idcard-ocr")
     }
 
     init(environment: [String: String]) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
-            throw TestSupportError("\(Self.binary.path) is missing: run `swift build` before `swift test` (scripts/test does)")
+            throw TestSupportError(
+                "\(Self.binary.path) is missing: run `swift build` before `swift test` (scripts/test does)"
+            )
         }
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("idocr-worker-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
@@ -24,6 +29,11 @@ final class WorkerProcess {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = log
         process.standardError = log
+        let exited = exit.continuation
+        process.terminationHandler = { process in
+            exited.yield(process.terminationStatus)
+            exited.finish()
+        }
         try process.run()
     }
 
@@ -33,16 +43,27 @@ final class WorkerProcess {
     func signal(_ signal: Int32) { kill(pid, signal) }
 
     /// Waits for the process to exit and returns its exit status; SIGKILLs it after `timeout`
-    /// and returns nil then.
+    /// and returns nil then. Called once per process.
     func waitForExit(timeout: Double = 30) async -> Int32? {
-        let deadline = ContinuousClock.now + .seconds(timeout)
-        while RedisServer.hasNotExited(pid) && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        if RedisServer.hasNotExited(pid) {
+        let exit = self.exit.stream
+        let status = await withTaskGroup(of: Int32?.self) { group in
+            group.addTask {
+                for await status in exit { return status }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(timeout))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        guard let status else {
             await RedisServer.end(process, signal: SIGKILL)
             return nil
         }
-        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
-        return process.terminationStatus
+        return status
     }
 
     deinit {

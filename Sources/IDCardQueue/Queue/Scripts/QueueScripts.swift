@@ -4,6 +4,8 @@ import IDCardContract
 ///
 /// Clock: Redis `TIME`, so hosts' clocks never matter. Every key a script touches is named
 /// under the queue's hash tag; the few pieces of Lua several scripts need are pasted at their top.
+/// Scripts read their keys and arguments by name, `K.name` and `A.name` (``RedisScript``); an
+/// optional key the caller gave as `nil` is `false`.
 enum QueueScripts {
     /// `registered(epochs, worker, epoch)`: whether the worker still holds the registration its
     /// step names. A reaped worker's steps are refused (``WorkerRegistration``).
@@ -15,9 +17,10 @@ enum QueueScripts {
         """
 
     /// `storedSuccess(key)`: the result stored under `key`, decoded, when it is a success; `nil`
-    /// otherwise (none, a failure, not JSON, or not a string: a producer's key in the way).
+    /// otherwise (no key, none, a failure, not JSON, or not a string: a producer's key in the way).
     static let storedSuccessLua = """
         local function storedSuccess(key)
+          if not key then return nil end
           local stored = redis.pcall('GET', key)
           if type(stored) ~= 'string' then return nil end
           local ok, decoded = pcall(cjson.decode, stored)
@@ -28,12 +31,13 @@ enum QueueScripts {
         """
 
     /// `claimHolds(key, epochs, own, now)`: ms left on another call's claim of `key`, or `nil` when
-    /// there is none that holds; `dropClaim(key, own)` drops the claim when it is `own`. A claim is
+    /// there is none that holds (or no key); `dropClaim(key, own)` drops the claim when it is `own`. A claim is
     /// `worker|epoch|call|set at (ms, Redis clock)|for (ms)` and holds while its holder's
     /// registration lasts and its time runs by the clock it was set with: a step of Redis's clock
     /// back, which stretches every key's expiry, keeps no dead call's claim alive.
     static let claimLua = """
         local function claimHolds(key, epochs, own, now)
+          if not key then return nil end
           local value = redis.call('GET', key)
           if not value or string.sub(value, 1, #own + 1) == own .. '|' then return nil end
           local worker, epoch, setAt, span = string.match(value, '^(.*)|(%d+)|[^|]*|(%d+)|(%d+)$')
@@ -43,7 +47,7 @@ enum QueueScripts {
           return tonumber(span) - age
         end
         local function dropClaim(key, own)
-          if own == '' then return end
+          if not key or own == '' then return end
           local value = redis.call('GET', key)
           if value and string.sub(value, 1, #own + 1) == own .. '|' then redis.call('DEL', key) end
         end
@@ -62,22 +66,24 @@ enum QueueScripts {
     /// `recover(...)`: gives a dead holder's job back to the right of `pending`, counting the loss;
     /// a job lost `maxLosses` times goes to the caller's own list and into `setAside` instead, for
     /// the caller to dead-letter as `worker_lost` (a job that crashes workers stops here).
-    static let recoverLua = fingerprintLua + """
-        local function recover(element, pending, ownProcessing, lostPrefix, maxLosses, lostTTL, setAside)
-          local lostKey = lostPrefix .. fingerprint(element)
-          local losses = redis.call('INCR', lostKey)
-          redis.call('EXPIRE', lostKey, lostTTL)
-          if losses >= maxLosses then
-            redis.call('LPUSH', ownProcessing, element)
-            setAside[#setAside + 1] = element
-          else
-            redis.call('RPUSH', pending, element)
-          end
-        end
+    static let recoverLua =
+        fingerprintLua + """
+            local function recover(element, pending, ownProcessing, lostPrefix, maxLosses, lostTTL, setAside)
+              local lostKey = lostPrefix .. fingerprint(element)
+              local losses = redis.call('INCR', lostKey)
+              redis.call('EXPIRE', lostKey, lostTTL)
+              if losses >= maxLosses then
+                redis.call('LPUSH', ownProcessing, element)
+                setAside[#setAside + 1] = element
+              else
+                redis.call('RPUSH', pending, element)
+              end
+            end
 
-        """
+            """
 
-    /// `takeOne(...)`: moves the oldest pending job into `processing` and returns it. An element
+    /// `takeOne(pending, processing, oversized, dead, finished, ...)`: moves the oldest job of
+    /// `pending` into `processing` and returns it. An element
     /// larger than `maxElement` cannot hold a job that may succeed: it never reaches a worker. It
     /// goes whole into the `oversized` hash, a small dead letter naming its field goes onto `dead`,
     /// its field, size and first 4 KiB (for the id) join `refused`, and the next job is tried; at
@@ -93,8 +99,10 @@ enum QueueScripts {
             while redis.call('HSETNX', oversized, field, element) == 0 do field = field .. '+' end
             local message = 'the job is ' .. #element .. ' bytes, more than the ' .. maxElement ..
               ' bytes of any job that can succeed; it is kept whole beside this dead letter for dlq requeue'
-            redis.call('LPUSH', dead, '{"job":null,"oversized":{"field":' .. cjson.encode(field) .. ',"bytes":' .. #element ..
-              '},"error":{"code":"image_too_large","message":' .. cjson.encode(message) .. ',"retryable":false},"attempts":1,' ..
+            redis.call('LPUSH', dead,
+              '{"job":null,"oversized":{"field":' .. cjson.encode(field) .. ',"bytes":' .. #element ..
+              '},"error":{"code":"image_too_large","message":' .. cjson.encode(message) ..
+              ',"retryable":false},"attempts":1,' ..
               '"failedAt":' .. cjson.encode(failedAt) .. ',"worker":' .. cjson.encode(worker) .. '}')
             redis.call('HINCRBY', finished, 'failed', 1)
             refused[#refused + 1] = {field, #element, string.sub(element, 1, 4096)}

@@ -10,7 +10,10 @@ struct ConfigurationTests {
         let plain = try RedisConfiguration(url: "redis://127.0.0.1:6379/0")
         #expect(plain.host == "127.0.0.1" && plain.port == 6379 && plain.database == 0 && plain.password == nil)
         let acl = try RedisConfiguration(url: "redis://worker:s%40cret@redis.internal:6380/3")
-        #expect(acl.username == "worker" && acl.password == "s@cret" && acl.host == "redis.internal" && acl.port == 6380 && acl.database == 3)
+        #expect(
+            acl.username == "worker" && acl.password == "s@cret" && acl.host == "redis.internal" && acl.port == 6380
+                && acl.database == 3
+        )
         let passwordOnly = try RedisConfiguration(url: "redis://:pw@localhost")
         #expect(passwordOnly.username == nil && passwordOnly.password == "pw" && passwordOnly.port == 6379)
         #expect(throws: RedisError.self) { try RedisConfiguration(url: "rediss://host:6379") }
@@ -21,8 +24,13 @@ struct ConfigurationTests {
     func environment() throws {
         let defaults = try WorkerConfiguration(environment: [:])
         #expect(defaults.provider == "rapidocr" && defaults.concurrency == 16 && defaults.maxAttempts == 5)
-        #expect(defaults.resultTTL == 604_800 && defaults.shutdownGrace == 25 && defaults.metricsPort == 9464 && defaults.rateLimit == 0)
-        let set = try WorkerConfiguration(environment: ["IDOCR_CONCURRENCY": "4", "IDOCR_RATE_LIMIT": "50", "IDOCR_QUEUE": "q2", "IDOCR_DEDUPE_IMAGES": "0"])
+        #expect(
+            defaults.resultTTL == 604_800 && defaults.shutdownGrace == 25 && defaults.metricsPort == 9464
+                && defaults.rateLimit == 0
+        )
+        let set = try WorkerConfiguration(environment: [
+            "IDOCR_CONCURRENCY": "4", "IDOCR_RATE_LIMIT": "50", "IDOCR_QUEUE": "q2", "IDOCR_DEDUPE_IMAGES": "0",
+        ])
         #expect(set.concurrency == 4 && set.rateLimit == 50 && set.queue == "q2" && set.dedupeImages == false)
         #expect(set.rateGate?.interval == .microseconds(20_300))  // 1/50 s, spaced 1.5 % wider
         #expect(throws: ConfigurationError.self) { try WorkerConfiguration(environment: ["IDOCR_CONCURRENCY": "many"]) }

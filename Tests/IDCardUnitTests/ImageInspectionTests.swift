@@ -29,7 +29,9 @@ struct ImageInspectionTests {
 
     @Test("PNG: IHDR size and colour type, Software text, IEND")
     func png() throws {
-        let grey = try #require(ImageInspection(ImageBytes.png(width: 300, height: 200, colourType: 0, software: "GIMP 2.10")))
+        let grey = try #require(
+            ImageInspection(ImageBytes.png(width: 300, height: 200, colourType: 0, software: "GIMP 2.10"))
+        )
         #expect(grey.width == 300 && grey.height == 200 && grey.channels == 1 && grey.isComplete)
         #expect(grey.qualityFlags == ["edited", "copy"])
         #expect(ImageInspection(ImageBytes.png(colourType: 6))?.qualityFlags == [])
@@ -43,7 +45,12 @@ struct ImageInspectionTests {
         #expect(ImageInspection(Data("not an image".utf8)) == nil)
         // Segment and chunk lengths that point past the end, and an Exif offset out of range.
         let lies: [Data] = [
-            Data([0xFF, 0xD8, 0xFF, 0xC0, 0xFF, 0xFF, 8]), Data([0xFF, 0xD8, 0xFF, 0xE1, 0, 20] + Array("Exif".utf8) + [0, 0, 0x4D, 0x4D, 0, 42, 0x7F, 0xFF, 0xFF, 0xFF]),
+            Data([0xFF, 0xD8, 0xFF, 0xC0, 0xFF, 0xFF, 8]),
+            Data(
+                [0xFF, 0xD8, 0xFF, 0xE1, 0, 20] + Array("Exif".utf8) + [
+                    0, 0, 0x4D, 0x4D, 0, 42, 0x7F, 0xFF, 0xFF, 0xFF,
+                ]
+            ),
             Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x7F, 0xFF, 0xFF, 0xFF] + Array("IHDR".utf8)),
         ]
         for bytes in lies {

@@ -15,10 +15,9 @@ import Logging
 /// way the fleet goes on; a wrong appKey still dead-letters nothing.
 extension WorkerService {
     struct Suspect: Sendable {
-        let run: JobRun
-        let imageDigest: String
+        /// Its claims and image digest in it: a give-back drops the claims, a recheck reuses them.
+        let context: JobContext
         let reason: String
-        let claim: JobQueue.CallClaim
         /// Its place in ``WorkerService/held`` while it is kept aside.
         let heldSlot: Int
     }
@@ -33,22 +32,15 @@ extension WorkerService {
     /// At most this many refused jobs (all of one image) are kept aside at once.
     static let maxSuspects = 8
 
-    func suspect(
-        _ run: JobRun, imageDigest: String, reason: String, attempt: Int, claim: JobQueue.CallClaim, callStartedAt: ContinuousClock.Instant,
-        recheck: Bool
-    ) async -> ReceivedJob? {
-        if recheck && health.pausedReason == nil {
-            let error = JobError(
-                .rejectedByAPI,
-                "the API refused this image (\(reason)) again while it accepted other jobs: a rule of the API against this request, not the account"
-            )
-            return await failForGood(run, error: error, attempts: attempt, provider: recognizer.provider, imageDigest: imageDigest, claim: claim)
-        }
+    /// Keeps a refused job aside and pauses; a second image refused too gives every job kept
+    /// aside back (the account is refused). The refusal of a job tried again while others pass is
+    /// its own: ``FailureDecision`` fails it for good before it gets here.
+    func setAside(_ context: JobContext, reason: String, callStartedAt: ContinuousClock.Instant) async -> ReceivedJob? {
         let wait = health.pause(reason: reason, callStartedAt: callStartedAt)
-        let slot = held.withLockedValue { $0.hold(run.received) }
-        let suspect = Suspect(run: run, imageDigest: imageDigest, reason: reason, claim: claim, heldSlot: slot)
+        let slot = held.withLockedValue { $0.hold(context.received) }
+        let suspect = Suspect(context: context, reason: reason, heldSlot: slot)
         let (kept, accountRefused) = suspects.withLockedValue { suspects -> (Bool, [Suspect]) in
-            let otherImage = suspects.aside.contains { $0.imageDigest != imageDigest }
+            let otherImage = suspects.aside.contains { $0.context.imageDigest != context.imageDigest }
             guard !otherImage, suspects.aside.count < Self.maxSuspects else {
                 defer { suspects.aside = [] }
                 return (false, suspects.aside)
@@ -56,15 +48,24 @@ extension WorkerService {
             suspects.aside.append(suspect)
             return (true, [])
         }
+        let metadata: Logger.Metadata = ["reason": "\(reason)", "probeInMs": "\(Int(wait / .milliseconds(1)))"]
         if kept {
-            run.logger.error("the recognizer refused a job: taking no jobs; it is kept aside until another job shows whether the account or this image is refused", metadata: [
-                "reason": "\(reason)", "probeInMs": "\(Int(wait / .milliseconds(1)))",
-            ])
+            context.logger.error(
+                """
+                the recognizer refused a job: taking no jobs; it is kept aside until another job shows whether the \
+                account or this image is refused
+                """,
+                metadata: metadata
+            )
             return nil
         }
-        run.logger.error("the recognizer refuses different images: the account or configuration is refused; taking no jobs, probing again later", metadata: [
-            "reason": "\(reason)", "probeInMs": "\(Int(wait / .milliseconds(1)))",
-        ])
+        context.logger.error(
+            """
+            the recognizer refuses different images: the account or configuration is refused; taking no jobs, probing \
+            again later
+            """,
+            metadata: metadata
+        )
         for refused in accountRefused + [suspect] { await giveBack(refused) }
         return nil
     }
@@ -90,12 +91,15 @@ extension WorkerService {
             return suspects.aside + suspects.rechecks
         }
         guard !all.isEmpty else { return }
-        logger.info("giving back the jobs kept aside after a refusal", metadata: ["jobs": "\(all.count)", "reason": "\(reason)"])
+        logger.info(
+            "giving back the jobs kept aside after a refusal",
+            metadata: ["jobs": "\(all.count)", "reason": "\(reason)"]
+        )
         for suspect in all { await giveBack(suspect) }
     }
 
     private func giveBack(_ suspect: Suspect) async {
-        await giveBack(suspect.run, claim: suspect.claim)
-        held.withLockedValue { $0.release(suspect.heldSlot) }
+        await giveBack(suspect.context)
+        held.withLockedValue { $0.forget(suspect.heldSlot) }
     }
 }

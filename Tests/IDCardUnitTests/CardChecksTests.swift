@@ -38,9 +38,15 @@ struct CardChecksTests {
     @Test("portrait checks: all true when consistent, false when the number disagrees")
     func portraitChecks() {
         let good: [String: JSONValue] = ["idNo": "11010519491231002X", "birthday": "1949-12-31", "sex": "女"]
-        #expect(CardChecks.evaluate(good) == ResultChecks(idNoChecksum: true, birthdayMatchesIdNo: true, sexMatchesIdNo: true))
+        #expect(
+            CardChecks.evaluate(good)
+                == ResultChecks(idNoChecksum: true, birthdayMatchesIdNo: true, sexMatchesIdNo: true)
+        )
         let bad: [String: JSONValue] = ["idNo": "11010519491231003X", "birthday": "1949-12-30", "sex": "女"]
-        #expect(CardChecks.evaluate(bad) == ResultChecks(idNoChecksum: false, birthdayMatchesIdNo: false, sexMatchesIdNo: false))
+        #expect(
+            CardChecks.evaluate(bad)
+                == ResultChecks(idNoChecksum: false, birthdayMatchesIdNo: false, sexMatchesIdNo: false)
+        )
     }
 
     @Test("a check that cannot be made is absent")
@@ -49,11 +55,14 @@ struct CardChecksTests {
         #expect(CardChecks.evaluate(["idNo": "440524188001010014"]) == ResultChecks(idNoChecksum: true))
     }
 
-    @Test("validity periods follow the law", arguments: [
-        ("2015-06-01", "2035-06-01", true), ("2015-06-01", "2025-06-01", true), ("2015-06-01", "2020-06-01", true),
-        ("2015-06-01", "长期", true), ("2015-06-01", "2030-06-01", false), ("2015-06-01", "2035-06-02", false),
-        ("2015-06-01", "2015-09-01", true), ("2035-06-01", "2015-06-01", false),
-    ])
+    @Test(
+        "validity periods follow the law",
+        arguments: [
+            ("2015-06-01", "2035-06-01", true), ("2015-06-01", "2025-06-01", true), ("2015-06-01", "2020-06-01", true),
+            ("2015-06-01", "长期", true), ("2015-06-01", "2030-06-01", false), ("2015-06-01", "2035-06-02", false),
+            ("2015-06-01", "2015-09-01", true), ("2035-06-01", "2015-06-01", false),
+        ]
+    )
     func validity(begin: String, end: String, plausible: Bool) {
         #expect(CardChecks.validityIsPlausible(begin: begin, end: end, birthDate: nil) == plausible)
     }
@@ -67,10 +76,13 @@ struct CardChecksTests {
         #expect(CardChecks.validityIsPlausible(begin: "2015-06-01", end: "长期", birthDate: born) == false)
     }
 
-    @Test("dates are read in the card's and the API's formats", arguments: [
-        ("1988-03-15", "1988-03-15"), ("1988.03.15", "1988-03-15"), ("1988年3月15日", "1988-03-15"),
-        ("19880315", "1988-03-15"), ("1988 年 3 月 15 日", "1988-03-15"),
-    ])
+    @Test(
+        "dates are read in the card's and the API's formats",
+        arguments: [
+            ("1988-03-15", "1988-03-15"), ("1988.03.15", "1988-03-15"), ("1988年3月15日", "1988-03-15"),
+            ("19880315", "1988-03-15"), ("1988 年 3 月 15 日", "1988-03-15"),
+        ]
+    )
     func dates(text: String, expected: String) {
         #expect(CardDate(text)?.description == expected)
     }

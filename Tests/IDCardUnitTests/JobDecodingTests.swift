@@ -25,7 +25,12 @@ struct JobDecodingTests {
 
     @Test("a full job decodes; integers stand for strings")
     func fullJob() throws {
-        let job = try decode(#"{"id":"order-1.a:b_c","imgData":"data:image/jpeg;base64,\#(Self.jpegBase64)","type":1,"needQuality":"1","replyTo":"idocr:{idcard}:reply:r","meta":{"order":7781},"enqueuedAt":1764111601000,"extra":true}"#)
+        let job = try decode(
+            #"""
+            {"id":"order-1.a:b_c","imgData":"data:image/jpeg;base64,\#(Self.jpegBase64)","type":1,"needQuality":"1",\#
+            "replyTo":"idocr:{idcard}:reply:r","meta":{"order":7781},"enqueuedAt":1764111601000,"extra":true}
+            """#
+        )
         #expect(job.id == "order-1.a:b_c")
         #expect(job.image == .base64(Data(Self.jpegBase64.utf8)))
         #expect(job.side == .portrait)
@@ -35,26 +40,29 @@ struct JobDecodingTests {
         #expect(job.enqueuedAtMilliseconds == 1_764_111_601_000)
     }
 
-    @Test("bad jobs are invalid_job", arguments: [
-        ("not json at all", "not JSON"),
-        (#"[1,2,3]"#, "not a JSON object"),
-        (#"{"imgUrl":"https://x/y.jpg"}"#, "id is missing"),
-        (#"{"id":"","imgUrl":"https://x/y.jpg"}"#, "id must be"),
-        (#"{"id":"has space","imgUrl":"https://x/y.jpg"}"#, "id must be"),
-        (#"{"id":"ünïcode","imgUrl":"https://x/y.jpg"}"#, "id must be"),
-        (#"{"id":{"a":1},"imgUrl":"https://x/y.jpg"}"#, "id must be"),
-        (#"{"id":"a"}"#, "imgData or imgUrl is required"),
-        (#"{"id":"a","imgData":"QUJD","imgUrl":"https://x/y.jpg"}"#, "not both"),
-        (#"{"id":"a","imgData":12}"#, "base64 string"),
-        (#"{"id":"a","imgUrl":"https://x/y.jpg","type":"3"}"#, "type must be"),
-        (#"{"id":"a","imgUrl":"https://x/y.jpg","needQuality":"yes"}"#, "needQuality"),
-        (#"{"id":"a","imgUrl":"https://x/y.jpg","meta":[1]}"#, "meta must be a JSON object"),
-        (#"{"id":"a","imgUrl":"https://x/y.jpg","replyTo":""}"#, "replyTo"),
-        (#"{"id":"a","imgUrl":"https://x/y.jpg","enqueuedAt":"soon"}"#, "enqueuedAt"),
-        (#"{"id":"a","imgData":"@@@@not base64@@@@"}"#, "not valid base64"),
-        (#"{"id":"a","imgData":"data:image/jpeg;base64,"}"#, "holds no base64"),  // found by fuzzing
-        (#"{"id":"a","imgData":" data:image/jpeg;base64,"}"#, "holds no base64"),  // and with white space before it
-    ])
+    @Test(
+        "bad jobs are invalid_job",
+        arguments: [
+            ("not json at all", "not JSON"),
+            (#"[1,2,3]"#, "not a JSON object"),
+            (#"{"imgUrl":"https://x/y.jpg"}"#, "id is missing"),
+            (#"{"id":"","imgUrl":"https://x/y.jpg"}"#, "id must be"),
+            (#"{"id":"has space","imgUrl":"https://x/y.jpg"}"#, "id must be"),
+            (#"{"id":"ünïcode","imgUrl":"https://x/y.jpg"}"#, "id must be"),
+            (#"{"id":{"a":1},"imgUrl":"https://x/y.jpg"}"#, "id must be"),
+            (#"{"id":"a"}"#, "imgData or imgUrl is required"),
+            (#"{"id":"a","imgData":"QUJD","imgUrl":"https://x/y.jpg"}"#, "not both"),
+            (#"{"id":"a","imgData":12}"#, "base64 string"),
+            (#"{"id":"a","imgUrl":"https://x/y.jpg","type":"3"}"#, "type must be"),
+            (#"{"id":"a","imgUrl":"https://x/y.jpg","needQuality":"yes"}"#, "needQuality"),
+            (#"{"id":"a","imgUrl":"https://x/y.jpg","meta":[1]}"#, "meta must be a JSON object"),
+            (#"{"id":"a","imgUrl":"https://x/y.jpg","replyTo":""}"#, "replyTo"),
+            (#"{"id":"a","imgUrl":"https://x/y.jpg","enqueuedAt":"soon"}"#, "enqueuedAt"),
+            (#"{"id":"a","imgData":"@@@@not base64@@@@"}"#, "not valid base64"),
+            (#"{"id":"a","imgData":"data:image/jpeg;base64,"}"#, "holds no base64"),  // found by fuzzing
+            (#"{"id":"a","imgData":" data:image/jpeg;base64,"}"#, "holds no base64"),  // and with white space before it
+        ]
+    )
     func invalid(element: String, message: String) throws {
         let error = try #require(intake(element))
         #expect(error.code == .invalidJob)
@@ -67,7 +75,10 @@ struct JobDecodingTests {
         let longID = String(repeating: "a", count: 129)
         #expect(intake(#"{"id":"\#(longID)","imgUrl":"https://x/y.jpg"}"#)?.code == .invalidJob)
         let bigMeta = String(repeating: "m", count: 5000)
-        #expect(intake(#"{"id":"a","imgUrl":"https://x/y.jpg","meta":{"k":"\#(bigMeta)"}}"#)?.message.contains("4 KiB") == true)
+        #expect(
+            intake(#"{"id":"a","imgUrl":"https://x/y.jpg","meta":{"k":"\#(bigMeta)"}}"#)?.message.contains("4 KiB")
+                == true
+        )
     }
 
     @Test("image checks before any paid call")
@@ -86,7 +97,10 @@ struct JobDecodingTests {
         func base64(_ data: Data) -> String { data.base64EncodedString() }
         let headless = Data([0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4])
         #expect(intake(#"{"id":"a","imgData":"\#(base64(headless))"}"#)?.code == .imageUnreadable)
-        #expect(intake(#"{"id":"a","imgData":"\#(base64(Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])))"}"#)?.code == .imageUnreadable)
+        #expect(
+            intake(#"{"id":"a","imgData":"\#(base64(Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])))"}"#)?.code
+                == .imageUnreadable
+        )
         let bombs = [
             ImageBytes.png(width: 100_000, height: 100_000, complete: false), ImageBytes.jpeg(width: 40, height: 30),
             ImageBytes.bmp(width: 2000, height: -2000), ImageBytes.webp(width: 16_000, height: 16_000),
@@ -112,7 +126,9 @@ struct JobDecodingTests {
 
     @Test("a received element keeps id and replyTo for reporting even when invalid")
     func partialIdentity() {
-        let received = ReceivedJob(element: Data(#"{"id":"ok-id","replyTo":"idocr:{idcard}:reply:rq","type":"9"}"#.utf8))
+        let received = ReceivedJob(
+            element: Data(#"{"id":"ok-id","replyTo":"idocr:{idcard}:reply:rq","type":"9"}"#.utf8)
+        )
         #expect(received.id == "ok-id")
         #expect(received.replyTo(replyPrefix: QueueKeys().replyPrefix) == "idocr:{idcard}:reply:rq")
         #expect(ReceivedJob(element: Data("garbage".utf8)).id == nil)

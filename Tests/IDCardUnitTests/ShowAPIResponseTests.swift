@@ -1,8 +1,9 @@
 import Foundation
 import IDCardContract
 import IDCardQueue
-@testable import IDCardRecognition
 import Testing
+
+@testable import IDCardRecognition
 
 @Suite("1429-1 answers are sorted by what the worker must do")
 struct ShowAPIResponseTests {
@@ -16,32 +17,66 @@ struct ShowAPIResponseTests {
         }
     }
 
-    func gateway(_ code: Int) -> String { #"{"showapi_res_code":\#(code),"showapi_res_error":"x","showapi_res_body":{}}"# }
+    func gateway(_ code: Int) -> String {
+        #"{"showapi_res_code":\#(code),"showapi_res_error":"x","showapi_res_body":{}}"#
+    }
 
     @Test("transient gateway codes are ocr_unavailable", arguments: [-1, -3, -4, -5, -1000, -77])
     func transient(code: Int) {
-        guard case .failure(.unavailable) = interpret(gateway(code)) else { Issue.record("code \(code)"); return }
+        guard case .failure(.unavailable) = interpret(gateway(code)) else {
+            Issue.record("code \(code)")
+            return
+        }
     }
 
     @Test("-1009 and HTTP 429 are rate_limited")
     func rateLimited() {
-        guard case .failure(.rateLimited) = interpret(gateway(-1009)) else { Issue.record("-1009"); return }
-        guard case .failure(.rateLimited) = interpret(status: 429, "{}") else { Issue.record("429"); return }
+        guard case .failure(.rateLimited) = interpret(gateway(-1009)) else {
+            Issue.record("-1009")
+            return
+        }
+        guard case .failure(.rateLimited) = interpret(status: 429, "{}") else {
+            Issue.record("429")
+            return
+        }
     }
 
-    @Test("account and configuration codes pause the worker", arguments: [-2, -6, -1002, -1003, -1004, -1005, -1006, -1007, -1008, -1010, -1011, -1012, -1013])
+    @Test(
+        "account and configuration codes pause the worker",
+        arguments: [-2, -6, -1002, -1003, -1004, -1005, -1006, -1007, -1008, -1010, -1011, -1012, -1013]
+    )
     func account(code: Int) {
-        guard case .failure(.accountProblem) = interpret(gateway(code)) else { Issue.record("code \(code)"); return }
+        guard case .failure(.accountProblem) = interpret(gateway(code)) else {
+            Issue.record("code \(code)")
+            return
+        }
     }
 
-    @Test("HTTP 401/403/404/405 are refusals (the account's or the image's); 5xx is transient; malformed JSON is transient")
+    @Test(
+        """
+        HTTP 401/403/404/405 are refusals (the account's or the image's); 5xx is transient; malformed JSON is \
+        transient
+        """
+    )
     func http() {
         for status: UInt in [401, 403, 404, 405] {
-            guard case .failure(.refused) = interpret(status: status, "") else { Issue.record("\(status)"); return }
+            guard case .failure(.refused) = interpret(status: status, "") else {
+                Issue.record("\(status)")
+                return
+            }
         }
-        guard case .failure(.unavailable) = interpret(status: 502, "<html>") else { Issue.record("502"); return }
-        guard case .failure(.unavailable) = interpret(#"{"showapi_res_code":0,"showapi_res_body":{"na"#) else { Issue.record("malformed"); return }
-        guard case .failure(.unavailable) = interpret("[]") else { Issue.record("not an object"); return }
+        guard case .failure(.unavailable) = interpret(status: 502, "<html>") else {
+            Issue.record("502")
+            return
+        }
+        guard case .failure(.unavailable) = interpret(#"{"showapi_res_code":0,"showapi_res_body":{"na"#) else {
+            Issue.record("malformed")
+            return
+        }
+        guard case .failure(.unavailable) = interpret("[]") else {
+            Issue.record("not an object")
+            return
+        }
     }
 
     @Test("flag false or ret_code ≠ 0 is not_recognized")
@@ -49,7 +84,10 @@ struct ShowAPIResponseTests {
         let flagFalse = #"{"showapi_res_code":0,"showapi_res_body":{"ret_code":0,"flag":false,"msg":"no card"}}"#
         let retCode = #"{"showapi_res_code":0,"showapi_res_body":{"ret_code":-1,"msg":"no card"}}"#
         for text in [flagFalse, retCode] {
-            guard case .failure(.rejected(let error)) = interpret(text) else { Issue.record("unexpected answer to \(text)"); continue }
+            guard case .failure(.rejected(let error)) = interpret(text) else {
+                Issue.record("unexpected answer to \(text)")
+                continue
+            }
             #expect(error.code == .notRecognized)
         }
     }
@@ -59,7 +97,8 @@ struct ShowAPIResponseTests {
         let text = #"""
             {"showapi_res_code":0,"showapi_res_error":"","showapi_res_body":{"ret_code":0,"flag":true,"msg":"识别成功!",
              "name":"测试","sex":"男","nationality":"汉","birthday":"1988年3月5日","addr":"测试省","idNo":"44052418800101001x",
-             "effEndDate":"长期有效","effBeginDate":"2015.06.01","headImgBase64":"若需要该字段值请使用身份证识别返照接口","quality":["photo"],"extra":1}}
+             "effEndDate":"长期有效","effBeginDate":"2015.06.01",
+             "headImgBase64":"若需要该字段值请使用身份证识别返照接口","quality":["photo"],"extra":1}}
             """#
         let recognition = try interpret(text).get()
         #expect(recognition.provider == "showapi")

@@ -1,0 +1,82 @@
+import IDCardContract
+import IDCardRecognition
+import Testing
+
+@testable import IDCardWorker
+
+/// What a job does after a call that produced no reading, decided without a server.
+@Suite("The retry-or-pause decision")
+struct FailureDecisionTests {
+    static let rules = FailureDecision.Rules(
+        maxAttempts: 3,
+        backoff: RetryPolicy(base: .seconds(1), cap: .seconds(8)),
+        rateCoolDown: .seconds(5)
+    )
+
+    @Test("the job's own fault fails it at once, whatever attempt it is")
+    func rejected() {
+        let error = JobError(.notRecognized, "no card")
+        #expect(FailureDecision.after(.rejected(error), attempt: 1, rules: Self.rules) == .failForGood(error))
+    }
+
+    @Test("an unavailable or unanswered recognizer is retried with backoff until the last attempt, then exhausted")
+    func transient() {
+        for failure in [RecognitionFailure.unavailable("HTTP 502"), .unanswered("timed out")] {
+            #expect(
+                FailureDecision.after(failure, attempt: 1, rules: Self.rules, jitter: 1) == .retry(after: .seconds(1))
+            )
+            #expect(
+                FailureDecision.after(failure, attempt: 2, rules: Self.rules, jitter: 1) == .retry(after: .seconds(2))
+            )
+            #expect(FailureDecision.after(failure, attempt: 2, rules: Self.rules, jitter: 0) == .retry(after: .zero))
+            guard case .failForGood(let error) = FailureDecision.after(failure, attempt: 3, rules: Self.rules) else {
+                Issue.record("the last attempt was not final")
+                continue
+            }
+            #expect(error.code == .attemptsExhausted && error.message.contains("3 attempts"))
+        }
+    }
+
+    @Test("a rate refusal waits at least the cool-down, and its backoff when that is longer")
+    func rateLimited() {
+        let failure = RecognitionFailure.rateLimited("-1009")
+        #expect(FailureDecision.after(failure, attempt: 1, rules: Self.rules, jitter: 1) == .retry(after: .seconds(5)))
+        var long = Self.rules
+        long.maxAttempts = 10
+        #expect(FailureDecision.after(failure, attempt: 5, rules: long, jitter: 1) == .retry(after: .seconds(8)))
+        #expect(FailureDecision.after(failure, attempt: 3, rules: Self.rules).isFinal)
+    }
+
+    @Test("the account refused pauses the worker and fails no job, even on the last attempt")
+    func account() {
+        #expect(
+            FailureDecision.after(.accountProblem("quota used up"), attempt: 3, rules: Self.rules)
+                == .pause(reason: "quota used up")
+        )
+    }
+
+    @Test("a refusal sets the job aside; refused again while other jobs pass, it is the job's: rejected_by_api")
+    func refused() {
+        let failure = RecognitionFailure.refused("HTTP 403")
+        #expect(FailureDecision.after(failure, attempt: 1, rules: Self.rules) == .setAside(reason: "HTTP 403"))
+        guard
+            case .failForGood(let error) = FailureDecision.after(
+                failure,
+                attempt: 1,
+                rules: Self.rules,
+                refusedAgainWhileOthersPass: true
+            )
+        else {
+            Issue.record("refused again was not final")
+            return
+        }
+        #expect(error.code == .rejectedByAPI)
+    }
+}
+
+extension FailureDecision {
+    var isFinal: Bool {
+        if case .failForGood = self { return true }
+        return false
+    }
+}
