@@ -77,12 +77,19 @@ final class RedisConnection: @unchecked Sendable {
 
     /// Subscribes to `channels` and hands each message's channel and text to `message`, until
     /// `shouldStop` says so (asked at least every read timeout) or the connection fails (thrown).
+    /// `subscribed` is called once the server confirms every channel: from then on no message is
+    /// missed, so a caller can look at the state it waits for, then wait for a message.
     /// Blocks its thread throughout: for a connection of its own on a thread of its own.
-    func listen(to channels: [String], shouldStop: () -> Bool, message: (String, String) -> Void) throws(RedisError) {
+    func listen(
+        to channels: [String],
+        subscribed: () -> Void = {},
+        shouldStop: () -> Bool,
+        message: (String, String) -> Void
+    ) throws(RedisError) {
         let outcome = lock.withLock { () -> Result<Void, RedisError> in
             defer { dropContext() }
             do throws(RedisError) {
-                try listening(to: channels, shouldStop: shouldStop, message: message)
+                try listening(to: channels, subscribed: subscribed, shouldStop: shouldStop, message: message)
                 return .success(())
             } catch {
                 return .failure(error)
@@ -93,10 +100,12 @@ final class RedisConnection: @unchecked Sendable {
 
     private func listening(
         to channels: [String],
+        subscribed: () -> Void,
         shouldStop: () -> Bool,
         message: (String, String) -> Void
     ) throws(RedisError) {
         let context = try connectedContext()
+        var confirmed = 0
         let status = Self.withArgv(["SUBSCRIBE"] + channels.map { .string($0) }) { argc, argv, lengths in
             redisAppendCommandArgv(context, argc, argv, lengths)
         }
@@ -118,6 +127,9 @@ final class RedisConnection: @unchecked Sendable {
                 let text = parts[2].string
             {
                 message(channel, text)
+            } else if let parts = value.array, parts.first?.string == "subscribe" {
+                confirmed += 1
+                if confirmed == channels.count { subscribed() }
             }
         }
     }

@@ -7,6 +7,7 @@ import IDCardTestSupport
 import Logging
 import Metrics
 import MetricsTestKit
+import NIOConcurrencyHelpers
 import Testing
 
 @testable import IDCardQueue
@@ -192,11 +193,12 @@ enum Harness {
         )
     }
 
-    /// Nothing pending and the last job's result is there.
+    /// Nothing pending, held or waiting to be retried, and the last job's result is there. (The
+    /// last job's result alone proves nothing: jobs taken before it may still be in flight.)
     static func drained(_ queue: JobQueue, last id: String) async throws -> Bool {
-        let pending = try await queue.stats().pending
+        let stats = try await queue.stats()
         let result = try await queue.resultData(id: id)
-        return pending == 0 && result != nil
+        return stats.pending == 0 && stats.processing == 0 && stats.delayed == 0 && result != nil
     }
 
     /// Takes one job as a worker named `worker` would, registering it first when needed.
@@ -228,12 +230,27 @@ enum Harness {
         )
     }
 
+    /// Waits for the result of job `id`, woken by Redis's announcement of its write (``KeyWrites``);
+    /// polls where the server announces nothing to this user.
     static func waitForResult(_ queue: JobQueue, id: String, timeout: Double = 20) async throws -> JobResult {
-        var found: JobResult?
-        try await eventually("result of \(id)", timeout: timeout) {
-            found = try await queue.result(id: id)
-            return found != nil
+        let found = NIOLockedValueBox<JobResult?>(nil)
+        let look: @Sendable () async throws -> Bool = {
+            let result = try await queue.result(id: id)
+            found.withLockedValue { $0 = result }
+            return result != nil
         }
-        return found!
+        let outcome = try await KeyWrites.wait(
+            for: queue.keys.result(id),
+            redis: queue.redis,
+            timeout: .seconds(timeout),
+            until: look
+        )
+        switch outcome {
+        case .done: break
+        // A last look, failing the test as `eventually` does.
+        case .timedOut: try await eventually("result of \(id)", timeout: 0.2, look)
+        case .unavailable: try await eventually("result of \(id)", timeout: timeout, look)
+        }
+        return try #require(found.withLockedValue { $0 })
     }
 }
