@@ -27,10 +27,16 @@ struct FleetRateTests {
             return try await fake.serve { url in
                 let queueName = Harness.uniqueQueue()
                 let producer = JobQueue(redis: redis.configuration, keys: QueueKeys(queue: queueName))
-                try await producer.enqueue((0..<jobs).map { Harness.job(id: "f-\($0)", script: script[$0] ?? []) })
                 let environment = ProcessTests.environment(redis: redis, queue: queueName, fakeURL: url, extra: extra)
-                let started = ContinuousClock.now
+                // Every process up before the first job: three processes starting at once on two
+                // cores, beside the fake, delay its reading of the first calls by more than the
+                // schedule's margin, and it would see the first second's calls bunched.
                 let workers = try (0..<processes).map { _ in try WorkerProcess(environment: environment) }
+                try await Harness.eventually("\(processes) workers registered") {
+                    try await producer.stats().workers == processes
+                }
+                let started = ContinuousClock.now
+                try await producer.enqueue((0..<jobs).map { Harness.job(id: "f-\($0)", script: script[$0] ?? []) })
                 try await Harness.eventually("every job ended", timeout: timeout) {
                     let stats = try await producer.stats()
                     return stats.succeeded + stats.failed == jobs
