@@ -10,8 +10,31 @@ public final class RedisServer: Sendable {
     private let process: Process
     private let extraArguments: [String]
     private let environment: [String: String]
+    public let tls: TLS?
 
-    public var url: String { "redis://127.0.0.1:\(port)/0" }
+    /// A server that speaks only TLS (`--port 0 --tls-port …`), with a certificate from
+    /// ``TestCertificates`` naming `localhost`.
+    public struct TLS: Sendable {
+        public var certificates: TestCertificates
+        /// `tls-auth-clients yes`: only clients showing a certificate the test CA signed get in.
+        public var requireClientCertificate: Bool
+
+        public init(certificates: TestCertificates, requireClientCertificate: Bool = false) {
+            self.certificates = certificates
+            self.requireClientCertificate = requireClientCertificate
+        }
+
+        var arguments: [String] {
+            [
+                "--tls-cert-file", certificates.serverCertificateFile, "--tls-key-file",
+                certificates.serverKeyFile, "--tls-ca-cert-file", certificates.caFile, "--tls-auth-clients",
+                requireClientCertificate ? "yes" : "no",
+            ]
+        }
+    }
+
+    /// `rediss://localhost:…` for a TLS server: the name its certificate carries.
+    public var url: String { tls == nil ? "redis://127.0.0.1:\(port)/0" : "rediss://localhost:\(port)/0" }
     public var configuration: RedisConfiguration { RedisConfiguration(host: "127.0.0.1", port: port) }
 
     /// Starts a server and waits until it answers PING (on NIO's thread pool: tests run many at
@@ -23,7 +46,8 @@ public final class RedisServer: Sendable {
         arguments: [String] = [],
         port: Int? = nil,
         directory: URL? = nil,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:],
+        tls: TLS? = nil
     ) async throws {
         self.port = try port ?? FreePort.pick()
         self.directory =
@@ -32,18 +56,24 @@ public final class RedisServer: Sendable {
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         extraArguments = arguments
         self.environment = environment
+        self.tls = tls
+        let chosen = self.port
+        let listening =
+            tls.map { ["--port", "0", "--tls-port", "\(chosen)"] + $0.arguments } ?? ["--port", "\(chosen)"]
         process = try Self.launch(
-            port: self.port,
             directory: self.directory,
-            arguments: arguments,
+            arguments: listening + arguments,
             environment: environment
         )
         let port = self.port
-        try await NIOThreadPool.singleton.runIfActive { try Self.waitUntilReady(port: port) }
+        let log = self.directory.appendingPathComponent("redis.log")
+        try await NIOThreadPool.singleton.runIfActive {
+            // No PING of ours speaks TLS: a TLS server is ready when its log says so.
+            if tls == nil { try Self.waitUntilReady(port: port) } else { try Self.waitUntilReady(log: log) }
+        }
     }
 
     private static func launch(
-        port: Int,
         directory: URL,
         arguments: [String],
         environment: [String: String]
@@ -56,7 +86,7 @@ public final class RedisServer: Sendable {
         }
         process.arguments =
             [
-                "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--dir", directory.path, "--daemonize", "no",
+                "--bind", "127.0.0.1", "--save", "", "--dir", directory.path, "--daemonize", "no",
                 "--logfile", directory.appendingPathComponent("redis.log").path,
             ] + arguments
         try process.run()
@@ -74,6 +104,17 @@ public final class RedisServer: Sendable {
         )
     }
 
+    private static func waitUntilReady(log: URL) throws {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if let text = try? String(contentsOf: log, encoding: .utf8), text.contains("Ready to accept connections") {
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        throw TestSupportError("the TLS redis-server did not start; see \(log.path)")
+    }
+
     /// A raw PING over a socket: no client of ours involved.
     static func ping(port: Int) -> Bool {
         let answer = try? FreePort.exchange(port: port, send: "PING\r\n", expectPrefix: "+PONG")
@@ -85,6 +126,8 @@ public final class RedisServer: Sendable {
     /// SIGTERM, so the server would sit out `end`'s 10 s deadline.
     public func stop() async {
         let port = port
+        // A TLS server takes no plain SHUTDOWN, and holds nothing a test reads afterwards.
+        if tls != nil { await Self.end(process, signal: SIGKILL) }
         _ = try? await NIOThreadPool.singleton.runIfActive {
             try FreePort.exchange(port: port, send: "SHUTDOWN NOSAVE\r\n", expectPrefix: "-")
         }
@@ -123,7 +166,13 @@ public final class RedisServer: Sendable {
 
     /// Starts a new server on the same port and directory (after ``kill()``), keeping AOF data.
     public func restart() async throws -> RedisServer {
-        try await RedisServer(arguments: extraArguments, port: port, directory: directory, environment: environment)
+        try await RedisServer(
+            arguments: extraArguments,
+            port: port,
+            directory: directory,
+            environment: environment,
+            tls: tls
+        )
     }
 
     deinit {

@@ -12,6 +12,9 @@ public struct TestCertificates: Sendable {
     public var otherCAFile: String { directory.appendingPathComponent("other-ca.pem").path }
     public var serverCertificateFile: String { directory.appendingPathComponent("server.pem").path }
     public var serverKeyFile: String { directory.appendingPathComponent("server.key").path }
+    /// A client certificate and key the authority signed, for mutual TLS.
+    public var clientCertificateFile: String { directory.appendingPathComponent("client.pem").path }
+    public var clientKeyFile: String { directory.appendingPathComponent("client.key").path }
 
     /// Runs `openssl` on NIO's thread pool, not the cooperative one.
     /// - Parameter names: the server certificate's subjectAltName entries, e.g. `DNS:localhost`.
@@ -45,6 +48,17 @@ public struct TestCertificates: Sendable {
                 [
                     "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
                     "-days", "2", "-extfile", "san", "-out", "server.pem",
+                ]
+            )
+            try Self.openssl(
+                in: directory,
+                ["req"] + key + ["-subj", "/CN=idocr test client", "-keyout", "client.key", "-out", "client.csr"]
+            )
+            try Self.openssl(
+                in: directory,
+                [
+                    "x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                    "-days", "2", "-out", "client.pem",
                 ]
             )
         }

@@ -9,8 +9,15 @@ import IDCardRecognition
 /// Fields marked *extension* are not in the contract; their defaults keep the contract's behaviour.
 public struct WorkerConfiguration: Sendable {
     /// `IDOCR_REDIS_URL`: `redis://[user:password@]host:port/db`, or *extension*
-    /// `redis+sentinel://[user:password@]host1:26379,host2:26379/mymaster/db`.
+    /// `redis+sentinel://[user:password@]host1:26379,host2:26379/mymaster/db`; *extension*
+    /// `rediss://` and `rediss+sentinel://` for TLS.
     public var redisURL = "redis://127.0.0.1:6379/0"
+    /// *Extension*: how a `rediss` URL's TLS is checked and what it shows, each from a file:
+    /// `IDOCR_REDIS_TLS_CA_FILE` (the CA bundle to trust instead of the system's roots),
+    /// `IDOCR_REDIS_TLS_CERT_FILE` and `IDOCR_REDIS_TLS_KEY_FILE` (a client certificate, for mutual
+    /// TLS), `IDOCR_REDIS_TLS_SERVER_NAME` (the name the server's certificate must carry, when it is
+    /// not the host connected to). All unset: the system's roots, the URL's host, no client certificate.
+    public var redisTLS = RedisConfiguration.TLS()
     /// *Extension*: the contents of the file `IDOCR_REDIS_PASSWORD_FILE` names (a mounted Secret),
     /// so the password need not sit in the URL; it replaces any password there.
     public var redisPassword: String?
@@ -86,6 +93,12 @@ public struct WorkerConfiguration: Sendable {
         showAPIURL = reader.string("SHOWAPI_URL") ?? showAPIURL
         showAPICAFile = reader.string("SHOWAPI_CA_FILE")
         redisPassword = try Self.secret(fromFileIn: "IDOCR_REDIS_PASSWORD_FILE", reader)
+        redisTLS = RedisConfiguration.TLS(
+            caFile: reader.string("IDOCR_REDIS_TLS_CA_FILE"),
+            certificateFile: reader.string("IDOCR_REDIS_TLS_CERT_FILE"),
+            keyFile: reader.string("IDOCR_REDIS_TLS_KEY_FILE"),
+            serverName: reader.string("IDOCR_REDIS_TLS_SERVER_NAME")
+        )
         sentinelUsername = reader.string("IDOCR_SENTINEL_USERNAME")
         sentinelPassword = reader.string("IDOCR_SENTINEL_PASSWORD")
         if sentinelPassword == nil {
@@ -147,17 +160,29 @@ public struct WorkerConfiguration: Sendable {
     /// Where Redis is and how to log in: `IDOCR_REDIS_URL` with the password from
     /// `IDOCR_REDIS_PASSWORD_FILE` when set. With the file, `redis://worker@host:6379/0` names the
     /// ACL user `worker` (without it, a lone name before `@` is a password, as before).
+    /// With a `rediss` URL, the TLS files are read now, so a missing or unreadable one stops the
+    /// process at its start, naming the setting, rather than making Redis look unreachable.
     public func redisConfiguration() throws(ConfigurationError) -> RedisConfiguration {
+        let configuration: RedisConfiguration
         do {
-            return try RedisConfiguration(
+            configuration = try RedisConfiguration(
                 url: redisURL,
                 password: redisPassword,
                 sentinelUsername: sentinelUsername,
-                sentinelPassword: sentinelPassword
+                sentinelPassword: sentinelPassword,
+                tls: redisTLS == RedisConfiguration.TLS() ? nil : redisTLS
             )
         } catch {
             throw ConfigurationError("IDOCR_REDIS_URL: \(error)")
         }
+        if let tls = configuration.tls {
+            do {
+                try tls.validate()
+            } catch {
+                throw ConfigurationError("IDOCR_REDIS_TLS_*: \(error.message)")
+            }
+        }
+        return configuration
     }
 
     /// Rejects values that cannot work, saying which setting to fix.

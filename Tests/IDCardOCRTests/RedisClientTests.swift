@@ -41,20 +41,24 @@ struct RedisClientTests {
         }
     }
 
-    @Test("a round trip carries at most about 1 MiB, so a burst of large commands never builds one huge buffer")
-    func batchesAreBounded() async throws {
+    @Test("large commands sent at once each arrive whole, and replies larger than a read are put back together")
+    func largeCommands() async throws {
         try await Harness.withRedis { redis in
             let client = RedisClient(configuration: try RedisConfiguration(url: redis.url))
-            let value = Data(repeating: UInt8(ascii: "x"), count: 300 << 10)
+            let values = (0..<12).map { index in Data((0..<(300 << 10)).map { UInt8(($0 + index) % 251) }) }
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for index in 0..<12 {
+                for (index, value) in values.enumerated() {
                     group.addTask { _ = try await client.send("SET", .string("big-\(index)"), .data(value)) }
                 }
                 try await group.waitForAll()
             }
-            // 12 × 300 KiB = 3.5 MiB: at least four writes of at most 1 MiB (one large command may go alone).
-            #expect(client.roundTrips >= 4)
-            #expect(try await client.send("STRLEN", "big-11").int == 300 << 10)
+            let read = try await withThrowingTaskGroup(of: (Int, Data?).self) { group in
+                for index in values.indices {
+                    group.addTask { (index, try await client.send("GET", .string("big-\(index)")).data) }
+                }
+                return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+            }
+            for (index, value) in values.enumerated() { #expect(read[index] == value, "big-\(index)") }
             await client.shutdown()
         }
     }
@@ -62,12 +66,24 @@ struct RedisClientTests {
     @Test("a dropped connection fails the commands in flight with a connection error; the next command reconnects")
     func reconnects() async throws {
         try await Harness.withRedis { redis in
-            let client = RedisClient(configuration: try RedisConfiguration(url: redis.url))
-            #expect(try await client.send("PING").string == "PONG")
-            _ = try await client.send("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "no")
-            await #expect(throws: RedisError.self) { _ = try await client.send("PING") }
+            let configuration = try RedisConfiguration(url: redis.url)
+            let client = RedisClient(configuration: configuration, readTimeoutSeconds: 10)
+            let other = RedisClient(configuration: configuration)
+            let id = try #require(try await client.send("CLIENT", "ID").int)
+            async let blocked = Result { try await client.send("BLPOP", "nothing-comes", "5") }
+            try await Harness.eventually("the pop waits") {
+                try await other.send("CLIENT", "LIST", "ID", .int(id)).string?.contains("cmd=blpop") == true
+            }
+            _ = try await other.send("CLIENT", "KILL", "ID", .int(id))
+            guard case .failure(let error) = await blocked else {
+                Issue.record("the pop on the killed connection answered")
+                return
+            }
+            #expect((error as? RedisError)?.code == .connection)
+            #expect(client.brokenConnections == 1)
             #expect(try await client.send("PING").string == "PONG")
             await client.shutdown()
+            await other.shutdown()
             await #expect(throws: RedisError.self) { _ = try await client.send("PING") }
         }
     }

@@ -16,7 +16,16 @@ struct ConfigurationTests {
         )
         let passwordOnly = try RedisConfiguration(url: "redis://:pw@localhost")
         #expect(passwordOnly.username == nil && passwordOnly.password == "pw" && passwordOnly.port == 6379)
-        #expect(throws: RedisError.self) { try RedisConfiguration(url: "rediss://host:6379") }
+        let tls = try RedisConfiguration(url: "rediss://host:6380/1")
+        #expect(tls.tls == RedisConfiguration.TLS() && tls.port == 6380 && tls.database == 1)
+        #expect(try RedisConfiguration(url: "redis://host:6379").tls == nil)
+        let sentinels = try RedisConfiguration(url: "rediss+sentinel://s1:26380,s2/mymaster/0")
+        #expect(sentinels.tls != nil && sentinels.sentinel?.nodes.count == 2)
+        // TLS settings with a plain URL would be silently unused: refused.
+        #expect(throws: RedisError.self) {
+            try RedisConfiguration(url: "redis://host:6379", tls: RedisConfiguration.TLS(caFile: "ca.pem"))
+        }
+        #expect(throws: RedisError.self) { try RedisConfiguration(url: "redisx://host:6379") }
         #expect(throws: RedisError.self) { try RedisConfiguration(url: "redis://host:port/0") }
     }
 
@@ -49,5 +58,21 @@ struct ConfigurationTests {
         let delays = (0..<200).map { _ in policy.delay(afterAttempt: 4) }
         #expect(delays.allSatisfy { $0 >= .zero && $0 <= .seconds(8) })
         #expect(Set(delays).count > 50)  // jittered, not a constant
+    }
+
+    @Test("a TLS file that cannot be read stops the worker at its start, naming the setting")
+    func unreadableFile() throws {
+        var configuration = WorkerConfiguration()
+        configuration.redisURL = "rediss://localhost:6380/0"
+        configuration.redisTLS.caFile = "/nonexistent/ca.pem"
+        #expect(throws: ConfigurationError.self) { _ = try configuration.redisConfiguration() }
+        do {
+            _ = try configuration.redisConfiguration()
+        } catch {
+            #expect(error.description.contains("IDOCR_REDIS_TLS"))
+            #expect(error.description.contains("/nonexistent/ca.pem"))
+        }
+        configuration.redisURL = "redis://localhost:6379/0"
+        #expect(throws: ConfigurationError.self) { _ = try configuration.redisConfiguration() }
     }
 }

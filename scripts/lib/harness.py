@@ -47,10 +47,10 @@ def wait_for(condition, timeout):
     return False
 
 
-def start_redis(directory):
-    """A throwaway redis-server on a free port; returns (process, url, port)."""
+def start_redis(directory, extra=()):
+    """A throwaway redis-server on a free port; returns (process, url, port). extra: more arguments."""
     port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", directory],
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", directory, *extra],
                             stdout=subprocess.DEVNULL)
     return proc, f"redis://127.0.0.1:{port}/0", port
 

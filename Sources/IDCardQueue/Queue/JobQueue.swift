@@ -26,7 +26,8 @@ public final class JobQueue: Sendable {
         self.blockingRedis = RedisClient(configuration: configuration, readTimeoutSeconds: blockingReadTimeout)
         self.replyDeadline = .milliseconds(Int64(blockingReadTimeout * 1000))
         self.sentinelWatch = configuration.sentinel.map { [redis, blockingRedis] sentinel in
-            SentinelWatch(sentinel: sentinel, timeoutSeconds: configuration.timeoutSeconds) { move in
+            SentinelWatch(sentinel: sentinel, timeoutSeconds: configuration.timeoutSeconds, tls: configuration.tls) {
+                move in
                 for client in [redis, blockingRedis] {
                     switch move {
                     case .promoting(let host, let port): client.followPromotion(host: host, port: port)
@@ -41,7 +42,7 @@ public final class JobQueue: Sendable {
     /// A command that failed may still have run; after this long, no reply of it can still come.
     public let replyDeadline: Duration
 
-    /// Closes connections and stops the Redis threads.
+    /// Closes the connections.
     public func shutdown() async {
         await sentinelWatch?.shutdown()
         await redis.shutdown()

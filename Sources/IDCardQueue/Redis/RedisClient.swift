@@ -1,51 +1,23 @@
-import DequeModule
 import Foundation
 import IDCardContract
 import NIOConcurrencyHelpers
+import NIOCore
 import NIOPosix
 
-/// A pipelined hiredis connection served by its own thread.
+/// A pipelined connection to Redis, shared by any number of tasks.
 ///
-/// Commands from any number of tasks queue in an outbox; one thread writes everything queued in
-/// one go and reads the replies back in order. Under load a round trip carries many jobs' steps
-/// (automatic pipelining), so the cost of a round trip — the thread wake-ups and syscalls that
-/// dominate a worker's CPU — is shared; an idle client still sends a lone command at once.
-/// Blocking hiredis calls run on that thread, never on Swift's cooperative pool. Commands are not
-/// cancelled once queued: writes such as "store the result" must land even while the caller is
-/// being cancelled.
+/// Commands queue for the connection's event loop, and whatever is queued while a round trip is
+/// out goes in the next write (automatic pipelining, see ``RedisChannelHandler``): under load a
+/// round trip carries many jobs' steps, so its cost — the wake-ups and system calls that dominate a worker's
+/// CPU — is shared, and an idle client still sends a lone command at once. Nothing blocks a
+/// thread: the connection is SwiftNIO's, with TLS from NIOSSL, and hiredis only parses replies.
+/// Commands are not cancelled once queued: writes such as "store the result" must land even while
+/// the caller is being cancelled.
 public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
-    private let threadPool: NIOThreadPool
     private let connection: RedisConnection
-    private let outbox = NIOLockedValueBox(Outbox())
     private let scriptSHAs = NIOLockedValueBox<[String: String]>([:])
-    private let counts = NIOLockedValueBox(Counts())
-
-    private typealias Queued = (command: [RedisArgument], reply: CheckedContinuation<RedisValue, Error>)
-
-    private struct Outbox {
-        var queued: Deque<Queued> = []
-        var flushing = false
-        var closed = false
-
-        /// The oldest queued commands, up to `maxBytes` of arguments (at least one command), so a burst
-        /// of large commands (finishes carrying 100 KB images) never builds one huge write buffer.
-        mutating func nextBatch(maxBytes: Int) -> [Queued] {
-            var batch: [Queued] = []
-            var bytes = 0
-            while let first = queued.first {
-                let size = first.command.reduce(0) { $0 + $1.byteCount }
-                if !batch.isEmpty && bytes + size > maxBytes { break }
-                bytes += size
-                batch.append(queued.removeFirst())
-            }
-            if batch.isEmpty { flushing = false }
-            return batch
-        }
-    }
-
-    /// Most argument bytes one round trip carries.
-    static let maxBatchBytes = 1 << 20
+    private let counts: NIOLockedValueBox<Counts>
 
     private struct Counts {
         var commands: [String: Int] = [:]
@@ -68,12 +40,17 @@ public final class RedisClient: Sendable {
     /// - Parameter readTimeoutSeconds: how long one reply may take; longer than any blocking command's timeout.
     public init(configuration: RedisConfiguration, readTimeoutSeconds: Double? = nil) {
         self.configuration = configuration
+        let counts = NIOLockedValueBox(Counts())
+        self.counts = counts
         self.connection = RedisConnection(
             configuration: configuration,
-            readTimeoutSeconds: readTimeoutSeconds ?? configuration.timeoutSeconds
+            eventLoop: MultiThreadedEventLoopGroup.singleton.next(),
+            readTimeoutSeconds: readTimeoutSeconds ?? configuration.timeoutSeconds,
+            events: RedisChannel.Events(
+                wrote: { counts.withLockedValue { $0.roundTrips += 1 } },
+                broke: { counts.withLockedValue { $0.brokenConnections += 1 } }
+            )
         )
-        self.threadPool = NIOThreadPool(numberOfThreads: 1)
-        threadPool.start()
     }
 
     /// Has the next command start on a new connection: the master moved (`READONLY`, Sentinel's
@@ -92,11 +69,9 @@ public final class RedisClient: Sendable {
         connection.followPromotion(host: host, port: port)
     }
 
-    /// Stops the thread and closes the connection. Commands sent afterwards fail with ``RedisError/closed``.
+    /// Closes the connection. Commands sent afterwards fail with ``RedisError/closed``.
     public func shutdown() async {
-        outbox.withLockedValue { $0.closed = true }
-        try? await threadPool.shutdownGracefully()
-        connection.close()
+        await connection.close()
     }
 
     /// Sends one command. An error reply throws ``RedisError/server(_:)``.
@@ -106,20 +81,13 @@ public final class RedisClient: Sendable {
 
     private func send(_ arguments: [RedisArgument], label: String) async throws -> RedisValue {
         counts.withLockedValue { $0.commands[label, default: 0] += 1 }
-        let reply = try await withCheckedThrowingContinuation {
-            (continuation: CheckedContinuation<RedisValue, Error>) in
-            let isFirst = outbox.withLockedValue { outbox -> Bool? in
-                if outbox.closed { return nil }
-                outbox.queued.append((arguments, continuation))
-                defer { outbox.flushing = true }
-                return !outbox.flushing
-            }
-            switch isFirst {
-            case nil: continuation.resume(throwing: RedisError.closed)
-            case true?: startFlushing()
-            case false?: break  // the running flush takes it with its next batch
-            }
+        let channel: RedisChannel
+        if let open = connection.openChannel {
+            channel = open
+        } else {
+            channel = try await connection.channel().get()
         }
+        let reply = try await channel.send(arguments)
         if case .error(let message) = reply {
             let error = RedisError.server(message)
             if error.needsReconnect { reconnectSoon() }
@@ -130,38 +98,6 @@ public final class RedisClient: Sendable {
 
     public func send(_ arguments: RedisArgument...) async throws -> RedisValue {
         try await send(arguments)
-    }
-
-    private func startFlushing() {
-        threadPool.submit { state in
-            guard case .active = state else { return self.failQueued() }
-            self.flush()
-        }
-    }
-
-    /// The thread is gone (shutdown raced a send): whatever is queued fails.
-    private func failQueued() {
-        let batch = outbox.withLockedValue { outbox in
-            defer { outbox.queued.removeAll() }
-            outbox.flushing = false
-            return outbox.queued
-        }
-        for entry in batch { entry.reply.resume(throwing: RedisError.closed) }
-    }
-
-    /// Runs on the client's thread until the outbox is empty: each pass sends everything queued as one pipeline.
-    private func flush() {
-        while true {
-            let batch = outbox.withLockedValue { $0.nextBatch(maxBytes: Self.maxBatchBytes) }
-            if batch.isEmpty { return }
-            counts.withLockedValue { $0.roundTrips += 1 }
-            var broke = false
-            connection.pipeline(batch.map(\.command)) { index, reply in
-                if case .failure(let error) = reply, error.code == .connection { broke = true }
-                batch[index].reply.resume(with: reply.mapError { $0 as Error })
-            }
-            if broke { counts.withLockedValue { $0.brokenConnections += 1 } }
-        }
     }
 
     /// Runs a Lua script by its SHA-1, loading it first when Redis does not know it

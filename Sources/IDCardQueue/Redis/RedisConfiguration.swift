@@ -2,7 +2,8 @@ import Foundation
 import IDCardContract
 
 /// Where Redis is and how to log in: `redis://[user:password@]host:port/db`, or the master a set of
-/// Sentinels names, `redis+sentinel://[user:password@]host1:26379,host2:26379/mymaster/db`.
+/// Sentinels names, `redis+sentinel://[user:password@]host1:26379,host2:26379/mymaster/db`; with
+/// TLS, `rediss://` and `rediss+sentinel://` (the Sentinels and the master both over TLS).
 public struct RedisConfiguration: Sendable, Equatable {
     public var host: String
     public var port: Int
@@ -13,6 +14,8 @@ public struct RedisConfiguration: Sendable, Equatable {
     public var timeoutSeconds: Double
     /// *Extension*: Sentinels to ask where the master is; `host` and `port` are then not used.
     public var sentinel: Sentinel?
+    /// *Extension*: TLS for every connection (``TLS``); `nil`: plain TCP.
+    public var tls: TLS?
 
     /// Redis Sentinel: every connection asks a Sentinel where the named master is and checks with
     /// `ROLE` that it is one, so a connection lost, a `READONLY` answer (a demoted master) or a
@@ -52,7 +55,8 @@ public struct RedisConfiguration: Sendable, Equatable {
         username: String? = nil,
         password: String? = nil,
         timeoutSeconds: Double = 5,
-        sentinel: Sentinel? = nil
+        sentinel: Sentinel? = nil,
+        tls: TLS? = nil
     ) {
         self.host = host
         self.port = port
@@ -61,31 +65,41 @@ public struct RedisConfiguration: Sendable, Equatable {
         self.password = password
         self.timeoutSeconds = timeoutSeconds
         self.sentinel = sentinel
+        self.tls = tls
     }
 
-    /// Parses a `redis://` or `redis+sentinel://` URL. Percent-escapes in the user and password are decoded.
+    /// Parses a `redis://`, `rediss://`, `redis+sentinel://` or `rediss+sentinel://` URL.
+    /// Percent-escapes in the user and password are decoded.
     /// - Parameters:
     ///   - password: a password given apart from the URL (a secret file); it replaces the URL's, and
     ///     a lone name before `@` (`redis://worker@host`) is then the user, not a password.
     ///   - sentinelUsername: the Sentinels' own user, for `redis+sentinel://`.
     ///   - sentinelPassword: the Sentinels' own password, for `redis+sentinel://`.
+    ///   - tls: the CA, client certificate and server name for a `rediss` URL; given with a plain
+    ///     `redis` URL it is refused, rather than silently unused.
     public init(
         url: String,
         password separatePassword: String? = nil,
         sentinelUsername: String? = nil,
-        sentinelPassword: String? = nil
+        sentinelPassword: String? = nil,
+        tls tlsSettings: TLS? = nil
     ) throws(RedisError) {
-        let isSentinel = url.hasPrefix("redis+sentinel://")
-        guard url.hasPrefix("redis://") || isSentinel else {
+        let scheme = url.prefix { $0 != ":" }
+        guard url.dropFirst(scheme.count).hasPrefix("://"),
+            ["redis", "rediss", "redis+sentinel", "rediss+sentinel"].contains(scheme)
+        else {
             throw .connection(
-                """
-                IDOCR_REDIS_URL must start with redis:// or redis+sentinel:// (TLS is not built into hiredis 0.14; \
-                use a tunnel)
-                """
+                "IDOCR_REDIS_URL must start with redis://, rediss:// (TLS), redis+sentinel:// or rediss+sentinel://"
             )
+        }
+        let isSentinel = scheme.hasSuffix("+sentinel")
+        let isTLS = scheme.hasPrefix("rediss")
+        if tlsSettings != nil && !isTLS {
+            throw .connection("TLS settings are given, but IDOCR_REDIS_URL is not a rediss:// URL")
         }
         var rest = Substring(url.drop { $0 != "/" }.dropFirst(2))
         self.init()
+        if isTLS { tls = tlsSettings ?? TLS() }
         if let at = rest.lastIndex(of: "@") {
             let credentials = rest[..<at]
             rest = rest[rest.index(after: at)...]

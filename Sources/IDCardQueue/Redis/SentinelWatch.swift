@@ -1,27 +1,32 @@
 import IDCardContract
 import NIOConcurrencyHelpers
+import NIOCore
 import NIOPosix
 
-/// Listens for the Sentinels' announcements about one master, on a thread of its own, and
-/// passes each on as a ``Move``: a replica about to be promoted
-/// (`+failover-state-send-slaveof-noone`, from the Sentinel leading the failover, just before
-/// it sends `REPLICAOF NO ONE`), a replica promoted (`+promoted-slave`) and the failover over
-/// (`+switch-master`). Connections then leave the old master before their next command, rather
-/// than at the first `READONLY` or lost connection: every write the old master takes after the
-/// promotion is lost when it rejoins as a replica, so the sooner the better.
+/// Listens for the Sentinels' announcements about one master and passes each on as a ``Move``:
+/// a replica about to be promoted (`+failover-state-send-slaveof-noone`, from the Sentinel
+/// leading the failover, just before it sends `REPLICAOF NO ONE`), a replica promoted
+/// (`+promoted-slave`) and the failover over (`+switch-master`). Connections then leave the old
+/// master before their next command, rather than at the first `READONLY` or lost connection:
+/// every write the old master takes after the promotion is lost when it rejoins as a replica, so
+/// the sooner the better.
 ///
-/// One Sentinel at a time, the next when it fails. The first announcement comes only from the
-/// Sentinel leading the failover (the one `SENTINEL FAILOVER` was sent to, for a planned one);
-/// the others announce `+switch-master` once they learn of it. An announcement missed while none
-/// answers is not lost for long: a demoted master answers writes with `READONLY`, and a dead one
-/// breaks the connection, both of which lead to the new master too.
+/// One Sentinel at a time, the next when it fails, half a second later. The first announcement
+/// comes only from the Sentinel leading the failover (the one `SENTINEL FAILOVER` was sent to, for
+/// a planned one); the others announce `+switch-master` once they learn of it. An announcement
+/// missed while none answers is not lost for long: a demoted master answers writes with
+/// `READONLY`, and a dead one breaks the connection, both of which lead to the new master too.
 final class SentinelWatch: Sendable {
     private let sentinel: RedisConfiguration.Sentinel
-    private let timeoutSeconds: Double
+    private let connector: RedisConnector
     private let onMove: @Sendable (Move) -> Void
-    private let thread = NIOThreadPool(numberOfThreads: 1)
-    private let stopped = NIOLockedValueBox(false)
+    private let state = NIOLockedValueBox(State())
     static let channels = ["+failover-state-send-slaveof-noone", "+promoted-slave", "+switch-master"]
+
+    private struct State {
+        var listening: RedisChannel?
+        var stopped = false
+    }
 
     /// What the Sentinels announced.
     enum Move: Equatable, Sendable {
@@ -31,46 +36,58 @@ final class SentinelWatch: Sendable {
         case switched
     }
 
-    init(sentinel: RedisConfiguration.Sentinel, timeoutSeconds: Double, onMove: @escaping @Sendable (Move) -> Void) {
+    init(
+        sentinel: RedisConfiguration.Sentinel,
+        timeoutSeconds: Double,
+        tls: RedisConfiguration.TLS?,
+        onMove: @escaping @Sendable (Move) -> Void
+    ) {
         self.sentinel = sentinel
-        self.timeoutSeconds = timeoutSeconds
+        self.connector = RedisConnector(
+            eventLoop: MultiThreadedEventLoopGroup.singleton.next(),
+            timeoutSeconds: timeoutSeconds,
+            tls: tls
+        )
         self.onMove = onMove
-        thread.start()
-        thread.submit { [self] state in
-            guard case .active = state else { return }
-            watch()
-        }
+        connector.eventLoop.execute { self.listen(to: 0) }
     }
 
-    /// Stops listening; returns within about a second.
+    /// Stops listening.
     func shutdown() async {
-        stopped.withLockedValue { $0 = true }
-        try? await thread.shutdownGracefully()
+        let listening = state.withLockedValue { state in
+            state.stopped = true
+            return state.listening
+        }
+        listening?.close()
+        try? await listening?.channel.closeFuture.get()
     }
 
-    private var isStopped: Bool { stopped.withLockedValue { $0 } }
-
-    private func watch() {
-        var next = 0
-        while !isStopped {
-            let node = sentinel.nodes[next % sentinel.nodes.count]
-            next += 1
-            let configuration = RedisConfiguration(
-                host: node.host,
-                port: node.port,
-                username: sentinel.username,
-                password: sentinel.password,
-                timeoutSeconds: timeoutSeconds
-            )
-            let connection = RedisConnection(configuration: configuration, readTimeoutSeconds: 1)
-            do {
-                try connection.listen(to: Self.channels, shouldStop: { isStopped }) { channel, text in
-                    if let move = Self.move(channel: channel, text: text, master: sentinel.masterName) { onMove(move) }
-                }
-            } catch {
-                // This Sentinel is away: the next one, after a pause.
-                for _ in 0..<5 where !isStopped { usleep(100_000) }
+    /// Subscribes on the Sentinel at `index` (modulo their number); when that connection fails or
+    /// ends, on the next one.
+    private func listen(to index: Int) {
+        guard !state.withLockedValue({ $0.stopped }) else { return }
+        let node = sentinel.nodes[index % sentinel.nodes.count]
+        let master = sentinel.masterName
+        let onMove = self.onMove
+        connector.subscribe(
+            host: node.host,
+            port: node.port,
+            login: RedisConnector.Login(username: sentinel.username, password: sentinel.password),
+            to: Self.channels
+        ) { channel, text in
+            if let move = Self.move(channel: channel, text: text, master: master) { onMove(move) }
+        }
+        .flatMap { connection -> EventLoopFuture<Void> in
+            let stopped = self.state.withLockedValue { state in
+                if !state.stopped { state.listening = connection }
+                return state.stopped
             }
+            if stopped { connection.close() }
+            return connection.channel.closeFuture
+        }
+        .whenComplete { _ in
+            self.state.withLockedValue { $0.listening = nil }
+            self.connector.eventLoop.scheduleTask(in: .milliseconds(500)) { self.listen(to: index + 1) }
         }
     }
 

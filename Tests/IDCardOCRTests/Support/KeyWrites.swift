@@ -1,5 +1,5 @@
 import IDCardContract
-import NIOConcurrencyHelpers
+import NIOCore
 import NIOPosix
 
 @testable import IDCardQueue
@@ -7,10 +7,9 @@ import NIOPosix
 /// Waits for a key to be written by listening to Redis's keyspace notifications for it, rather
 /// than asking every few milliseconds: a test wakes when the worker writes, not at its next poll.
 ///
-/// A connection of its own on a thread of its own, as ``SentinelWatch`` does: a subscribed
-/// hiredis connection blocks its thread until a message comes.
+/// A subscribed connection of its own, as ``SentinelWatch`` has.
 enum KeyWrites {
-    /// What the listening thread saw.
+    /// What the subscription saw.
     private enum Event: Sendable {
         /// Subscribed: every write from now on is announced, so look once, then wait.
         case subscribed
@@ -37,31 +36,40 @@ enum KeyWrites {
         // String commands (`$`) on keys (`K`): the scripts write results with SET.
         let enabled = try? await redis.send("CONFIG", "SET", "notify-keyspace-events", "K$")
         guard enabled?.string == "OK" else { return .unavailable }
-        let channel = "__keyspace@0__:" + key
+        let configuration = redis.configuration
+        // Behind Sentinels the master moves during the test: poll there.
+        guard configuration.sentinel == nil else { return .unavailable }
         let (events, continuation) = AsyncStream.makeStream(of: Event.self)
-        let stopped = NIOLockedValueBox(false)
-        let thread = NIOThreadPool(numberOfThreads: 1)
-        thread.start()
-        thread.submit { state in
-            guard case .active = state else { return }
-            let connection = RedisConnection(configuration: redis.configuration, readTimeoutSeconds: 0.2)
-            do {
-                try connection.listen(
-                    to: [channel],
-                    subscribed: { continuation.yield(.subscribed) },
-                    shouldStop: { stopped.withLockedValue { $0 } },
-                    message: { _, _ in continuation.yield(.written) }
-                )
-            } catch {
+        let connector = RedisConnector(
+            eventLoop: MultiThreadedEventLoopGroup.singleton.next(),
+            timeoutSeconds: configuration.timeoutSeconds,
+            tls: configuration.tls
+        )
+        let subscribing = connector.subscribe(
+            host: configuration.host,
+            port: configuration.port,
+            login: RedisConnector.Login(
+                username: configuration.username,
+                password: configuration.password,
+                database: configuration.database
+            ),
+            to: ["__keyspace@\(configuration.database)__:" + key],
+            subscribed: { continuation.yield(.subscribed) },
+            message: { _, _ in continuation.yield(.written) }
+        )
+        subscribing.whenComplete { result in
+            switch result {
+            case .success(let connection):
+                connection.channel.closeFuture.whenComplete { _ in
+                    continuation.yield(.lost)
+                    continuation.finish()
+                }
+            case .failure:
                 continuation.yield(.lost)
+                continuation.finish()
             }
-            continuation.finish()
         }
-        defer {
-            // The thread notices within its read timeout; nothing waits for it.
-            stopped.withLockedValue { $0 = true }
-            thread.shutdownGracefully { _ in }
-        }
+        defer { subscribing.whenSuccess { $0.close() } }
         return try await withThrowingTaskGroup(of: Outcome.self) { group in
             group.addTask {
                 try await Task.sleep(for: timeout)
