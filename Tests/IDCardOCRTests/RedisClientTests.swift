@@ -87,4 +87,26 @@ struct RedisClientTests {
             await #expect(throws: RedisError.self) { _ = try await client.send("PING") }
         }
     }
+
+    @Test(
+        "with the declared-key check, a script touching a key it did not declare fails, naming it; declared keys pass"
+    )
+    func declaredKeysChecked() async throws {
+        try await Harness.withRedis { redis in
+            let client = RedisClient(configuration: try RedisConfiguration(url: redis.url))
+            let body = "redis.call('SET', KEYS[1], 'x') return redis.call('GET', ARGV[1] .. 'other')"
+            let checked = RedisScript.checkingDeclaredKeys(body)
+            let refused = await Result { try await client.send("EVAL", .string(checked), "1", "q:declared", "q:") }
+            guard case .failure(let error) = refused else {
+                Issue.record("the undeclared key passed")
+                return
+            }
+            #expect("\(error)".contains("did not declare: GET q:other"), "\(error)")
+            let allowed = RedisScript.checkingDeclaredKeys(
+                "redis.call('SET', KEYS[1], 'x') return redis.call('GET', KEYS[1])"
+            )
+            #expect(try await client.send("EVAL", .string(allowed), "1", "q:declared").string == "x")
+            await client.shutdown()
+        }
+    }
 }

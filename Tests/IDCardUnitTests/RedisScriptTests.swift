@@ -44,6 +44,46 @@ struct RedisScriptTests {
         #expect(Self.strings(operands) == ["2", "q:pending", "q:none", "q:none", "e", "0"])
     }
 
+    @Test("keys known only at the call travel after the named ones, counted, and the Lua reads them as K.rest")
+    func restKeys() throws {
+        let script = RedisScript(
+            name: "lists",
+            keys: ["workers"],
+            restKeys: true,
+            arguments: ["timeout"],
+            body: "return #K.rest"
+        )
+        let operands = try script.operands(
+            keys: ["workers": "q:workers"],
+            arguments: ["timeout": "5"],
+            rest: [],
+            restKeys: ["q:processing:a", "q:processing:b"],
+            absentKey: "q:none"
+        )
+        #expect(Self.strings(operands) == ["3", "q:workers", "q:processing:a", "q:processing:b", "q:none", "5"])
+        #expect(script.source.contains("for i = 2, #KEYS do K.rest[#K.rest + 1] = KEYS[i] end"))
+        // A script that takes none refuses them: they would be keys it never reads.
+        #expect(throws: RedisScriptMisuse.self) {
+            try Self.script.operands(
+                keys: ["list": "q:pending", "reply": nil],
+                arguments: ["element": "e", "flag": .flag(false)],
+                rest: [],
+                restKeys: ["q:other"],
+                absentKey: "q:none"
+            )
+        }
+    }
+
+    @Test("the declared-key check wraps every call of the script, pcall included")
+    func declaredKeyCheck() {
+        let checked = RedisScript.checkingDeclaredKeys(
+            "local v = redis.call('GET', KEYS[1]) return redis.pcall('TIME')"
+        )
+        #expect(checked.contains("checkedCall(redis.call, 'GET', KEYS[1])"))
+        #expect(checked.contains("checkedCall(redis.pcall, 'TIME')"))
+        #expect(!checked.contains("= redis.call("))
+    }
+
     @Test("names resolve to positions in the source Redis runs; other variables' fields stay")
     func resolved() {
         let script = RedisScript(
@@ -54,12 +94,13 @@ struct RedisScriptTests {
                 "if K.reply then redis.call('LPUSH', K.reply, A.element) end "
                 + "return {K.list, OK.list, t.A.element, A.other}"
         )
-        #expect(
-            script.source
-                == "if (KEYS[2] ~= ARGV[1] and KEYS[2]) then redis.call('LPUSH', (KEYS[2] ~= ARGV[1] and KEYS[2]), "
-                + "ARGV[2]) end return {KEYS[1], OK.list, t.A.element, A.other}"
-        )
-        #expect(Self.script.source.hasPrefix("local A = {rest = {}}\nfor i = 4, #ARGV do"))
+        let expected =
+            "if (KEYS[2] ~= ARGV[1] and KEYS[2]) then redis.call('LPUSH', (KEYS[2] ~= ARGV[1] and KEYS[2]), "
+            + "ARGV[2]) end return {KEYS[1], OK.list, t.A.element, A.other}"
+        // Under IDOCR_CHECK_SCRIPT_KEYS=1 (scripts/test), the check wraps the same source.
+        let checks = RedisScript.checksDeclaredKeys
+        #expect(script.source == (checks ? RedisScript.checkingDeclaredKeys(expected) : expected))
+        #expect(Self.script.source.contains("local A = {rest = {}}\nfor i = 4, #ARGV do"))
     }
 
     @Test("a name the script does not declare, one missing, or nil for a key that is not optional is refused")
@@ -119,7 +160,8 @@ struct RedisScriptTests {
                 }
             }
             // A name the Lua reads but the script does not declare would be nil, silently.
-            for (table, declared) in [("K", script.keys), ("A", script.arguments + ["rest"])] {
+            let keys = script.keys + (script.takesRestKeys ? ["rest"] : [])
+            for (table, declared) in [("K", keys), ("A", script.arguments + ["rest"])] {
                 for read in Self.fields(of: table, in: script.body) {
                     #expect(declared.contains(read), "\(script.name) reads \(table).\(read), which it does not declare")
                 }

@@ -31,10 +31,10 @@ extension JobQueue {
             keys: [
                 "workers": keys.workers, "epochs": keys.epochs, "epochCounter": keys.epochCounter,
                 "processing": keys.processing(worker), "pending": keys.pending, "paused": keys.paused,
+                "lost": keys.lost, "lostAt": keys.lostAt,
             ],
             arguments: [
-                "worker": .string(worker), "lostPrefix": .string(keys.lostPrefix), "maxLosses": .int(maxLosses),
-                "lostTTL": .int(Self.lostKeyTTLSeconds),
+                "worker": .string(worker), "maxLosses": .int(maxLosses), "lostTTL": .int(Self.lostKeyTTLSeconds),
             ]
         )
         guard let parts = reply.array, parts.count == 5, let epoch = parts[0].int, let recovered = parts[1].int,
@@ -88,7 +88,9 @@ extension JobQueue {
         case fenced
     }
 
-    /// Returns the jobs of dead workers to `pending` and ends their registrations.
+    /// Returns the jobs of dead workers to `pending` and ends their registrations: which workers
+    /// are due first (``QueueScripts/staleWorkers``), then, when any is, their jobs
+    /// (``QueueScripts/reap``), each worker looked at again there.
     /// - Parameters:
     ///   - expectedRedisMilliseconds: where the reaper's own clock says Redis's should be now;
     ///     `nil` when it has no reference yet. Off by more than `clockTolerance`, nothing is reaped.
@@ -99,21 +101,42 @@ extension JobQueue {
         expectedRedisMilliseconds: Int64? = nil,
         clockTolerance: Duration = .seconds(5)
     ) async throws -> Reaping {
+        let expectedNowMs = RedisArgument.string(String(expectedRedisMilliseconds ?? 0))
+        let toleranceMs = RedisArgument.int(Int(clockTolerance / .milliseconds(1)))
+        let heartbeatTimeoutMs = RedisArgument.int(Int(heartbeatTimeout * 1000))
+        let due = try await runScript(
+            QueueScripts.staleWorkers,
+            keys: ["workers": keys.workers, "epochs": keys.epochs],
+            arguments: [
+                "heartbeatTimeoutMs": heartbeatTimeoutMs, "worker": .string(registration.worker),
+                "epoch": .int(registration.epoch), "expectedNowMs": expectedNowMs, "toleranceMs": toleranceMs,
+            ]
+        )
+        guard let first = due.array, let status = first.first?.string else {
+            throw RedisError.unexpectedReply("staleWorkers returned \(due)")
+        }
+        if status != "ok" { return try Self.reaping(due, registration: registration) }
+        let workers = (first.count == 2 ? first[1].array ?? [] : []).compactMap(\.string)
+        if workers.isEmpty { return .reaped(workers: 0, setAside: []) }
         let reply = try await runScript(
             QueueScripts.reap,
             keys: [
                 "workers": keys.workers, "pending": keys.pending, "processing": keys.processing(registration.worker),
-                "paused": keys.paused, "epochs": keys.epochs,
+                "paused": keys.paused, "epochs": keys.epochs, "lost": keys.lost, "lostAt": keys.lostAt,
             ],
+            restKeys: workers.map(keys.processing),
             arguments: [
-                "processingPrefix": .string(keys.processingPrefix),
-                "heartbeatTimeoutMs": .int(Int(heartbeatTimeout * 1000)),
-                "lostPrefix": .string(keys.lostPrefix), "maxLosses": .int(maxLosses),
+                "heartbeatTimeoutMs": heartbeatTimeoutMs, "maxLosses": .int(maxLosses),
                 "lostTTL": .int(Self.lostKeyTTLSeconds), "worker": .string(registration.worker),
-                "epoch": .int(registration.epoch), "expectedNowMs": .string(String(expectedRedisMilliseconds ?? 0)),
-                "toleranceMs": .int(Int(clockTolerance / .milliseconds(1))),
-            ]
+                "epoch": .int(registration.epoch), "expectedNowMs": expectedNowMs, "toleranceMs": toleranceMs,
+            ],
+            rest: workers.map(RedisArgument.string)
         )
+        return try Self.reaping(reply, registration: registration)
+    }
+
+    /// What `staleWorkers` or `reap` answered, unless it is the list of workers due.
+    private static func reaping(_ reply: RedisValue, registration: WorkerRegistration) throws -> Reaping {
         guard let parts = reply.array, let status = parts.first?.string else {
             throw RedisError.unexpectedReply("reap returned \(reply)")
         }

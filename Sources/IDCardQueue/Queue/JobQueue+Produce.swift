@@ -36,18 +36,19 @@ extension JobQueue {
         return reply.array.flatMap { $0.count == 2 ? $0[1].data : nil }
     }
 
-    /// Depths of every state in one round trip.
+    /// Depths of every state, read together by one script (after the list of registered workers,
+    /// whose processing lists it counts).
     public func stats(heartbeatTimeout: Double = JobQueue.defaultHeartbeatTimeout) async throws -> QueueStats {
+        // The registered workers first: the script declares their processing lists.
+        let workers = try await redis.send("ZRANGE", .string(keys.workers), "0", "-1").array ?? []
         let reply = try await runScript(
             QueueScripts.stats,
             keys: [
                 "pending": keys.pending, "delayed": keys.delayed, "dead": keys.dead, "workers": keys.workers,
                 "paused": keys.paused, "finished": keys.finished,
             ],
-            arguments: [
-                "processingPrefix": .string(keys.processingPrefix),
-                "heartbeatTimeoutMs": .int(Int(heartbeatTimeout * 1000)),
-            ]
+            restKeys: workers.compactMap(\.string).map(keys.processing),
+            arguments: ["heartbeatTimeoutMs": .int(Int(heartbeatTimeout * 1000))]
         )
         guard let values = reply.array?.compactMap(\.int), values.count == 8 else {
             throw RedisError.unexpectedReply("stats returned \(reply)")

@@ -54,10 +54,18 @@ public final class JobQueue: Sendable {
     func runScript(
         _ script: RedisScript,
         keys scriptKeys: KeyValuePairs<String, String?>,
+        restKeys: [String] = [],
         arguments: KeyValuePairs<String, RedisArgument> = [:],
         rest: [RedisArgument] = []
     ) async throws -> RedisValue {
-        try await redis.run(script, keys: scriptKeys, arguments: arguments, rest: rest, absentKey: keys.absent)
+        try await redis.run(
+            script,
+            keys: scriptKeys,
+            restKeys: restKeys,
+            arguments: arguments,
+            rest: rest,
+            absentKey: keys.absent
+        )
     }
 
     /// Commands this queue sent, by command or script name (both connections).

@@ -55,8 +55,11 @@ public struct QueueKeys: Sendable, Equatable {
     public var delayed: String { base + "delayed" }
     /// HASH job id → attempts made so far.
     public var attempts: String { base + "attempts" }
-    /// STRING per element fingerprint: how often a dead worker held it.
-    var lostPrefix: String { base + "lost:" }
+    /// HASH element fingerprint → how often a dying worker held it (*extension*).
+    var lost: String { base + "lost" }
+    /// ZSET element fingerprint → when it was last lost (Redis clock, ms): counts older than a week
+    /// are forgotten (*extension*).
+    var lostAt: String { base + "lostat" }
     /// HASH field → an element too large for any job that can succeed, refused at the take and
     /// kept whole beside its dead letter (which names the field) for `dlq requeue`.
     public var oversized: String { base + "oversized" }

@@ -100,20 +100,27 @@ public final class RedisClient: Sendable {
         try await send(arguments)
     }
 
-    /// Runs a Lua script by its SHA-1, loading it first when Redis does not know it
-    /// (first use, or after a Redis restart flushed the script cache).
-    /// Runs `script` with its keys and arguments by name (``RedisScript``); `absentKey` stands in
-    /// for an optional key given as `nil`.
+    /// Runs `script` with its keys and arguments by name (``RedisScript``), by its SHA-1, loading
+    /// it first when Redis does not know it (first use, or after a Redis restart flushed the script
+    /// cache). `absentKey` stands in for an optional key given as `nil`; `restKeys` are the
+    /// script's `K.rest`.
     public func run(
         _ script: RedisScript,
         keys: KeyValuePairs<String, String?>,
+        restKeys: [String] = [],
         arguments: KeyValuePairs<String, RedisArgument> = [:],
         rest: [RedisArgument] = [],
         absentKey: String
     ) async throws -> RedisValue {
         var command: [RedisArgument] = ["EVALSHA", ""]
         command.append(
-            contentsOf: try script.operands(keys: keys, arguments: arguments, rest: rest, absentKey: absentKey)
+            contentsOf: try script.operands(
+                keys: keys,
+                arguments: arguments,
+                rest: rest,
+                restKeys: restKeys,
+                absentKey: absentKey
+            )
         )
         for _ in 0..<3 {
             let sha = try await loadedSHA(of: script)

@@ -1,3 +1,4 @@
+import Foundation
 import IDCardContract
 
 /// A Lua script run atomically inside Redis, with named keys and arguments.
@@ -26,15 +27,28 @@ public struct RedisScript: Sendable {
     let keyIndex: [String: Int]
     let argumentIndex: [String: Int]
     let optionalKeys: Set<String>
+    /// Whether keys after the named ones are taken, as the Lua list `K.rest`.
+    let takesRestKeys: Bool
 
     /// - Parameters:
     ///   - keys: key names, a `?` after each that may be absent.
     ///   - arguments: argument names. With `rest`, arguments after these are the script's
     ///     `A.rest`, a list (pairs of values, say).
+    ///   - restKeys: keys after the named ones are the script's `K.rest`, a list: keys known only
+    ///     when it is called (other workers' processing lists), still declared to Redis, as every
+    ///     key a script touches must be for Redis Cluster.
     ///   - body: Lua; shared helper functions go first (``QueueScripts``). A name it reads that is
     ///     not declared stays as written, and fails loudly when the script runs (`K` is no variable).
-    public init(name: String, keys: [String], arguments: [String] = [], rest: Bool = false, body: String) {
+    public init(
+        name: String,
+        keys: [String],
+        restKeys: Bool = false,
+        arguments: [String] = [],
+        rest: Bool = false,
+        body: String
+    ) {
         self.name = name
+        self.takesRestKeys = restKeys
         let names = keys.map { $0.hasSuffix("?") ? String($0.dropLast()) : $0 }
         self.keys = names
         self.arguments = arguments
@@ -51,11 +65,46 @@ public struct RedisScript: Sendable {
             resolved["A." + name] = "ARGV[\(index + 2)]"
         }
         var prelude = ""
+        if restKeys {
+            prelude += "local K = {rest = {}}\n"
+            prelude += "for i = \(names.count + 1), #KEYS do K.rest[#K.rest + 1] = KEYS[i] end\n"
+        }
         if rest {
-            prelude = "local A = {rest = {}}\n"
+            prelude += "local A = {rest = {}}\n"
             prelude += "for i = \(arguments.count + 2), #ARGV do A.rest[#A.rest + 1] = ARGV[i] end\n"
         }
-        source = prelude + Self.resolving(body, resolved)
+        let resolvedBody = prelude + Self.resolving(body, resolved)
+        source = Self.checksDeclaredKeys ? Self.checkingDeclaredKeys(resolvedBody) : resolvedBody
+    }
+
+    /// With `IDOCR_CHECK_SCRIPT_KEYS=1` in the environment (`scripts/test` sets it), every script
+    /// fails, naming the command and key, when it touches a key it did not declare: what Redis
+    /// Cluster needs (it routes a script by its keys and refuses those of another slot), checked
+    /// on a single server by every test, acceptance and chaos run. Off by default: it costs a
+    /// table lookup per command, and the scripts' SHA-1s differ with it.
+    static let checksDeclaredKeys = ProcessInfo.processInfo.environment["IDOCR_CHECK_SCRIPT_KEYS"] == "1"
+
+    /// `source` with each `redis.call` and `redis.pcall` going through a check of its key (the
+    /// first argument; both of `LMOVE`'s) against `KEYS`. Only `TIME` takes no key here.
+    static func checkingDeclaredKeys(_ source: String) -> String {
+        let prelude = """
+            local declaredKeys = {}
+            for _, key in ipairs(KEYS) do declaredKeys[key] = true end
+            local function checkedCall(call, command, ...)
+              local name = string.upper(command)
+              if name ~= 'TIME' then
+                local first, second = ...
+                if not declaredKeys[first] or (name == 'LMOVE' and not declaredKeys[second]) then
+                  error('a script touched a key it did not declare: ' .. name .. ' ' .. tostring(first))
+                end
+              end
+              return call(command, ...)
+            end
+
+            """
+        return prelude
+            + source.replacingOccurrences(of: "redis.call(", with: "checkedCall(redis.call, ")
+            .replacingOccurrences(of: "redis.pcall(", with: "checkedCall(redis.pcall, ")
     }
 
     /// `body` with each `K.name` and `A.name` in `resolved` replaced; a name preceded by a letter,
@@ -97,8 +146,10 @@ public struct RedisScript: Sendable {
         keys given: KeyValuePairs<String, String?>,
         arguments givenArguments: KeyValuePairs<String, RedisArgument>,
         rest: [RedisArgument],
+        restKeys: [String] = [],
         absentKey: String
     ) throws(RedisScriptMisuse) -> [RedisArgument] {
+        if !restKeys.isEmpty && !takesRestKeys { throw misuse("keys beyond its named ones") }
         var placedKeys = [String?](repeating: nil, count: keys.count)
         for (name, value) in given {
             guard let index = keyIndex[name] else { throw misuse("an unknown key \(name)") }
@@ -120,9 +171,10 @@ public struct RedisScript: Sendable {
         if let missing = placedArguments.indices.first(where: { placedArguments[$0] == nil }) {
             throw misuse("no argument \(arguments[missing])")
         }
-        var operands: [RedisArgument] = [.int(keys.count)]
-        operands.reserveCapacity(2 + keys.count + arguments.count + rest.count)
+        var operands: [RedisArgument] = [.int(keys.count + restKeys.count)]
+        operands.reserveCapacity(2 + keys.count + restKeys.count + arguments.count + rest.count)
         operands.append(contentsOf: placedKeys.compactMap { $0.map(RedisArgument.string) })
+        operands.append(contentsOf: restKeys.map(RedisArgument.string))
         operands.append(.string(absentKey))
         operands.append(contentsOf: placedArguments.compactMap { $0 })
         operands.append(contentsOf: rest)

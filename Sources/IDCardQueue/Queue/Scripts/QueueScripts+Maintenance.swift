@@ -9,8 +9,8 @@ extension QueueScripts {
     /// recovered as the reaper would, losses counted. Returns `{epoch, recovered, set-aside, seconds, µs}`.
     static let register = RedisScript(
         name: "register",
-        keys: ["workers", "epochs", "epochCounter", "processing", "pending", "paused"],
-        arguments: ["worker", "lostPrefix", "maxLosses", "lostTTL"],
+        keys: ["workers", "epochs", "epochCounter", "processing", "pending", "paused", "lost", "lostAt"],
+        arguments: ["worker", "maxLosses", "lostTTL"],
         body: recoverLua + """
             -- Above the last one handed out, and above Redis's clock in µs: a new master that never got
             -- the old one's last epoch does not hand it out again.
@@ -23,9 +23,11 @@ extension QueueScripts {
             redis.call('HDEL', K.paused, A.worker)
             local leftovers, setAside = redis.call('LRANGE', K.processing, 0, -1), {}
             redis.call('DEL', K.processing)
+            local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            forgetOldLosses(K.lost, K.lostAt, nowMs, A.lostTTL)
             -- Newest first, as the reaper pops them: the oldest ends up rightmost in pending, taken first.
             for _, element in ipairs(leftovers) do
-              recover(element, K.pending, K.processing, A.lostPrefix, tonumber(A.maxLosses), A.lostTTL, setAside)
+              recover(element, K.pending, K.processing, K.lost, K.lostAt, nowMs, tonumber(A.maxLosses), setAside)
             end
             redis.call('ZADD', K.workers, tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), A.worker)
             return {epoch, #leftovers - #setAside, setAside, t[1], t[2]}
@@ -51,41 +53,65 @@ extension QueueScripts {
             """
     )
 
-    /// Returns the jobs of workers whose heartbeat stopped to `pending` and ends their
-    /// registrations, so nothing they do later moves a job. A job lost with a dying worker
-    /// `maxLosses` times goes to the caller's own list instead, and is returned for `worker_lost`.
+    /// The first half of a reaper's pass: the workers whose last heartbeat is older than
+    /// `heartbeatTimeoutMs`, the caller excepted, for ``reap`` to recover, with their processing
+    /// lists declared. Two scripts, because a script names every key it touches before it runs
+    /// (Redis Cluster routes and checks by them), and which lists are due is known only here.
     ///
     /// Against clock steps: when Redis's clock is more than `toleranceMs` off what the caller expects
-    /// (`expectedNowMs`, from its own monotonic clock; 0 = no expectation yet), nothing is reaped and
+    /// (`expectedNowMs`, from its own monotonic clock; 0 = no expectation yet), nothing is due and
     /// `{'clock', now}` returned: after a forward step every heartbeat looks stale. Heartbeats
     /// from before a backward step lie in the future; they are moved to now, so a worker that
-    /// died just before is still reaped a timeout later. Returns `{'ok', reaped, set-aside}`,
-    /// or `{'fenced'}` when the caller itself was reaped.
-    static let reap = RedisScript(
-        name: "reap",
-        keys: ["workers", "pending", "processing", "paused", "epochs"],
-        arguments: [
-            "processingPrefix", "heartbeatTimeoutMs", "lostPrefix", "maxLosses", "lostTTL", "worker", "epoch",
-            "expectedNowMs", "toleranceMs",
-        ],
-        body: registeredLua + recoverLua + """
+    /// died just before is still reaped a timeout later. Returns `{'ok', {worker, ...}}`, or
+    /// `{'fenced'}` when the caller itself was reaped.
+    static let staleWorkers = RedisScript(
+        name: "staleWorkers",
+        keys: ["workers", "epochs"],
+        arguments: ["heartbeatTimeoutMs", "worker", "epoch", "expectedNowMs", "toleranceMs"],
+        body: registeredLua + clockLua + """
             if not registered(K.epochs, A.worker, A.epoch) then return {'fenced'} end
-            local t = redis.call('TIME')
-            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-            local expected, tolerance = tonumber(A.expectedNowMs), tonumber(A.toleranceMs)
-            if expected > 0 and math.abs(now - expected) > tolerance then return {'clock', now} end
+            local now, stepped = checkedNow(A.expectedNowMs, A.toleranceMs)
+            if stepped then return {'clock', now} end
+            local tolerance = tonumber(A.toleranceMs)
             for _, worker in ipairs(redis.call('ZRANGEBYSCORE', K.workers, '(' .. (now + tolerance), '+inf')) do
               redis.call('ZADD', K.workers, now, worker)
             end
-            local dead = redis.call('ZRANGEBYSCORE', K.workers, '-inf', now - tonumber(A.heartbeatTimeoutMs))
+            local due, cutoff = {}, now - tonumber(A.heartbeatTimeoutMs)
+            for _, worker in ipairs(redis.call('ZRANGEBYSCORE', K.workers, '-inf', cutoff)) do
+              if worker ~= A.worker then due[#due + 1] = worker end
+            end
+            return {'ok', due}
+            """
+    )
+
+    /// Returns the jobs of the workers ``staleWorkers`` named (`A.rest`, their processing lists
+    /// `K.rest` in the same order) to `pending` and ends their registrations; a job lost
+    /// `maxLosses` times goes to the caller's own list instead, and is returned for `worker_lost`.
+    /// Each is looked at again first: one that has beaten its heart since, or registered anew, is
+    /// left alone, and so is everything when the caller was reaped or Redis's clock stepped in
+    /// between. Returns `{'ok', reaped, set-aside}`, `{'clock', now}` or `{'fenced'}`.
+    static let reap = RedisScript(
+        name: "reap",
+        keys: ["workers", "pending", "processing", "paused", "epochs", "lost", "lostAt"],
+        restKeys: true,
+        arguments: [
+            "heartbeatTimeoutMs", "maxLosses", "lostTTL", "worker", "epoch", "expectedNowMs", "toleranceMs",
+        ],
+        rest: true,
+        body: registeredLua + clockLua + recoverLua + """
+            if not registered(K.epochs, A.worker, A.epoch) then return {'fenced'} end
+            local now, stepped = checkedNow(A.expectedNowMs, A.toleranceMs)
+            if stepped then return {'clock', now} end
+            forgetOldLosses(K.lost, K.lostAt, now, A.lostTTL)
+            local cutoff = now - tonumber(A.heartbeatTimeoutMs)
             local reaped, setAside = 0, {}
-            for _, worker in ipairs(dead) do
-              if worker ~= A.worker then
-                local list = A.processingPrefix .. worker
+            for index, worker in ipairs(A.rest) do
+              local beat = tonumber(redis.call('ZSCORE', K.workers, worker))
+              if worker ~= A.worker and beat and beat <= cutoff then
                 while true do
-                  local element = redis.call('LPOP', list)
+                  local element = redis.call('LPOP', K.rest[index])
                   if not element then break end
-                  recover(element, K.pending, K.processing, A.lostPrefix, tonumber(A.maxLosses), A.lostTTL, setAside)
+                  recover(element, K.pending, K.processing, K.lost, K.lostAt, now, tonumber(A.maxLosses), setAside)
                 end
                 reaped = reaped + 1
                 redis.call('ZREM', K.workers, worker)
@@ -119,18 +145,19 @@ extension QueueScripts {
             """
     )
 
-    /// Depths in one call: `{pending, processing, delayed, dead, live workers, paused, succeeded, failed}`.
+    /// Depths in one call: `{pending, processing, delayed, dead, live workers, paused, succeeded,
+    /// failed}`; `processing` over the processing lists given (`K.rest`: those of the registered
+    /// workers, read just before).
     static let stats = RedisScript(
         name: "stats",
         keys: ["pending", "delayed", "dead", "workers", "paused", "finished"],
-        arguments: ["processingPrefix", "heartbeatTimeoutMs"],
+        restKeys: true,
+        arguments: ["heartbeatTimeoutMs"],
         body: """
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
             local processing = 0
-            for _, worker in ipairs(redis.call('ZRANGE', K.workers, 0, -1)) do
-              processing = processing + redis.call('LLEN', A.processingPrefix .. worker)
-            end
+            for _, list in ipairs(K.rest) do processing = processing + redis.call('LLEN', list) end
             local finished = redis.call('HMGET', K.finished, 'succeeded', 'failed')
             local live = redis.call('ZCOUNT', K.workers, now - tonumber(A.heartbeatTimeoutMs), '+inf')
             return {redis.call('LLEN', K.pending), processing, redis.call('ZCARD', K.delayed),

@@ -16,6 +16,18 @@ enum QueueScripts {
 
         """
 
+    /// `checkedNow(expectedNowMs, toleranceMs)`: Redis's clock in ms, and whether it is more than
+    /// `toleranceMs` off what the caller expects (`0`: no expectation yet): a step.
+    static let clockLua = """
+        local function checkedNow(expectedNowMs, toleranceMs)
+          local t = redis.call('TIME')
+          local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+          local expected = tonumber(expectedNowMs)
+          return now, expected > 0 and math.abs(now - expected) > tonumber(toleranceMs)
+        end
+
+        """
+
     /// `storedSuccess(key)`: the result stored under `key`, decoded, when it is a success; `nil`
     /// otherwise (no key, none, a failure, not JSON, or not a string: a producer's key in the way).
     static let storedSuccessLua = """
@@ -63,15 +75,26 @@ enum QueueScripts {
 
         """
 
-    /// `recover(...)`: gives a dead holder's job back to the right of `pending`, counting the loss;
-    /// a job lost `maxLosses` times goes to the caller's own list and into `setAside` instead, for
-    /// the caller to dead-letter as `worker_lost` (a job that crashes workers stops here).
+    /// `recover(...)`: gives a dead holder's job back to the right of `pending`, counting the loss
+    /// in the `lost` hash (by fingerprint, when in `lostAt`); a job lost `maxLosses` times goes to
+    /// the caller's own list and into `setAside` instead, for the caller to dead-letter as
+    /// `worker_lost` (a job that crashes workers stops here). `forgetOldLosses` drops counts last
+    /// touched more than `lostTTL` seconds before `now` (ms), a few per call. Two keys for every
+    /// count, rather than a key per element, so that a script declares every key it touches.
     static let recoverLua =
         fingerprintLua + """
-            local function recover(element, pending, ownProcessing, lostPrefix, maxLosses, lostTTL, setAside)
-              local lostKey = lostPrefix .. fingerprint(element)
-              local losses = redis.call('INCR', lostKey)
-              redis.call('EXPIRE', lostKey, lostTTL)
+            local function forgetOldLosses(lost, lostAt, now, lostTTL)
+              local old = redis.call('ZRANGEBYSCORE', lostAt, '-inf', now - tonumber(lostTTL) * 1000, 'LIMIT', 0, 64)
+              if #old > 0 then
+                redis.call('HDEL', lost, unpack(old))
+                redis.call('ZREM', lostAt, unpack(old))
+              end
+            end
+
+            local function recover(element, pending, ownProcessing, lost, lostAt, now, maxLosses, setAside)
+              local digest = fingerprint(element)
+              local losses = redis.call('HINCRBY', lost, digest, 1)
+              redis.call('ZADD', lostAt, now, digest)
               if losses >= maxLosses then
                 redis.call('LPUSH', ownProcessing, element)
                 setAside[#setAside + 1] = element
