@@ -39,28 +39,8 @@ public struct TestCertificates: Sendable {
                     "-days", "2", "-subj", "/CN=idocr other CA", "-keyout", "other-ca.key", "-out", "other-ca.pem",
                 ]
             )
-            try Self.openssl(
-                in: directory,
-                ["req"] + key + ["-subj", "/CN=idocr test server", "-keyout", "server.key", "-out", "server.csr"]
-            )
-            try Self.openssl(
-                in: directory,
-                [
-                    "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-                    "-days", "2", "-extfile", "san", "-out", "server.pem",
-                ]
-            )
-            try Self.openssl(
-                in: directory,
-                ["req"] + key + ["-subj", "/CN=idocr test client", "-keyout", "client.key", "-out", "client.csr"]
-            )
-            try Self.openssl(
-                in: directory,
-                [
-                    "x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-                    "-days", "2", "-out", "client.pem",
-                ]
-            )
+            try Self.signed("server", commonName: "idocr test server", extensions: ["-extfile", "san"], in: directory)
+            try Self.signed("client", commonName: "idocr test client", extensions: [], in: directory)
         }
     }
 
@@ -71,6 +51,27 @@ public struct TestCertificates: Sendable {
 
     public func remove() {
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// `<name>.key` and `<name>.pem`, a certificate for it that `ca.pem` signs.
+    private static func signed(
+        _ name: String,
+        commonName: String,
+        extensions: [String],
+        in directory: URL
+    ) throws {
+        let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        try openssl(
+            in: directory,
+            ["req"] + key + ["-subj", "/CN=\(commonName)", "-keyout", "\(name).key", "-out", "\(name).csr"]
+        )
+        try openssl(
+            in: directory,
+            [
+                "x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-days", "2", "-out", "\(name).pem",
+            ] + extensions
+        )
     }
 
     private static func openssl(in directory: URL, _ arguments: [String]) throws {
