@@ -135,6 +135,9 @@ public final class RedisServer: Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// False once the server has exited (``kill()``, ``stop()``, or a crash).
+    public var isRunning: Bool { Self.hasNotExited(process.processIdentifier) }
+
     /// Kills the server the hard way (SIGKILL), as a crash would.
     public func kill() async {
         await Self.end(process, signal: SIGKILL)

@@ -37,7 +37,7 @@ public final class SentinelCluster: Sendable {
         for replica in servers.dropFirst() {
             let client = RedisClient(configuration: replica.configuration)
             let synced = await Result {
-                try await Self.eventually("replica \(replica.port) in sync", timeout: 30) {
+                try await eventually("replica \(replica.port) in sync", timeout: 30) {
                     try await client.send("INFO", "replication").string?.contains("master_link_status:up") == true
                 }
             }
@@ -76,7 +76,7 @@ public final class SentinelCluster: Sendable {
                 configuration: RedisConfiguration(host: "127.0.0.1", port: port, timeoutSeconds: 2)
             )
             let seen = await Result {
-                try await Self.eventually("Sentinel \(port) sees two replicas and two Sentinels", timeout: 30) {
+                try await eventually("Sentinel \(port) sees two replicas and two Sentinels", timeout: 30) {
                     let replicas = try await client.send("SENTINEL", "replicas", .string(name)).array?.count ?? 0
                     let others = try await client.send("SENTINEL", "sentinels", .string(name)).array?.count ?? 0
                     return replicas == 2 && others == 2
@@ -115,7 +115,7 @@ public final class SentinelCluster: Sendable {
 
     private func newMaster(other before: Int) async throws -> Int {
         var after = before
-        try await Self.eventually("the Sentinels name a new master", timeout: 30) {
+        try await eventually("the Sentinels name a new master", timeout: 30) {
             after = try await self.masterPort()
             return after != before
         }
@@ -138,15 +138,6 @@ public final class SentinelCluster: Sendable {
             client = made
             return made
         }
-    }
-
-    private static func eventually(_ what: String, timeout: Double, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(timeout)
-        while ContinuousClock.now < deadline {
-            if (try? await condition()) == true { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw TestSupportError("timed out waiting until \(what)")
     }
 
     deinit {

@@ -55,7 +55,7 @@ struct WorkerTests {
 
             // gate + finish per job: a busy worker's finish takes the next job; a few takes and
             // empty polls, and housekeeping, aside.
-            let housekeeping: Set<String> = ["heartbeat", "reap", "promote", "stats", "deregister", "SCRIPT"]
+            let housekeeping: Set<String> = ["heartbeat", "reap", "promote", "stats", "deregister", "EVAL"]
             let jobSteps = commands.filter { !housekeeping.contains($0.key) }
             #expect(jobSteps["gate"] == 30 && jobSteps["finish"] == 30)
             let total = jobSteps.values.reduce(0, +)

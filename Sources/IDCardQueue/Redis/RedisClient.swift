@@ -15,14 +15,20 @@ import NIOPosix
 /// the caller is being cancelled.
 public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
-    private let connection: RedisConnection
-    private let scriptSHAs = NIOLockedValueBox<[String: String]>([:])
+    private let servers: Servers
     private let counts: NIOLockedValueBox<Counts>
+
+    /// One server (or the master the Sentinels name), or the masters of a Redis Cluster.
+    private enum Servers {
+        case single(RedisConnection)
+        case cluster(RedisCluster)
+    }
 
     private struct Counts {
         var commands: [String: Int] = [:]
         var roundTrips = 0
         var brokenConnections = 0
+        var redirects = 0
     }
 
     /// Commands sent so far, by command name or script name: how tests check that a job costs
@@ -37,41 +43,70 @@ public final class RedisClient: Sendable {
     /// take whose job is now in a list with no one holding it).
     public var brokenConnections: Int { counts.withLockedValue { $0.brokenConnections } }
 
+    /// Redirects a cluster node answered with so far (`MOVED` and `ASK`), each followed.
+    public var redirects: Int { counts.withLockedValue { $0.redirects } }
+
     /// - Parameter readTimeoutSeconds: how long one reply may take; longer than any blocking command's timeout.
     public init(configuration: RedisConfiguration, readTimeoutSeconds: Double? = nil) {
         self.configuration = configuration
         let counts = NIOLockedValueBox(Counts())
         self.counts = counts
-        self.connection = RedisConnection(
-            configuration: configuration,
-            eventLoop: MultiThreadedEventLoopGroup.singleton.next(),
-            readTimeoutSeconds: readTimeoutSeconds ?? configuration.timeoutSeconds,
-            events: RedisChannel.Events(
-                wrote: { counts.withLockedValue { $0.roundTrips += 1 } },
-                broke: { counts.withLockedValue { $0.brokenConnections += 1 } }
-            )
+        let events = RedisChannel.Events(
+            wrote: { counts.withLockedValue { $0.roundTrips += 1 } },
+            broke: { counts.withLockedValue { $0.brokenConnections += 1 } }
         )
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        let readTimeout = readTimeoutSeconds ?? configuration.timeoutSeconds
+        if configuration.cluster != nil {
+            servers = .cluster(
+                RedisCluster(
+                    configuration: configuration,
+                    eventLoop: eventLoop,
+                    readTimeoutSeconds: readTimeout,
+                    events: events
+                )
+            )
+        } else {
+            servers = .single(
+                RedisConnection(
+                    configuration: configuration,
+                    eventLoop: eventLoop,
+                    readTimeoutSeconds: readTimeout,
+                    events: events
+                )
+            )
+        }
     }
 
     /// Has the next command start on a new connection: the master moved (`READONLY`, Sentinel's
-    /// `+switch-master`). Counted as a broken connection: for a moment two servers took writes,
-    /// and what this client did on the old one may not be on the new one.
+    /// `+switch-master`); in a cluster, the slot map is read again too. Counted as a broken
+    /// connection: for a moment two servers took writes, and what this client did on the old one
+    /// may not be on the new one.
     public func reconnectSoon() {
         counts.withLockedValue { $0.brokenConnections += 1 }
-        connection.dropSoon()
+        switch servers {
+        case .single(let connection): connection.dropSoon()
+        case .cluster(let cluster):
+            for connection in cluster.connections { connection.dropSoon() }
+            cluster.refreshSoon()
+        }
     }
 
     /// Has the next command go to the replica a Sentinel is promoting, once it is the master
     /// (``RedisConnection/followPromotion(host:port:)``). Counted as a broken connection, as
     /// ``reconnectSoon()`` is.
     func followPromotion(host: String, port: Int) {
+        guard case .single(let connection) = servers else { return }
         counts.withLockedValue { $0.brokenConnections += 1 }
         connection.followPromotion(host: host, port: port)
     }
 
-    /// Closes the connection. Commands sent afterwards fail with ``RedisError/closed``.
+    /// Closes the connections. Commands sent afterwards fail with ``RedisError/closed``.
     public func shutdown() async {
-        await connection.close()
+        switch servers {
+        case .single(let connection): await connection.close()
+        case .cluster(let cluster): await cluster.close()
+        }
     }
 
     /// Sends one command. An error reply throws ``RedisError/server(_:)``.
@@ -81,13 +116,11 @@ public final class RedisClient: Sendable {
 
     private func send(_ arguments: [RedisArgument], label: String) async throws -> RedisValue {
         counts.withLockedValue { $0.commands[label, default: 0] += 1 }
-        let channel: RedisChannel
-        if let open = connection.openChannel {
-            channel = open
-        } else {
-            channel = try await connection.channel().get()
-        }
-        let reply = try await channel.send(arguments)
+        let reply =
+            switch servers {
+            case .single(let connection): try await Self.send(arguments, on: connection)
+            case .cluster(let cluster): try await send(arguments, in: cluster)
+            }
         if case .error(let message) = reply {
             let error = RedisError.server(message)
             if error.needsReconnect { reconnectSoon() }
@@ -96,14 +129,66 @@ public final class RedisClient: Sendable {
         return reply
     }
 
+    private static func send(
+        _ arguments: [RedisArgument],
+        on connection: RedisConnection,
+        asking: Bool = false
+    ) async throws -> RedisValue {
+        let channel: RedisChannel
+        if let open = connection.openChannel {
+            channel = open
+        } else {
+            channel = try await connection.channel().get()
+        }
+        return try await asking ? channel.sendAsking(arguments) : channel.send(arguments)
+    }
+
+    /// Most redirects one command follows: a slot in migration answers `ASK` once, then the
+    /// target may answer `MOVED` to a map just changed again.
+    static let mostRedirects = 5
+
+    /// Sends to the master of the command's slot, following `MOVED` and `ASK`. A connection lost
+    /// or a cluster without a master for the slot has the map read again; the error still
+    /// reaches the caller, who retries as after any lost connection.
+    private func send(_ arguments: [RedisArgument], in cluster: RedisCluster) async throws -> RedisValue {
+        do {
+            var connection = try await cluster.connection(for: ClusterRoute(command: arguments))
+            var asking = false
+            for _ in 0..<Self.mostRedirects {
+                let reply = try await Self.send(arguments, on: connection, asking: asking)
+                guard case .error(let message) = reply else { return reply }
+                guard let redirect = ClusterRedirect(errorReply: message, answeredBy: connection.node) else {
+                    if message.hasPrefix("CLUSTERDOWN") { cluster.refreshSoon() }
+                    return reply
+                }
+                counts.withLockedValue { $0.redirects += 1 }
+                switch redirect {
+                case .moved(let slot, let node):
+                    cluster.moved(slot, to: node)
+                    connection = try cluster.connection(to: node)
+                    asking = false
+                case .ask(_, let node):
+                    connection = try cluster.connection(to: node)
+                    asking = true
+                }
+            }
+        } catch let error as RedisError where error.code == .connection {
+            cluster.refreshSoon()
+            throw error
+        }
+        cluster.refreshSoon()
+        throw RedisError.connection("redirected \(Self.mostRedirects) times in a row: the cluster's slots are moving")
+    }
+
     public func send(_ arguments: RedisArgument...) async throws -> RedisValue {
         try await send(arguments)
     }
 
-    /// Runs `script` with its keys and arguments by name (``RedisScript``), by its SHA-1, loading
-    /// it first when Redis does not know it (first use, or after a Redis restart flushed the script
-    /// cache). `absentKey` stands in for an optional key given as `nil`; `restKeys` are the
-    /// script's `K.rest`.
+    /// Runs `script` with its keys and arguments by name (``RedisScript``): `EVALSHA` by its
+    /// SHA-1, and `EVAL` with its source when the server does not know it yet (first use on this
+    /// server, or after a restart flushed the script cache), which also caches it there. Works the
+    /// same on every master of a cluster, with no loading step to route. `absentKey` stands in for
+    /// an optional key given as `nil`; `restKeys` are the script's `K.rest`.
     public func run(
         _ script: RedisScript,
         keys: KeyValuePairs<String, String?>,
@@ -112,7 +197,7 @@ public final class RedisClient: Sendable {
         rest: [RedisArgument] = [],
         absentKey: String
     ) async throws -> RedisValue {
-        var command: [RedisArgument] = ["EVALSHA", ""]
+        var command: [RedisArgument] = ["EVALSHA", .string(script.sha1)]
         command.append(
             contentsOf: try script.operands(
                 keys: keys,
@@ -122,24 +207,13 @@ public final class RedisClient: Sendable {
                 absentKey: absentKey
             )
         )
-        for _ in 0..<3 {
-            let sha = try await loadedSHA(of: script)
-            command[1] = .string(sha)
-            do {
-                return try await send(command, label: script.name)
-            } catch let error as RedisError where error.code == .server && error.message.hasPrefix("NOSCRIPT") {
-                scriptSHAs.withLockedValue { $0[script.name] = nil }
-            }
+        do {
+            return try await send(command, label: script.name)
+        } catch let error as RedisError where error.code == .server && error.message.hasPrefix("NOSCRIPT") {
+            command[0] = "EVAL"
+            command[1] = .string(script.source)
+            // Counted apart: a step still counts once under the script's name.
+            return try await send(command, label: "EVAL")
         }
-        throw RedisError.server("NOSCRIPT after loading \(script.name) three times")
-    }
-
-    private func loadedSHA(of script: RedisScript) async throws -> String {
-        if let sha = scriptSHAs.withLockedValue({ $0[script.name] }) { return sha }
-        guard let sha = try await send("SCRIPT", "LOAD", .string(script.source)).string else {
-            throw RedisError.unexpectedReply("SCRIPT LOAD of \(script.name) returned no SHA")
-        }
-        scriptSHAs.withLockedValue { $0[script.name] = sha }
-        return sha
     }
 }

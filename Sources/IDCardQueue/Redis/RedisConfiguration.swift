@@ -17,6 +17,37 @@ public struct RedisConfiguration: Sendable, Equatable {
     /// *Extension*: TLS for every connection (``TLS``); `nil`: plain TCP.
     public var tls: TLS?
 
+    /// *Extension*: a Redis Cluster, reached through any of its nodes; `host`, `port` and
+    /// `database` are then not used (a cluster has only database 0).
+    public var cluster: Cluster?
+
+    /// One server's address: a Sentinel, or a node of a cluster.
+    public struct Node: Sendable, Hashable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        public var description: String { RedisConnector.address(host, port) }
+    }
+
+    /// Redis Cluster: the client reads which master serves each slot (`CLUSTER SLOTS`) from any of
+    /// the seed nodes, sends each command to the master of its key's slot, follows `MOVED` and
+    /// `ASK` redirects, and reads the map again when the cluster's shape changes (a redirect, a
+    /// node lost). Replicas are never sent a command. Every key of a queue carries the hash tag
+    /// `{Q}`, so a queue's scripts run on one master.
+    public struct Cluster: Sendable, Equatable {
+        /// Nodes to ask for the slot map; any reachable one will do, masters or replicas.
+        public var seeds: [Node]
+
+        public init(seeds: [Node]) {
+            self.seeds = seeds
+        }
+    }
+
     /// Redis Sentinel: every connection asks a Sentinel where the named master is and checks with
     /// `ROLE` that it is one, so a connection lost, a `READONLY` answer (a demoted master) or a
     /// `+switch-master` announcement leads to the new master.
@@ -28,17 +59,8 @@ public struct RedisConfiguration: Sendable, Equatable {
         public var username: String?
         public var password: String?
 
-        public struct Node: Sendable, Equatable, CustomStringConvertible {
-            public var host: String
-            public var port: Int
-
-            public init(host: String, port: Int = 26379) {
-                self.host = host
-                self.port = port
-            }
-
-            public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-        }
+        /// A Sentinel's address (port 26379 by default in URLs).
+        public typealias Node = RedisConfiguration.Node
 
         public init(nodes: [Node], masterName: String, username: String? = nil, password: String? = nil) {
             self.nodes = nodes
@@ -56,6 +78,7 @@ public struct RedisConfiguration: Sendable, Equatable {
         password: String? = nil,
         timeoutSeconds: Double = 5,
         sentinel: Sentinel? = nil,
+        cluster: Cluster? = nil,
         tls: TLS? = nil
     ) {
         self.host = host
@@ -65,10 +88,12 @@ public struct RedisConfiguration: Sendable, Equatable {
         self.password = password
         self.timeoutSeconds = timeoutSeconds
         self.sentinel = sentinel
+        self.cluster = cluster
         self.tls = tls
     }
 
-    /// Parses a `redis://`, `rediss://`, `redis+sentinel://` or `rediss+sentinel://` URL.
+    /// Parses a `redis://`, `rediss://`, `redis+sentinel://`, `rediss+sentinel://`,
+    /// `redis+cluster://host1:7000,host2:7001` or `rediss+cluster://` URL.
     /// Percent-escapes in the user and password are decoded.
     /// - Parameters:
     ///   - password: a password given apart from the URL (a secret file); it replaces the URL's, and
@@ -86,13 +111,17 @@ public struct RedisConfiguration: Sendable, Equatable {
     ) throws(RedisError) {
         let scheme = url.prefix { $0 != ":" }
         guard url.dropFirst(scheme.count).hasPrefix("://"),
-            ["redis", "rediss", "redis+sentinel", "rediss+sentinel"].contains(scheme)
+            Self.schemes.contains(String(scheme))
         else {
             throw .connection(
-                "IDOCR_REDIS_URL must start with redis://, rediss:// (TLS), redis+sentinel:// or rediss+sentinel://"
+                """
+                IDOCR_REDIS_URL must start with redis://, rediss:// (TLS), redis+sentinel://, \
+                rediss+sentinel://, redis+cluster:// or rediss+cluster://
+                """
             )
         }
         let isSentinel = scheme.hasSuffix("+sentinel")
+        let isCluster = scheme.hasSuffix("+cluster")
         let isTLS = scheme.hasPrefix("rediss")
         if tlsSettings != nil && !isTLS {
             throw .connection("TLS settings are given, but IDOCR_REDIS_URL is not a rediss:// URL")
@@ -137,6 +166,18 @@ public struct RedisConfiguration: Sendable, Equatable {
                 username: sentinelUsername,
                 password: sentinelPassword
             )
+        } else if isCluster {
+            let seeds = try authority.split(separator: ",").map { text throws(RedisError) in
+                let (host, port) = try Self.hostAndPort(text, defaultPort: 6379)
+                return Node(host: host ?? "127.0.0.1", port: port)
+            }
+            guard !seeds.isEmpty else {
+                throw .connection("IDOCR_REDIS_URL: redis+cluster:// needs at least one node (host:port,host:port)")
+            }
+            guard databaseText.isEmpty || databaseText == "0" else {
+                throw .connection("IDOCR_REDIS_URL: a Redis Cluster has only database 0")
+            }
+            cluster = Cluster(seeds: seeds)
         } else {
             let (name, number) = try Self.hostAndPort(authority, defaultPort: 6379)
             if let name { host = name }
@@ -149,6 +190,10 @@ public struct RedisConfiguration: Sendable, Equatable {
             database = number
         }
     }
+
+    private static let schemes: Set<String> = [
+        "redis", "rediss", "redis+sentinel", "rediss+sentinel", "redis+cluster", "rediss+cluster",
+    ]
 
     /// `host`, `host:port`, `[v6]` or `[v6]:port`; `nil` host when empty.
     private static func hostAndPort(_ text: Substring, defaultPort: Int) throws(RedisError) -> (String?, Int) {
@@ -167,6 +212,9 @@ public struct RedisConfiguration: Sendable, Equatable {
 
     /// What a connection's errors name: the server, or the Sentinels' master (never a password).
     var endpointDescription: String {
+        if let cluster {
+            return "Redis Cluster of \(cluster.seeds.map(\.description).joined(separator: ","))"
+        }
         if let sentinel {
             return
                 "master \(sentinel.masterName) of Sentinels \(sentinel.nodes.map(\.description).joined(separator: ","))"

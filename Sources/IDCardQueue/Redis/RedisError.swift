@@ -49,9 +49,11 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// any command) at the moment, and the same command will succeed once it can. `READONLY`: a
     /// replica (a demoted master, mid-failover); `MISCONF`: persistence failing with
     /// `stop-writes-on-bgsave-error`; `OOM`: `maxmemory` reached; `LOADING`, `BUSY`, `MASTERDOWN`,
-    /// `NOREPLICAS`, `TRYAGAIN`: the server is busy, loading, or has lost its master or replicas.
+    /// `NOREPLICAS`: the server is busy, loading, or has lost its master or replicas. In a
+    /// cluster, `TRYAGAIN`: a script's keys are split by a slot migration under way; `CLUSTERDOWN`:
+    /// a master is lost and its replica not yet promoted.
     static let transientReplies = [
-        "READONLY", "MISCONF", "OOM", "LOADING", "BUSY", "MASTERDOWN", "NOREPLICAS", "TRYAGAIN",
+        "READONLY", "MISCONF", "OOM", "LOADING", "BUSY", "MASTERDOWN", "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN",
     ]
 
     /// True when the same command may succeed later: on a fresh connection, or once the server

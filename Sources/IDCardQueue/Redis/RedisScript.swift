@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import IDCardContract
 
@@ -12,8 +13,8 @@ import IDCardContract
 ///
 /// A key declared optional (`"replyTo?"`) may be passed as `nil`: the command carries `absentKey`
 /// in its place (a key of the same hash slot, so every key a script may touch is declared to
-/// Redis; it is also `ARGV[1]`), and the Lua reads `K.replyTo` as `false`. ``RedisClient`` caches
-/// the script's SHA-1 per connection pool.
+/// Redis; it is also `ARGV[1]`), and the Lua reads `K.replyTo` as `false`. ``RedisClient`` runs it
+/// by its ``sha1``, sending the source only to a server that does not know it yet.
 public struct RedisScript: Sendable {
     public let name: String
     /// Key names in `KEYS` order, without the `?` of optional ones.
@@ -24,6 +25,8 @@ public struct RedisScript: Sendable {
     public let body: String
     /// The Lua Redis runs: the body with its names resolved to positions.
     public let source: String
+    /// The SHA-1 of ``source``, as Redis names a script it caches (`EVALSHA`).
+    public let sha1: String
     let keyIndex: [String: Int]
     let argumentIndex: [String: Int]
     let optionalKeys: Set<String>
@@ -75,6 +78,7 @@ public struct RedisScript: Sendable {
         }
         let resolvedBody = prelude + Self.resolving(body, resolved)
         source = Self.checksDeclaredKeys ? Self.checkingDeclaredKeys(resolvedBody) : resolvedBody
+        sha1 = Insecure.SHA1.hash(data: Data(source.utf8)).lowercaseHex
     }
 
     /// With `IDOCR_CHECK_SCRIPT_KEYS=1` in the environment (`scripts/test` sets it), every script

@@ -10,8 +10,8 @@ struct QueueOptions: ParsableArguments {
         name: .customLong("redis-url"),
         help:
             """
-            redis://[user:password@]host:port/db or redis+sentinel://[user:password@]host:26379,.../master/db (env \
-            IDOCR_REDIS_URL)
+            redis://[user:password@]host:port/db, redis+sentinel://[user:password@]host:26379,.../master/db or \
+            redis+cluster://[user:password@]host:port,host:port; rediss… for TLS (env IDOCR_REDIS_URL)
             """
     )
     var redisURL: String?

@@ -22,7 +22,7 @@ final class WorkerProcess {
             )
         }
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("idocr-worker-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         process.executableURL = Self.binary
         process.arguments = ["worker"]

@@ -54,6 +54,15 @@ final class RedisChannel: Sendable {
         }
     }
 
+    /// Sends `ASKING` and then the command, back to back, and waits for the command's reply: what a
+    /// cluster node's `ASK` redirect asks for (the slot is being migrated to this node).
+    func sendAsking(_ arguments: [RedisArgument]) async throws -> RedisValue {
+        let asking = channel.eventLoop.makePromise(of: RedisValue.self)
+        return try await withCheckedThrowingContinuation { continuation in
+            enqueue((["ASKING"], .promise(asking)), (arguments, .continuation(continuation)))
+        }
+    }
+
     /// Sends one command; the future holds its reply. For the steps that open a connection.
     func sendFuture(_ arguments: [RedisArgument]) -> EventLoopFuture<RedisValue> {
         let reply = channel.eventLoop.makePromise(of: RedisValue.self)
@@ -79,9 +88,10 @@ final class RedisChannel: Sendable {
         channel.eventLoop.execute { handler.value.closeWhenAnswered() }
     }
 
-    private func enqueue(_ command: RedisChannelHandler.Command) {
+    /// Queues `commands` back to back: no other task's command goes between them.
+    private func enqueue(_ commands: RedisChannelHandler.Command...) {
         let wake = outbox.withLockedValue { outbox in
-            outbox.queued.append(command)
+            outbox.queued.append(contentsOf: commands)
             defer { outbox.busy = true }
             return !outbox.busy
         }

@@ -53,6 +53,9 @@ final class RedisConnection: Sendable {
 
     var eventLoop: any EventLoop { connector.eventLoop }
 
+    /// The server connected to (with Sentinel, the address configured, not the master's).
+    var node: RedisConfiguration.Node { RedisConfiguration.Node(host: configuration.host, port: configuration.port) }
+
     /// The open connection, if there is one: what nearly every command goes out on, with no hop.
     var openChannel: RedisChannel? {
         state.withLockedValue { state in
