@@ -30,6 +30,17 @@ public struct WorkerConfiguration: Sendable {
     public var keyPrefix = "idocr"
     /// `IDOCR_QUEUE`: `Q` of the keys.
     public var queue = "idcard"
+    /// *Extension* `IDOCR_QUEUES`: several queues for this process, `realtime:6,default:3,bulk:1`
+    /// (``WeightedQueue/parse(list:)``), each with its own keys, dead list, stats and metrics, sharing
+    /// the process's `IDOCR_CONCURRENCY` slots by weight. Empty (the default): `queue` alone.
+    public var queues: [WeightedQueue] = []
+    /// *Extension* `IDOCR_QUEUE_POLICY`: `weighted` (the default: slots in proportion to the
+    /// weights) or `strict` (a queue only while no heavier one has jobs).
+    public var queuePolicy = WeightedQueue.Policy.weighted
+    /// *Extension* `IDOCR_RATE_BUDGET`: the name of the fleet's rate schedule, shared by every
+    /// queue whose workers name it (`P:{rate:B}:rate`, a hash slot of its own). Unset: with one
+    /// queue, the queue's own schedule (`P:{Q}:rate`, as before); with several, the provider's name.
+    public var rateBudget: String?
     /// `IDOCR_PROVIDER`: `showapi` or `rapidocr`.
     public var provider = "rapidocr"
     /// `SHOWAPI_URL`
@@ -89,6 +100,17 @@ public struct WorkerConfiguration: Sendable {
         redisURL = reader.string("IDOCR_REDIS_URL") ?? redisURL
         keyPrefix = reader.string("IDOCR_KEY_PREFIX") ?? keyPrefix
         queue = reader.string("IDOCR_QUEUE") ?? queue
+        if let list = reader.string("IDOCR_QUEUES") {
+            queues = try WeightedQueue.parse(list: list)
+            queue = queues[0].name
+        }
+        if let policy = reader.string("IDOCR_QUEUE_POLICY") {
+            guard let known = WeightedQueue.Policy(rawValue: policy.lowercased()) else {
+                throw ConfigurationError("IDOCR_QUEUE_POLICY must be weighted or strict, not \(policy)")
+            }
+            queuePolicy = known
+        }
+        rateBudget = reader.string("IDOCR_RATE_BUDGET")
         provider = reader.string("IDOCR_PROVIDER") ?? provider
         showAPIURL = reader.string("SHOWAPI_URL") ?? showAPIURL
         showAPICAFile = reader.string("SHOWAPI_CA_FILE")
@@ -211,9 +233,29 @@ public struct WorkerConfiguration: Sendable {
         guard Self.isValidKeyPart(keyPrefix), Self.isValidKeyPart(queue) else {
             throw ConfigurationError("IDOCR_KEY_PREFIX and IDOCR_QUEUE must be non-empty and free of {, } and spaces")
         }
+        if let rateBudget, !Self.isValidKeyPart(rateBudget) {
+            throw ConfigurationError("IDOCR_RATE_BUDGET must be free of {, } and spaces")
+        }
         guard Self.isValidKeyPart(workerID) else {
             throw ConfigurationError("IDOCR_WORKER_ID must be free of {, } and spaces")
         }
+    }
+
+    /// The queues this process serves: `IDOCR_QUEUES`, or `IDOCR_QUEUE` alone.
+    public var servedQueues: [WeightedQueue] { queues.isEmpty ? [WeightedQueue(name: queue)] : queues }
+
+    /// This configuration for the service of one of ``servedQueues``.
+    public func serving(_ name: String) -> WorkerConfiguration {
+        var one = self
+        one.queue = name
+        return one
+    }
+
+    /// Where the fleet's rate schedule lives (see ``rateBudget``).
+    public var rateKeys: RateKeys {
+        if let rateBudget { return RateKeys(prefix: keyPrefix, budget: rateBudget) }
+        if servedQueues.count == 1 { return RateKeys(queue: QueueKeys(prefix: keyPrefix, queue: servedQueues[0].name)) }
+        return RateKeys(prefix: keyPrefix, budget: provider)
     }
 
     /// The fleet's rate gate for `IDOCR_RATE_LIMIT` and `IDOCR_RATE_COOLDOWN`; `nil` without a limit.

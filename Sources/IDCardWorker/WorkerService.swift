@@ -37,9 +37,10 @@ public final class WorkerService: Service, Sendable {
     let refusedElements = NIOLockedValueBox<[JobQueue.RefusedElement]>([])
     /// The fleet's rate limit, when there is one.
     let rateGate: RateGate?
-    /// No job is taken before this: the fleet's next rate slots are all handed out
-    /// (``RateGate/Reservation/later(_:)``).
-    let takingHeldUntil = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
+    /// The process's job slots, shared with the services of its other queues.
+    let capacity: ProcessCapacity
+    /// This service's queue among ``capacity``'s.
+    let capacityIndex: Int
     /// Redis's clock stepped: every retry waiting in `delayed` is due now (its due time was set by
     /// the clock from before the step; one set behind would stall it for the step's length).
     let retriesDueNow = NIOLockedValueBox(false)
@@ -57,6 +58,7 @@ public final class WorkerService: Service, Sendable {
         queue: JobQueue,
         recognizer: any Recognizer,
         health: WorkerHealth = WorkerHealth(),
+        capacity: ProcessCapacity? = nil,
         logger: Logger
     ) {
         self.configuration = configuration
@@ -74,7 +76,18 @@ public final class WorkerService: Service, Sendable {
             cap: .milliseconds(Int64(configuration.retryCap * 1000))
         )
         self.intake = JobIntake(limits: configuration.intakeLimits, replyPrefix: queue.keys.replyPrefix)
-        self.rateGate = configuration.rateGate.map { RateGate(queue: queue, configuration: $0) }
+        let capacity =
+            capacity.flatMap { $0.index(of: configuration.queue) == nil ? nil : $0 }
+            ?? ProcessCapacity(
+                queues: [WeightedQueue(name: configuration.queue)],
+                concurrency: configuration.concurrency,
+                rateGate: configuration.rateGate.map {
+                    RateGate(queue: queue, configuration: $0, keys: configuration.rateKeys)
+                }
+            )
+        self.capacity = capacity
+        self.capacityIndex = capacity.index(of: configuration.queue) ?? 0
+        self.rateGate = capacity.rateGate
     }
 
     var workerID: String { configuration.workerID }
@@ -145,6 +158,7 @@ public final class WorkerService: Service, Sendable {
     /// Asks the job loop to stop taking jobs, as SIGTERM does.
     public func stop() {
         stopping.withLockedValue { $0 = true }
+        capacity.withdraw(capacityIndex)
         stopSignal.continuation.finish()
     }
 
@@ -177,7 +191,12 @@ public final class WorkerService: Service, Sendable {
                     if await jobs.next() == .jobEnded { inFlight -= 1 }
                     continue
                 }
-                if let recheck = nextRecheck() {
+                if hasRecheck {
+                    guard await capacity.acquire(capacityIndex, upTo: 1) == 1 else { continue }
+                    guard let recheck = nextRecheck() else {
+                        capacity.release(capacityIndex)
+                        continue
+                    }
                     inFlight += 1
                     let handoff = Handoff(recheck.context.received)
                     jobs.addTask {
@@ -194,11 +213,6 @@ public final class WorkerService: Service, Sendable {
                     try? await Task.sleep(for: min(probe - .now, .milliseconds(500)))
                     continue
                 }
-                if let held = takingHeldUntil.withLockedValue({ $0 }), held > .now {
-                    // The fleet's slots are handed out a horizon ahead: jobs wait in Redis, not here.
-                    try? await Task.sleep(for: min(held - .now, .milliseconds(100)))
-                    continue
-                }
                 guard let registration = currentRegistration else {
                     // Reaped while frozen: the heartbeat loop registers anew; nothing is taken until then.
                     try? await Task.sleep(for: .milliseconds(20))
@@ -212,11 +226,24 @@ public final class WorkerService: Service, Sendable {
                         try await restoreRecentSuccesses()
                         restoredThrough = broken
                     }
+                    // The process's slots are shared with its other queues: wait for this one's turn.
+                    let granted = await capacity.acquire(capacityIndex, upTo: limit - inFlight)
+                    guard granted > 0 else { continue }
+                    var unused = granted
+                    defer { capacity.release(capacityIndex, count: unused) }
+                    // The fleet's rate slots are handed out a horizon ahead: jobs wait in Redis, not
+                    // here, and the slots granted wait with them (given to another queue, they
+                    // would only meet the same full schedule).
+                    if let held = capacity.takingHeldUntil, held > .now {
+                        try? await Task.sleep(until: held, clock: .continuous)
+                    }
+                    guard !isStopping else { continue }
                     let take = try await queue.take(
                         registration,
-                        limit: limit - inFlight,
+                        limit: granted,
                         maxElementBytes: intake.limits.maxElementBytes
                     )
+                    unused = granted - take.jobs.count
                     if redisFailures > 0 {
                         logger.info("Redis is back")
                         redisFailures = 0
@@ -290,6 +317,7 @@ public final class WorkerService: Service, Sendable {
         takenAt: ContinuousClock.Instant,
         recheck: JobQueue.CallClaim?
     ) async -> JobLoopEvent {
+        defer { capacity.release(capacityIndex) }
         guard let first = handoff.take() else {
             held.withLockedValue { $0.forget(slot) }
             return .jobEnded

@@ -82,6 +82,79 @@ struct FleetRateTests {
         }
     }
 
+    @Test(
+        """
+        three weighted queues in two processes share one budget: the strict limiter refuses nothing, the quota is \
+        used, and each queue gets slots by its weight
+        """
+    )
+    func weightedQueues() async throws {
+        try await Harness.withRedis { redis in
+            var fakeConfiguration = ShowAPIFake.Configuration()
+            fakeConfiguration.strictQPS = 20
+            fakeConfiguration.latency = .milliseconds(50)
+            let fake = ShowAPIFake(configuration: fakeConfiguration)
+            try await fake.serve { url in
+                let base = Harness.uniqueQueue()
+                let weighted = [("\(base)-realtime", 6), ("\(base)-default", 3), ("\(base)-bulk", 1)]
+                let producers = weighted.map { JobQueue(redis: redis.configuration, keys: QueueKeys(queue: $0.0)) }
+                let environment = ProcessTests.environment(
+                    redis: redis,
+                    queue: weighted[0].0,
+                    fakeURL: url,
+                    extra: [
+                        "IDOCR_QUEUES": weighted.map { "\($0.0):\($0.1)" }.joined(separator: ","),
+                        "IDOCR_RATE_LIMIT": "20", "IDOCR_CONCURRENCY": "3",
+                    ]
+                )
+                let workers = try (0..<2).map { _ in try WorkerProcess(environment: environment) }
+                for producer in producers {
+                    try await Harness.eventually("2 workers on \(producer.keys.queue)") {
+                        try await producer.stats().workers == 2
+                    }
+                }
+                let perQueue = 50
+                for (index, producer) in producers.enumerated() {
+                    try await producer.enqueue((0..<perQueue).map { Harness.job(id: "w\(index)-\($0)") })
+                }
+                func succeeded() async throws -> [Int] {
+                    var counts: [Int] = []
+                    for producer in producers { counts.append(try await producer.stats().succeeded) }
+                    return counts
+                }
+                // While every queue has jobs: the first half of the work (by the weights, realtime
+                // would run out at 55 %).
+                var early: [Int] = []
+                try await Harness.eventually("half of the jobs done", timeout: 30) {
+                    early = try await succeeded()
+                    return early.reduce(0, +) >= perQueue * 3 / 2
+                }
+                try await Harness.eventually("every job done", timeout: 60) {
+                    try await succeeded() == [perQueue, perQueue, perQueue]
+                }
+                for worker in workers { worker.signal(SIGTERM) }
+                for worker in workers { _ = await worker.waitForExit() }
+                let stats = fake.stats
+                #expect(stats.rejectedForRate == 0, "\(stats.rejections)")
+                #expect(stats.billed == 3 * perQueue)
+                // Shares of 6:3:1 would be 45, 22 and 8 of the first 75; the light queue progresses.
+                #expect(early[0] > early[1] && early[1] > early[2] && early[2] >= 1, "\(early)")
+                // One schedule for the three queues, in a slot of its own.
+                #expect(try await producers[0].redis.send("EXISTS", "idocr:{rate:showapi}:rate").int == 1)
+                #expect(try await producers[0].redis.send("EXISTS", .string(producers[0].keys.rate)).int == 0)
+                let middle = stats.billedAt.sorted().dropFirst(20).dropLast(20)
+                if let first = middle.first, let last = middle.last {
+                    #expect(
+                        Double(middle.count - 1) / (last - first) >= 18,
+                        "\(Double(middle.count - 1) / (last - first)) calls/s"
+                    )
+                }
+                print("weighted queues 6:3:1, the first \(perQueue * 3 / 2) jobs: \(early)")
+                for producer in producers { await producer.shutdown() }
+            }
+        }
+    }
+
     @Test("a rate-limit answer to one process holds every process back for the cool-down")
     func fleetCoolDown() async throws {
         var fake = ShowAPIFake.Configuration()

@@ -56,15 +56,17 @@ def start_redis(directory, extra=()):
 
 
 def start_rapidocr(log, workers=1):
-    """The RapidOCR API server from .venv on a free port, once it answers; returns (process, url)."""
-    port = free_port()
-    proc = subprocess.Popen([os.path.join(VENV_BIN, "rapidocr_api"), "-ip", "127.0.0.1", "-p", str(port), "-workers", str(workers)],
-                            stdout=log, stderr=subprocess.STDOUT)
-    ready = lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).status == 200
-    if not wait_for(lambda: proc.poll() is None and ready(), 120):
+    """The RapidOCR API server from .venv on a free port, once it answers; returns (process, url).
+    A port taken between its pick and the server's bind (the server exits at once) is picked again."""
+    for _ in range(3):
+        port = free_port()
+        proc = subprocess.Popen([os.path.join(VENV_BIN, "rapidocr_api"), "-ip", "127.0.0.1", "-p", str(port), "-workers", str(workers)],
+                                stdout=log, stderr=subprocess.STDOUT)
+        ready = lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).status == 200
+        if wait_for(lambda: proc.poll() is not None or ready(), 120) and proc.poll() is None:
+            return proc, f"http://127.0.0.1:{port}/ocr"
         stop([proc])
-        raise RuntimeError("the RapidOCR server did not start; see its log")
-    return proc, f"http://127.0.0.1:{port}/ocr"
+    raise RuntimeError("the RapidOCR server did not start; see its log")
 
 
 def start_fake(latency_ms, qps=None, app_key=None, tls=None):

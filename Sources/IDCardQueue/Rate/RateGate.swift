@@ -2,7 +2,8 @@ import Foundation
 import IDCardContract
 import NIOConcurrencyHelpers
 
-/// The fleet's rate limit: every process on one Redis and queue shares one schedule of call slots.
+/// The fleet's rate limit: every process on one Redis and queue (or budget, ``RateKeys``) shares
+/// one schedule of call slots.
 ///
 /// Everything about the quota lives here:
 /// - **Slots** (GCRA): one "theoretical arrival time" in Redis, Redis's clock, spaced
@@ -80,15 +81,27 @@ public final class RateGate: Sendable {
     }
 
     public let configuration: Configuration
-    private let queue: JobQueue
+    /// Where the schedule lives: the queue's own keys, or a budget shared by several queues.
+    public let keys: RateKeys
+    private let redis: RedisClient
     /// How far this process's late calls need the schedule pushed back; passed on at the next reservation.
     private let owedPushBack = NIOLockedValueBox(Duration.zero)
     /// Redis's clock beside this process's, from the reservations: a step restarts the schedule.
     private let redisClock = NIOLockedValueBox(RedisClockWatch())
 
-    public init(queue: JobQueue, configuration: Configuration) {
-        self.queue = queue
+    /// - Parameter keys: the schedule's keys; default the queue's own (`P:{Q}:rate`).
+    public init(queue: JobQueue, configuration: Configuration, keys: RateKeys? = nil) {
+        self.redis = queue.redis
+        self.keys = keys ?? RateKeys(queue: queue.keys)
         self.configuration = configuration
+    }
+
+    private func runScript(
+        _ script: RedisScript,
+        keys scriptKeys: KeyValuePairs<String, String?>,
+        arguments: KeyValuePairs<String, RedisArgument>
+    ) async throws -> RedisValue {
+        try await redis.run(script, keys: scriptKeys, arguments: arguments, absentKey: keys.absent)
     }
 
     /// Reserves the next slot and waits for it: confirmed just before it comes, reserved again when
@@ -103,11 +116,9 @@ public final class RateGate: Sendable {
             let owed = takeOwedPushBack()
             let reply: RedisValue
             do {
-                reply = try await queue.runScript(
+                reply = try await runScript(
                     Self.reserveScript,
-                    keys: [
-                        "rate": queue.keys.rate, "ratePushed": queue.keys.ratePushed, "rateState": queue.keys.rateState,
-                    ],
+                    keys: ["rate": keys.rate, "ratePushed": keys.ratePushed, "rateState": keys.rateState],
                     arguments: [
                         "configured": .string(String(configuration.limit)),
                         "spacingMargin": .string(String(Configuration.spacingMargin)),
@@ -178,9 +189,9 @@ public final class RateGate: Sendable {
     @discardableResult
     public func noteRefused(_ slot: Slot) async throws -> Bool {
         let next = RateAdaptation.afterRefusal(of: slot.rate, configured: configuration.limit, at: 0)
-        let reply = try await queue.runScript(
+        let reply = try await runScript(
             Self.refusedScript,
-            keys: ["rate": queue.keys.rate, "rateState": queue.keys.rateState],
+            keys: ["rate": keys.rate, "rateState": keys.rateState],
             arguments: [
                 "generation": .int(slot.generation), "rate": .string(String(next.limit)),
                 "ceiling": .string(String(next.ceiling)), "coolDown": .int(Self.micros(configuration.coolDown)),
@@ -191,7 +202,7 @@ public final class RateGate: Sendable {
 
     /// The fleet's adaptation as stored: `nil` while it runs at the configured rate.
     public func adaptation() async throws -> RateAdaptation? {
-        let reply = try await queue.redis.send("HMGET", .string(queue.keys.rateState), "limit", "ceiling", "since")
+        let reply = try await redis.send("HMGET", .string(keys.rateState), "limit", "ceiling", "since")
         guard let parts = reply.array, parts.count == 3, let limit = parts[0].string.flatMap(Double.init),
             let ceiling = parts[1].string.flatMap(Double.init), let since = parts[2].int
         else { return nil }
@@ -202,16 +213,16 @@ public final class RateGate: Sendable {
     /// clock stepped, no slot handed out before can be trusted to be where the schedule says.
     public func restartSchedule() async throws {
         let plausible = configuration.horizon + configuration.coolDown + Configuration.maxPushBack * 2
-        _ = try await queue.runScript(
+        _ = try await runScript(
             Self.restartScript,
-            keys: ["rate": queue.keys.rate, "rateState": queue.keys.rateState],
+            keys: ["rate": keys.rate, "rateState": keys.rateState],
             arguments: ["horizon": .int(Self.micros(configuration.horizon)), "furthest": .int(Self.micros(plausible))]
         )
         redisClock.withLockedValue { $0.reset() }
     }
 
     private func currentGeneration() async throws -> Int {
-        try await queue.redis.send("HGET", .string(queue.keys.rateState), "generation").int ?? 0
+        try await redis.send("HGET", .string(keys.rateState), "generation").int ?? 0
     }
 
     private func takeOwedPushBack() -> Duration {

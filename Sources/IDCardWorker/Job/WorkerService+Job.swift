@@ -148,7 +148,7 @@ extension WorkerService {
         case .later(let wait):
             // Every slot within the horizon is handed out: the job waits in Redis, and this worker
             // takes none until a slot frees.
-            takingHeldUntil.withLockedValue { $0 = max($0 ?? .now, .now + wait) }
+            capacity.holdTaking(for: wait, refunding: capacityIndex)
             return .failure(Ended(outcome: .giveBack))
         }
     }
@@ -461,7 +461,9 @@ extension WorkerService {
         var completion = completion
         // Not after a job too large to ever succeed: the next one would arrive while it is still held.
         let maxElementBytes = intake.limits.maxElementBytes
-        completion.takeNext = mayTakeNext && isTakingJobs && completion.job.element.count <= maxElementBytes
+        completion.takeNext =
+            mayTakeNext && isTakingJobs && completion.job.element.count <= maxElementBytes
+            && capacity.mayContinue(capacityIndex)
         completion.maxElementBytes = maxElementBytes
         let ending: JobQueue.Ending
         do {

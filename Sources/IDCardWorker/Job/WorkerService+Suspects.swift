@@ -80,6 +80,8 @@ extension WorkerService {
     }
 
     /// The next job kept aside to try again; its place in ``WorkerService/held`` goes with it to its slot.
+    var hasRecheck: Bool { suspects.withLockedValue { !$0.rechecks.isEmpty } }
+
     func nextRecheck() -> Suspect? {
         suspects.withLockedValue { $0.rechecks.isEmpty ? nil : $0.rechecks.removeFirst() }
     }

@@ -35,6 +35,12 @@ struct QueueOptions: ParsableArguments {
     var queue: String?
 
     @Option(
+        name: .customLong("queues"),
+        help: "Several queues, name:weight,… (realtime:6,bulk:1): worker serves, stats shows all (env IDOCR_QUEUES)"
+    )
+    var queues: String?
+
+    @Option(
         name: .customLong("encryption-keys-file"),
         help:
             """
@@ -61,12 +67,28 @@ struct QueueOptions: ParsableArguments {
             )
         }
         if let keyPrefix { configuration.keyPrefix = keyPrefix }
-        if let queue { configuration.queue = queue }
+        if let queues {
+            configuration.queues = try WeightedQueue.parse(list: queues)
+            configuration.queue = configuration.queues[0].name
+        }
+        if let queue {
+            configuration.queue = queue
+            configuration.queues = []
+        }
         if let encryptionKeysFile {
             let text = try WorkerConfiguration.secret(fromFile: encryptionKeysFile, for: "--encryption-keys-file")
             configuration.encryptionKeys = try WorkerConfiguration.encryptionKeys(text, from: "--encryption-keys-file")
         }
         return configuration
+    }
+
+    /// Every queue the configuration serves (`--queues`, `IDOCR_QUEUES`), or the one queue.
+    func openQueues() throws -> [JobQueue] {
+        let configuration = try configuration()
+        let redis = try configuration.redisConfiguration()
+        return configuration.servedQueues.map {
+            JobQueue(redis: redis, keys: QueueKeys(prefix: configuration.keyPrefix, queue: $0.name))
+        }
     }
 
     func openQueue() throws -> JobQueue {

@@ -6,7 +6,10 @@ import IDCardQueue
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
-        abstract: "Queue depths: pending, processing, delayed, dead, workers; with --watch also rates and readiness."
+        abstract: """
+            Queue depths: pending, processing, delayed, dead, workers; with --watch also rates and readiness. With \
+            --queues (IDOCR_QUEUES), every queue: a table each, or a JSON object per line.
+            """
     )
 
     @OptionGroup var queueOptions: QueueOptions
@@ -16,14 +19,17 @@ struct StatsCommand: AsyncParsableCommand {
     func run() async throws {
         let json = self.json
         let watch = self.watch
-        try await queueOptions.openQueue().using { queue in
-            var previous: (QueueStats, ContinuousClock.Instant)?
+        let queues = try queueOptions.openQueues()
+        do {
+            var previous: [(QueueStats, ContinuousClock.Instant)]?
             repeat {
-                let stats = try await queue.stats()
+                var all: [QueueStats] = []
+                for queue in queues { all.append(try await queue.stats()) }
                 if json {
-                    print(Self.json(stats))
+                    for stats in all { print(Self.json(stats)) }
                 } else {
-                    let table = Self.table(stats, previous: previous)
+                    let table = all.indices.map { Self.table(all[$0], previous: previous?[$0]) }
+                        .joined(separator: "\n\n")
                     // In place: home, each line cleared to its end, then the rest of the screen.
                     print(
                         watch
@@ -32,10 +38,14 @@ struct StatsCommand: AsyncParsableCommand {
                     )
                     fflush(nil)  // every stream: --watch never exits to flush a pipe
                 }
-                previous = (stats, .now)
+                previous = all.map { ($0, .now) }
                 if watch { try await Task.sleep(for: .seconds(1)) }
             } while watch
+        } catch {
+            for queue in queues { await queue.shutdown() }
+            throw error
         }
+        for queue in queues { await queue.shutdown() }
     }
 
     /// The contract's field order: queue, pending, processing, delayed, dead, workers.

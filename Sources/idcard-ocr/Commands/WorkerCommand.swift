@@ -97,18 +97,30 @@ struct WorkerCommand: AsyncParsableCommand {
             try? await httpClient.shutdown()
             throw CLIError(error.description)
         }
-        let queue = JobQueue(
-            redis: redis,
-            keys: QueueKeys(prefix: configuration.keyPrefix, queue: configuration.queue)
+        // One service per queue, sharing the process's slots and the fleet's rate budget.
+        let served = configuration.servedQueues
+        let queues = served.map {
+            JobQueue(redis: redis, keys: QueueKeys(prefix: configuration.keyPrefix, queue: $0.name))
+        }
+        let capacity = ProcessCapacity(
+            queues: served,
+            policy: configuration.queuePolicy,
+            concurrency: configuration.concurrency,
+            rateGate: configuration.rateGate.map {
+                RateGate(queue: queues[0], configuration: $0, keys: configuration.rateKeys)
+            }
         )
         let health = WorkerHealth()
-        let worker = WorkerService(
-            configuration: configuration,
-            queue: queue,
-            recognizer: recognizer,
-            health: health,
-            logger: logger
-        )
+        let workers = zip(served, queues).map { served, queue in
+            WorkerService(
+                configuration: configuration.serving(served.name),
+                queue: queue,
+                recognizer: recognizer,
+                health: health,
+                capacity: capacity,
+                logger: logger
+            )
+        }
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if configuration.metricsPort != 0 {
@@ -117,13 +129,15 @@ struct WorkerCommand: AsyncParsableCommand {
             )
         }
         // Listed last, shut down first: the metrics server keeps answering while jobs drain.
-        services.append(
-            .init(
-                service: worker,
-                successTerminationBehavior: .gracefullyShutdownGroup,
-                failureTerminationBehavior: .gracefullyShutdownGroup
+        for worker in workers {
+            services.append(
+                .init(
+                    service: worker,
+                    successTerminationBehavior: .gracefullyShutdownGroup,
+                    failureTerminationBehavior: .gracefullyShutdownGroup
+                )
             )
-        )
+        }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
@@ -136,7 +150,7 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         await recognizer.shutdown()
         try? await httpClient.shutdown()
-        await queue.shutdown()
+        for queue in queues { await queue.shutdown() }
         // An orchestrator tells a failure from a stop by the exit status.
         if failed { throw ExitCode.failure }
     }
