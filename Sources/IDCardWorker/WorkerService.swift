@@ -230,7 +230,7 @@ public final class WorkerService: Service, Sendable {
                     let granted = await capacity.acquire(capacityIndex, upTo: limit - inFlight)
                     guard granted > 0 else { continue }
                     var unused = granted
-                    defer { capacity.release(capacityIndex, count: unused) }
+                    defer { capacity.release(capacityIndex, count: unused, unused: true) }
                     // The fleet's rate slots are handed out a horizon ahead: jobs wait in Redis, not
                     // here, and the slots granted wait with them (given to another queue, they
                     // would only meet the same full schedule).

@@ -120,4 +120,28 @@ struct QueueShareTests {
         }
         #expect(order.filter { $0 == 1 }.count <= 4 && order.filter { $0 == 0 }.count >= 2, "\(order)")
     }
+
+    @Test("an idle queue's looks at its empty list do not count against its share")
+    func idleLooksAreFree() async {
+        let capacity = ProcessCapacity(
+            queues: [WeightedQueue(name: "busy"), WeightedQueue(name: "idle")],
+            concurrency: 1,
+            rateGate: nil
+        )
+        // The idle queue's loop takes a slot, finds nothing and lets it go, a hundred times.
+        for _ in 0..<100 {
+            let granted = await capacity.acquire(1, upTo: 1)
+            capacity.release(1, count: granted, unused: true)
+        }
+        let busy = await capacity.acquire(0, upTo: 1)
+        #expect(busy == 1)
+        await withTaskGroup(of: Int.self) { group in
+            group.addTask { await capacity.acquire(1, upTo: 1) }  // jobs came: it waits for the slot
+            while !capacity.isWaiting(1) { try? await Task.sleep(for: .milliseconds(1)) }
+            // Equal weights, and the idle queue has had no job: the busy one's slot goes to it.
+            #expect(!capacity.mayContinue(0))
+            capacity.release(0)
+            #expect(await group.next() == 1)
+        }
+    }
 }

@@ -109,7 +109,12 @@ public final class RateGate: Sendable {
     /// - Parameter deadline: no later than this (the call's claims last that long): a slot after it
     ///   is given up, and the answer is ``Reservation/later(_:)``.
     /// - Throws: a Redis error (nothing is owed then but what was already), or `CancellationError`.
-    public func reserve(by deadline: ContinuousClock.Instant? = nil) async throws -> Reservation {
+    /// - Parameter booked: told as soon as a slot is booked, before the wait for it (again if a
+    ///   rate-limit answer voided it and another is booked): another caller may book from then on.
+    public func reserve(
+        by deadline: ContinuousClock.Instant? = nil,
+        booked: @Sendable () -> Void = {}
+    ) async throws -> Reservation {
         let started = ContinuousClock.now
         while true {
             let askedAt = ContinuousClock.now
@@ -154,6 +159,7 @@ public final class RateGate: Sendable {
             if verdict == "later" { return .later(wait) }
             let slot = askedAt + wait
             if let deadline, slot > deadline { return .later(slot - .now) }
+            booked()
             if wait > Configuration.confirmAbove {
                 try await Task.sleep(until: slot - Configuration.confirmLead, clock: .continuous)
                 guard try await currentGeneration() == generation else { continue }

@@ -129,12 +129,41 @@ extension WorkerService {
 
     /// Waits for the fleet's rate slot, when there is a limit. The slot must come while the claims
     /// last, with the call's deadline to spare.
+    ///
+    /// With several queues, their jobs book one at a time in the order of the queues' claims
+    /// (``ProcessCapacity/awaitRateTurn(_:)``), and a job that finds the schedule booked a horizon
+    /// ahead keeps its turn and waits, as long as its claims allow: when the budget, not the job
+    /// slots, is what they wait for, the weights still decide who gets it (a job given back would
+    /// leave its turn to whichever queue asks next).
     private func reserveRateSlot(_ context: JobContext) async -> Result<RateGate.Slot?, Ended> {
         guard let rateGate else { return .success(nil) }
         let slotBy = ContinuousClock.now + claimDuration - callDeadline
-        let reservation: RateGate.Reservation
+        let takesTurns = capacity.queues.count > 1
+        if takesTurns {
+            guard await capacity.awaitRateTurn(capacityIndex) else { return .failure(Ended(outcome: .giveBack)) }
+        }
+        // The turn passes on as soon as the slot is booked, before the wait for it.
+        let turn = NIOLockedValueBox(takesTurns)
+        let (capacity, index) = (self.capacity, capacityIndex)
+        let endTurn: @Sendable () -> Void = {
+            if turn.withLockedValue({ held in
+                defer { held = false }
+                return held
+            }) {
+                capacity.endRateTurn(index)
+            }
+        }
+        defer { endTurn() }
+        var reservation: RateGate.Reservation
         do {
-            reservation = try await persistently("rate slot") { try await rateGate.reserve(by: slotBy) }
+            while true {
+                reservation = try await persistently("rate slot") {
+                    try await rateGate.reserve(by: slotBy, booked: endTurn)
+                }
+                guard takesTurns, case .later(let wait) = reservation, ContinuousClock.now + wait < slotBy, !isStopping
+                else { break }
+                try await Task.sleep(for: wait)
+            }
         } catch {
             if !(error is CancellationError) {
                 context.logger.error("no rate slot; giving the job back", metadata: ["error": "\(error)"])

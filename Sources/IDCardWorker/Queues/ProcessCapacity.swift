@@ -14,6 +14,17 @@ public final class ProcessCapacity: Sendable {
     /// The fleet's rate budget every queue here calls under; `nil` without a limit.
     public let rateGate: RateGate?
     private let state: NIOLockedValueBox<State>
+    private let turns: NIOLockedValueBox<Turns>
+
+    /// Turns at the rate budget: one job of the process books a rate slot at a time, the next
+    /// chosen by the queues' claims (a ``SlotShare`` of one slot), so that the budget, when it is
+    /// what the jobs wait for, is split by the weights.
+    private struct Turns {
+        var share: SlotShare
+        /// Per queue, the jobs waiting for a turn, oldest first.
+        var waiters: [[(id: Int, continuation: CheckedContinuation<Bool, Never>)]]
+        var nextID = 0
+    }
 
     private struct State {
         var share: SlotShare
@@ -37,7 +48,57 @@ public final class ProcessCapacity: Sendable {
         state = NIOLockedValueBox(
             State(share: SlotShare(weights: queues.map(\.weight), policy: policy, capacity: concurrency))
         )
+        turns = NIOLockedValueBox(
+            Turns(
+                share: SlotShare(weights: queues.map(\.weight), policy: policy, capacity: 1),
+                waiters: Array(repeating: [], count: queues.count)
+            )
+        )
     }
+
+    /// Waits for a job of `queue` to have the turn at the rate budget. Returns false, holding no
+    /// turn, when the task is cancelled; else the caller must ``endRateTurn(_:)``.
+    func awaitRateTurn(_ queue: Int) async -> Bool {
+        let id = turns.withLockedValue { turns in
+            defer { turns.nextID += 1 }
+            return turns.nextID
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                let now = turns.withLockedValue { turns -> Bool? in
+                    if Task.isCancelled { return false }
+                    if turns.share.request(queue, count: 1) == 1 { return true }
+                    turns.waiters[queue].append((id, continuation))
+                    return nil
+                }
+                if let now { continuation.resume(returning: now) }
+            }
+        } onCancel: {
+            let cancelled = turns.withLockedValue { turns -> CheckedContinuation<Bool, Never>? in
+                guard let index = turns.waiters[queue].firstIndex(where: { $0.id == id }) else { return nil }
+                let waiter = turns.waiters[queue].remove(at: index)
+                if turns.waiters[queue].isEmpty { turns.share.withdraw(queue) }
+                return waiter.continuation
+            }
+            cancelled?.resume(returning: false)
+        }
+    }
+
+    /// The job of `queue` holding the turn booked its slot (or gave up): the next turn goes to the
+    /// queue with the best claim among those with jobs waiting.
+    func endRateTurn(_ queue: Int) {
+        let next = turns.withLockedValue { turns -> CheckedContinuation<Bool, Never>? in
+            guard let next = turns.share.release(queue) else { return nil }
+            let waiter = turns.waiters[next].removeFirst()
+            // Still more of that queue's jobs waiting: it stays among those who wait.
+            if !turns.waiters[next].isEmpty { _ = turns.share.request(next, count: 1) }
+            return waiter.continuation
+        }
+        next?.resume(returning: true)
+    }
+
+    /// Whether queue `queue`'s job loop waits for a slot now (for tests).
+    func isWaiting(_ queue: Int) -> Bool { state.withLockedValue { $0.waiters[queue] != nil } }
 
     /// The index of the queue named `name`, if this process serves it.
     func index(of name: String) -> Int? { queues.firstIndex { $0.name == name } }
@@ -63,12 +124,15 @@ public final class ProcessCapacity: Sendable {
         }
     }
 
-    /// Queue `queue` lets `count` slots go: a job ended, or a take brought fewer jobs than granted.
-    func release(_ queue: Int, count: Int = 1) {
+    /// Queue `queue` lets `count` slots go: a job ended, or (`unused`) a take brought fewer jobs
+    /// than it was granted slots, whose grants then do not count against its share: an idle
+    /// queue's looks at its empty list must not push its claim back.
+    func release(_ queue: Int, count: Int = 1, unused: Bool = false) {
         guard count > 0 else { return }
         let woken = state.withLockedValue { state -> [(CheckedContinuation<Int, Never>, Int)] in
             var woken: [(CheckedContinuation<Int, Never>, Int)] = []
             for _ in 0..<count {
+                if unused { state.share.refund(queue) }
                 if let next = state.share.release(queue), let waiter = state.waiters.removeValue(forKey: next) {
                     woken.append((waiter, 1))
                 }
