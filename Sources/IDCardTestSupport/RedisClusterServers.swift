@@ -9,39 +9,61 @@ import IDCardQueue
 public final class RedisClusterServers: Sendable {
     /// Every node, masters and replicas as `redis-cli` paired them; a killed one stays, stopped.
     public let servers: [RedisServer]
+    /// With TLS: every node takes only TLS, from clients, from each other (`tls-cluster`) and
+    /// from its replicas (`tls-replication`).
+    public let tls: RedisServer.TLS?
 
-    /// `redis+cluster://127.0.0.1:P1,…`: every node as a seed.
+    /// `redis+cluster://127.0.0.1:P1,…` (`rediss+cluster://` with TLS): every node as a seed.
     public var url: String {
-        "redis+cluster://" + servers.map { "127.0.0.1:\($0.port)" }.joined(separator: ",")
+        (tls == nil ? "redis+cluster://" : "rediss+cluster://")
+            + servers.map { "127.0.0.1:\($0.port)" }.joined(separator: ",")
+    }
+
+    /// What a client needs to trust the nodes' certificates (which name 127.0.0.1), with TLS.
+    public var clientTLS: RedisConfiguration.TLS? {
+        tls.map { RedisConfiguration.TLS(caFile: $0.certificates.caFile) }
+    }
+
+    /// One node alone, as an operator's client reaches it.
+    public func configuration(of server: RedisServer) -> RedisConfiguration {
+        RedisConfiguration(host: "127.0.0.1", port: server.port, timeoutSeconds: 5, tls: clientTLS)
     }
 
     public var configuration: RedisConfiguration {
         RedisConfiguration(
             cluster: RedisConfiguration.Cluster(
                 seeds: servers.map { RedisConfiguration.Node(host: "127.0.0.1", port: $0.port) }
-            )
+            ),
+            tls: clientTLS
         )
     }
 
     /// Starts `masters` masters and as many replicas, joins them, and waits until every node
     /// says the cluster is ok and every replica is in sync.
     /// - Parameter nodeTimeout: how long a master must be silent before its replica takes over.
-    public init(masters: Int = 3, nodeTimeout: Duration = .seconds(2)) async throws {
+    /// - Parameter tls: nodes that take only TLS; their certificate must name `IP:127.0.0.1`.
+    public init(masters: Int = 3, nodeTimeout: Duration = .seconds(2), tls: RedisServer.TLS? = nil) async throws {
         var servers: [RedisServer] = []
         for _ in 0..<(masters * 2) {
             let busPort = try FreePort.pick()
+            let overTLS = tls == nil ? [] : ["--tls-cluster", "yes", "--tls-replication", "yes"]
             servers.append(
-                try await RedisServer(arguments: [
-                    "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port",
-                    "\(busPort)", "--cluster-node-timeout", "\(Int(nodeTimeout / .milliseconds(1)))",
-                    "--repl-diskless-sync-delay", "0", "--appendonly", "no",
-                ])
+                try await RedisServer(
+                    arguments: [
+                        "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port",
+                        "\(busPort)", "--cluster-node-timeout", "\(Int(nodeTimeout / .milliseconds(1)))",
+                        "--repl-diskless-sync-delay", "0", "--appendonly", "no",
+                    ] + overTLS,
+                    tls: tls
+                )
             )
         }
         self.servers = servers
+        self.tls = tls
+        let cliTLS = tls.map { ["--tls", "--cacert", $0.certificates.caFile] } ?? []
         try await Self.run(
             "/usr/bin/redis-cli",
-            ["--cluster", "create"] + servers.map { "127.0.0.1:\($0.port)" } + [
+            cliTLS + ["--cluster", "create"] + servers.map { "127.0.0.1:\($0.port)" } + [
                 "--cluster-replicas", "1", "--cluster-yes",
             ]
         )
@@ -154,7 +176,7 @@ public final class RedisClusterServers: Sendable {
     /// `command` on `server` right after `ASKING`, on one connection: what a client redirected by
     /// `ASK` does; for tests to read what a migration put on its target.
     public func sendAsking(_ command: [RedisArgument], to server: RedisServer) async throws -> RedisValue {
-        let client = RedisClient(configuration: server.configuration)
+        let client = RedisClient(configuration: configuration(of: server))
         let reply = await Result {
             _ = try await client.send("ASKING")
             return try await client.send(command)
@@ -232,9 +254,7 @@ public final class RedisClusterServers: Sendable {
     /// One command to one node, on a connection of its own (no routing: this is the operator).
     /// An error reply is returned, not thrown.
     private func send(_ command: [RedisArgument], to server: RedisServer) async throws -> RedisValue {
-        let client = RedisClient(
-            configuration: RedisConfiguration(host: "127.0.0.1", port: server.port, timeoutSeconds: 5)
-        )
+        let client = RedisClient(configuration: configuration(of: server))
         let reply = await Result { try await client.send(command) }
         await client.shutdown()
         if case .failure(let error as RedisError) = reply, error.code == .server { return .error(error.message) }

@@ -47,7 +47,7 @@ struct RedisClusterTests {
                 let key = QueueKeys(queue: "spread-\(index)").pending
                 _ = try await client.send("LPUSH", .string(key), "x")
                 let master = try await cluster.master(of: key)
-                let direct = RedisClient(configuration: master.configuration)
+                let direct = RedisClient(configuration: cluster.configuration(of: master))
                 #expect(try await direct.send("LLEN", .string(key)).int == 1)
                 await direct.shutdown()
                 owners.insert(master.port)
@@ -88,6 +88,46 @@ struct RedisClusterTests {
             #expect(try await client.send("LLEN", .string(keys.dead)).int == 1)
             #expect(client.redirects == 3)
             await client.shutdown()
+        }
+        await cluster.stop()
+        try outcome.get()
+    }
+
+    @Test("a worker reaches a TLS-only cluster directly: nodes, replication and the cluster bus all over TLS")
+    func overTLS() async throws {
+        let certificates = try await TestCertificates(names: ["DNS:localhost", "IP:127.0.0.1"])
+        defer { certificates.remove() }
+        let cluster = try await RedisClusterServers(tls: RedisServer.TLS(certificates: certificates))
+        let outcome = await Result {
+            let fake = ShowAPIFake()
+            try await fake.serve { url in
+                var configuration = Harness.configuration(
+                    redis: cluster.servers[0],
+                    queue: Harness.uniqueQueue(),
+                    fakeURL: url
+                )
+                configuration.redisURL = cluster.url
+                #expect(configuration.redisURL.hasPrefix("rediss+cluster://"))
+                configuration.redisTLS.caFile = certificates.caFile
+                let producer = try Harness.openQueue(configuration)
+                try await producer.enqueue((0..<20).map { Harness.job(id: "ctls-\($0)") })
+                try await Harness.withWorker(configuration) { _ in
+                    try await Harness.eventually("20 results") { try await producer.stats().succeeded == 20 }
+                }
+                #expect(try await producer.result(id: "ctls-7")?.status == .succeeded)
+                #expect(fake.stats.billed == 20)
+                // Plain TCP to a node is refused.
+                let plain = RedisClient(
+                    configuration: RedisConfiguration(
+                        host: "127.0.0.1",
+                        port: cluster.servers[0].port,
+                        timeoutSeconds: 2
+                    )
+                )
+                await #expect(throws: RedisError.self) { try await plain.send("PING") }
+                await plain.shutdown()
+                await producer.shutdown()
+            }
         }
         await cluster.stop()
         try outcome.get()
