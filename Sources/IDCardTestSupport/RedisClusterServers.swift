@@ -21,7 +21,7 @@ public final class RedisClusterServers: Sendable {
 
     /// What a client needs to trust the nodes' certificates (which name 127.0.0.1), with TLS.
     public var clientTLS: RedisConfiguration.TLS? {
-        tls.map { RedisConfiguration.TLS(caFile: $0.certificates.caFile) }
+        tls?.client
     }
 
     /// One node alone, as an operator's client reaches it.

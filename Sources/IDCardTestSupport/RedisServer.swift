@@ -24,6 +24,9 @@ public final class RedisServer: Sendable {
             self.requireClientCertificate = requireClientCertificate
         }
 
+        /// What a client needs to trust this server's certificate.
+        public var client: RedisConfiguration.TLS { RedisConfiguration.TLS(caFile: certificates.caFile) }
+
         var arguments: [String] {
             [
                 "--tls-cert-file", certificates.serverCertificateFile, "--tls-key-file",

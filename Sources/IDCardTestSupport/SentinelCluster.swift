@@ -14,28 +14,48 @@ public final class SentinelCluster: Sendable {
     private let directory: URL
     private let client: NIOLockedValueBox<RedisClient?> = NIOLockedValueBox(nil)
 
-    /// `redis+sentinel://127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3/mymaster/0`
+    /// With TLS: the servers and the Sentinels take only TLS, and replicate over it.
+    public let tls: RedisServer.TLS?
+
+    /// What a client needs to trust the certificates (which name 127.0.0.1), with TLS.
+    public var clientTLS: RedisConfiguration.TLS? {
+        tls?.client
+    }
+
+    /// `redis+sentinel://127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3/mymaster/0` (`rediss+sentinel://`
+    /// with TLS)
     public var url: String {
-        "redis+sentinel://" + sentinelPorts.map { "127.0.0.1:\($0)" }.joined(separator: ",") + "/\(masterName)/0"
+        (tls == nil ? "redis+sentinel://" : "rediss+sentinel://")
+            + sentinelPorts.map { "127.0.0.1:\($0)" }.joined(separator: ",") + "/\(masterName)/0"
     }
 
     /// Starts the servers and Sentinels and waits until every Sentinel sees both replicas and the others.
     /// - Parameter downAfter: how long a master must be silent before the Sentinels fail it over.
-    public init(downAfter: Duration = .seconds(1)) async throws {
+    /// - Parameter tls: servers and Sentinels that take only TLS; the certificate must name `IP:127.0.0.1`.
+    public init(downAfter: Duration = .seconds(1), tls: RedisServer.TLS? = nil) async throws {
+        self.tls = tls
         directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "idocr-sentinels-\(UUID().uuidString)"
         )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // Every server may become the master: none waits to sync replicas in one go.
-        let fastSync = ["--repl-diskless-sync-delay", "0"]
-        let master = try await RedisServer(arguments: fastSync)
+        let fastSync = ["--repl-diskless-sync-delay", "0"] + (tls == nil ? [] : ["--tls-replication", "yes"])
+        let master = try await RedisServer(arguments: fastSync, tls: tls)
         var servers = [master]
         for _ in 0..<2 {
-            servers.append(try await RedisServer(arguments: fastSync + ["--replicaof", "127.0.0.1", "\(master.port)"]))
+            servers.append(
+                try await RedisServer(arguments: fastSync + ["--replicaof", "127.0.0.1", "\(master.port)"], tls: tls)
+            )
         }
         self.servers = servers
         for replica in servers.dropFirst() {
-            let client = RedisClient(configuration: replica.configuration)
+            let client = RedisClient(
+                configuration: RedisConfiguration(
+                    host: "127.0.0.1",
+                    port: replica.port,
+                    tls: tls?.client
+                )
+            )
             let synced = await Result {
                 try await eventually("replica \(replica.port) in sync", timeout: 30) {
                     try await client.send("INFO", "replication").string?.contains("master_link_status:up") == true
@@ -50,7 +70,7 @@ public final class SentinelCluster: Sendable {
             let port = try FreePort.pick()
             let configuration = directory.appendingPathComponent("sentinel-\(index).conf")
             try """
-            port \(port)
+            port \(tls == nil ? port : 0)
             bind 127.0.0.1
             daemonize no
             dir \(directory.path)
@@ -59,6 +79,7 @@ public final class SentinelCluster: Sendable {
             sentinel down-after-milliseconds \(masterName) \(Int(downAfter / .milliseconds(1)))
             sentinel failover-timeout \(masterName) 6000
             sentinel parallel-syncs \(masterName) 1
+            \(tls.map { Self.sentinelTLS($0, port: port) } ?? "")
 
             """.write(to: configuration, atomically: true, encoding: .utf8)
             let process = Process()
@@ -73,7 +94,12 @@ public final class SentinelCluster: Sendable {
         let name = masterName
         for port in ports {
             let client = RedisClient(
-                configuration: RedisConfiguration(host: "127.0.0.1", port: port, timeoutSeconds: 2)
+                configuration: RedisConfiguration(
+                    host: "127.0.0.1",
+                    port: port,
+                    timeoutSeconds: 2,
+                    tls: tls?.client
+                )
             )
             let seen = await Result {
                 try await eventually("Sentinel \(port) sees two replicas and two Sentinels", timeout: 30) {
@@ -122,6 +148,18 @@ public final class SentinelCluster: Sendable {
         return after
     }
 
+    /// A Sentinel's TLS lines: its port takes only TLS, and it reaches the servers over TLS.
+    private static func sentinelTLS(_ tls: RedisServer.TLS, port: Int) -> String {
+        """
+        tls-port \(port)
+        tls-cert-file \(tls.certificates.serverCertificateFile)
+        tls-key-file \(tls.certificates.serverKeyFile)
+        tls-ca-cert-file \(tls.certificates.caFile)
+        tls-auth-clients no
+        tls-replication yes
+        """
+    }
+
     public func stop() async {
         if let client = client.withLockedValue({ $0 }) { await client.shutdown() }
         for process in sentinels { await RedisServer.end(process, signal: SIGKILL) }
@@ -133,7 +171,12 @@ public final class SentinelCluster: Sendable {
         client.withLockedValue { client in
             if let client { return client }
             let made = RedisClient(
-                configuration: RedisConfiguration(host: "127.0.0.1", port: sentinelPorts[0], timeoutSeconds: 2)
+                configuration: RedisConfiguration(
+                    host: "127.0.0.1",
+                    port: sentinelPorts[0],
+                    timeoutSeconds: 2,
+                    tls: clientTLS
+                )
             )
             client = made
             return made

@@ -58,6 +58,43 @@ struct SentinelTests {
         )
     }
 
+    @Test(
+        "rediss+sentinel://: Sentinels and servers that take only TLS; a worker finds the master and follows a failover"
+    )
+    func overTLS() async throws {
+        let certificates = try await TestCertificates(names: ["DNS:localhost", "IP:127.0.0.1"])
+        defer { certificates.remove() }
+        let cluster = try await SentinelCluster(tls: RedisServer.TLS(certificates: certificates))
+        let outcome = await Result {
+            let fake = ShowAPIFake()
+            try await fake.serve { url in
+                var configuration = Harness.configuration(
+                    redis: cluster.servers[0],
+                    queue: Harness.uniqueQueue(),
+                    fakeURL: url
+                )
+                configuration.redisURL = cluster.url
+                #expect(configuration.redisURL.hasPrefix("rediss+sentinel://"))
+                configuration.redisTLS.caFile = certificates.caFile
+                let producer = try Harness.openQueue(configuration)
+                try await producer.enqueue((0..<20).map { Harness.job(id: "stls-\($0)") })
+                try await Harness.withWorker(configuration) { _ in
+                    try await Harness.eventually("20 results") { try await producer.stats().succeeded == 20 }
+                    let first = try await cluster.masterPort()
+                    #expect(try await cluster.failover() != first)
+                    try await producer.enqueue((20..<40).map { Harness.job(id: "stls-\($0)") })
+                    try await Harness.eventually("40 results on the new master", timeout: 30) {
+                        try await producer.stats().succeeded == 40
+                    }
+                }
+                #expect(fake.stats.billed == 40)
+                await producer.shutdown()
+            }
+        }
+        await cluster.stop()
+        try outcome.get()
+    }
+
     enum Failover: String, CaseIterable, Sendable {
         case planned = "SENTINEL FAILOVER"
         case killed = "kill -9 of the master"
