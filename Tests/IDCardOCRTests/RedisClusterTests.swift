@@ -182,10 +182,22 @@ struct RedisClusterTests {
                     case .killed: try await cluster.killMaster(of: queueKey)
                     }
                     #expect(try await cluster.master(of: queueKey).port != first.port)
-                    try await Harness.eventually("every job done on the new master", timeout: 60) {
-                        let stats = try await producer.stats()
-                        return stats.pending == 0 && stats.processing == 0 && stats.delayed == 0
-                            && stats.succeeded + stats.failed >= jobs
+                    do {
+                        try await Harness.eventually("every job done on the new master", timeout: 60) {
+                            let stats = try await producer.stats()
+                            return stats.pending == 0 && stats.processing == 0 && stats.delayed == 0
+                                && stats.succeeded + stats.failed >= jobs
+                        }
+                    } catch {
+                        let now = try? await cluster.master(of: queueKey).port
+                        Issue.record(
+                            """
+                            the cluster's master \(now.map(String.init) ?? "?"); the producer's map \
+                            \(producer.redis.clusterMaster(of: queueKey) ?? "?"), the worker's \
+                            \(worker.queue.redis.clusterMaster(of: queueKey) ?? "?")
+                            """
+                        )
+                        throw error
                     }
                     try await Harness.eventually("ready") { worker.health.isReady }
                     if change != .killed {

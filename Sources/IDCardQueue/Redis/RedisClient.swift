@@ -43,6 +43,12 @@ public final class RedisClient: Sendable {
     /// take whose job is now in a list with no one holding it).
     public var brokenConnections: Int { counts.withLockedValue { $0.brokenConnections } }
 
+    /// In a cluster, the master the client's map names for `key`'s slot (for a test's report).
+    func clusterMaster(of key: String) -> String? {
+        guard case .cluster(let cluster) = servers else { return nil }
+        return cluster.masterDescription(of: HashSlot(key: key))
+    }
+
     /// Redirects a cluster node answered with so far (`MOVED` and `ASK`), each followed.
     public var redirects: Int { counts.withLockedValue { $0.redirects } }
 

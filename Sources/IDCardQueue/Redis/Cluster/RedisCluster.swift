@@ -122,19 +122,29 @@ final class RedisCluster: Sendable {
             return eventLoop.makeSucceededVoidFuture()
         }
         let candidates = state.withLockedValue { $0.map.masters } + seeds
+        // However the nodes answer, this read ends: one that hangs must not stop every later one.
+        let timeout = TimeAmount.milliseconds(Int64(readTimeoutSeconds * 3000)) + delay
+        let watchdog = eventLoop.scheduleTask(in: timeout) {
+            promise.fail(RedisError.connection("no node of \(self.configuration.endpointDescription) gave its slots"))
+        }
         eventLoop.scheduleTask(in: delay) {}.futureResult
             .flatMap { self.readMap(from: ArraySlice(candidates), best: nil, lastError: nil) }
             .whenComplete { result in
-                let again = self.state.withLockedValue { state -> Bool in
-                    state.refreshing = nil
-                    state.lastRead = .now()
-                    if case .success(let map) = result { state.map = map }
-                    defer { state.again = false }
-                    return state.again
-                }
+                watchdog.cancel()
+                // The map first: whoever waits for this read looks at it at once.
+                if case .success(let map) = result { self.state.withLockedValue { $0.map = map } }
                 promise.completeWith(result.map { _ in () })
-                if again { self.refreshSoon() }
             }
+        promise.futureResult.whenComplete { _ in
+            let again = self.state.withLockedValue { state -> Bool in
+                guard state.refreshing === promise.futureResult else { return false }
+                state.refreshing = nil
+                state.lastRead = .now()
+                defer { state.again = false }
+                return state.again
+            }
+            if again { self.refreshSoon() }
+        }
         return promise.futureResult
     }
 
@@ -164,12 +174,24 @@ final class RedisCluster: Sendable {
                 if case .error(let message) = reply { throw RedisError.server("CLUSTER SLOTS: \(message)") }
                 return try ClusterSlotMap(clusterSlots: reply, answeredBy: node)
             }
-            .flatMap { map in
-                if map.coveredSlots == HashSlot.count { return self.eventLoop.makeSucceededFuture(map) }
-                let better = map.coveredSlots > (best?.coveredSlots ?? 0) ? map : best
-                return self.readMap(from: rest, best: better, lastError: lastError)
+            .map { Result<ClusterSlotMap, any Error>.success($0) }
+            .recover { .failure($0) }
+            .flatMap { read in
+                switch read {
+                case .success(let map) where map.coveredSlots == HashSlot.count:
+                    return self.eventLoop.makeSucceededFuture(map)
+                case .success(let map):
+                    let better = map.coveredSlots > (best?.coveredSlots ?? 0) ? map : best
+                    return self.readMap(from: rest, best: better, lastError: lastError)
+                case .failure(let error):
+                    return self.readMap(from: rest, best: best, lastError: error)
+                }
             }
-            .flatMapError { error in self.readMap(from: rest, best: best, lastError: error) }
+    }
+
+    /// The master the map names for `slot`, for a test's report.
+    func masterDescription(of slot: HashSlot) -> String? {
+        state.withLockedValue { $0.map.master(of: slot)?.description }
     }
 
     /// Every connection the client made, for a move of all of them (``RedisClient/reconnectSoon()``).
