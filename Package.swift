@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "IDCardQueue", targets: ["IDCardQueue"]),
         .library(name: "IDCardRecognition", targets: ["IDCardRecognition"]),
         .library(name: "IDCardWorker", targets: ["IDCardWorker"]),
+        /// `idcard-ocr serve`: the 1429-1 API and the HTTP jobs API in front of the queue.
+        .library(name: "IDCardServe", targets: ["IDCardServe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -81,6 +83,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        /// The HTTP front: requests become jobs, the fleet's results become answers.
+        .target(
+            name: "IDCardServe",
+            dependencies: [
+                "IDCardContract",
+                "IDCardQueue",
+                "IDCardRecognition",
+                "IDCardWorker",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "idcard-ocr",
             dependencies: [
@@ -88,6 +107,7 @@ let package = Package(
                 "IDCardQueue",
                 "IDCardRecognition",
                 "IDCardWorker",
+                "IDCardServe",
                 "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -128,6 +148,7 @@ let package = Package(
                 "IDCardQueue",
                 "IDCardRecognition",
                 "IDCardWorker",
+                "IDCardServe",
                 "IDCardTestSupport",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -144,6 +165,7 @@ let package = Package(
                 "IDCardQueue",
                 "IDCardRecognition",
                 "IDCardWorker",
+                "IDCardServe",
                 "IDCardTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

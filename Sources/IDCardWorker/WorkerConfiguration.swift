@@ -281,20 +281,22 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-struct EnvironmentReader {
-    let environment: [String: String]
+package struct EnvironmentReader {
+    package let environment: [String: String]
 
-    func string(_ name: String) -> String? {
+    package init(environment: [String: String]) { self.environment = environment }
+
+    package func string(_ name: String) -> String? {
         environment[name].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    func int(_ name: String) throws(ConfigurationError) -> Int? {
+    package func int(_ name: String) throws(ConfigurationError) -> Int? {
         guard let text = string(name) else { return nil }
         guard let value = Int(text) else { throw ConfigurationError("\(name) must be a whole number, not \(text)") }
         return value
     }
 
-    func double(_ name: String) throws(ConfigurationError) -> Double? {
+    package func double(_ name: String) throws(ConfigurationError) -> Double? {
         guard let text = string(name) else { return nil }
         guard let value = Double(text), value.isFinite else {
             throw ConfigurationError("\(name) must be a number, not \(text)")
@@ -302,7 +304,7 @@ struct EnvironmentReader {
         return value
     }
 
-    func bool(_ name: String) throws(ConfigurationError) -> Bool? {
+    package func bool(_ name: String) throws(ConfigurationError) -> Bool? {
         guard let text = string(name)?.lowercased() else { return nil }
         switch text {
         case "1", "true", "yes", "on": return true

@@ -36,6 +36,16 @@ extension JobQueue {
         return reply.array.flatMap { $0.count == 2 ? $0[1].data : nil }
     }
 
+    /// Up to `max` messages from a `replyTo` list, oldest first: waits up to `timeoutSeconds` for
+    /// the first (`BRPOP`), then takes what else is there without waiting (`RPOP` with a count), so a
+    /// reader that many jobs answer at once makes one round trip per batch, not per message.
+    public func takeReplies(on list: String, timeoutSeconds: Double, max: Int) async throws -> [Data] {
+        guard let first = try await waitForReply(on: list, timeoutSeconds: timeoutSeconds) else { return [] }
+        guard max > 1 else { return [first] }
+        let rest = try await blockingRedis.send("RPOP", .string(list), .int(max - 1)).array ?? []
+        return [first] + rest.compactMap(\.data)
+    }
+
     /// Depths of every state, read together by one script (after the list of registered workers,
     /// whose processing lists it counts).
     public func stats(heartbeatTimeout: Double = JobQueue.defaultHeartbeatTimeout) async throws -> QueueStats {

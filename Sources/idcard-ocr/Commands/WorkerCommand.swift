@@ -20,66 +20,12 @@ struct WorkerCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var queueOptions: QueueOptions
-    @Option(help: "showapi or rapidocr (env IDOCR_PROVIDER)") var provider: String?
-    @Option(name: .customLong("showapi-url"), help: "The 1429-1 endpoint (env SHOWAPI_URL)") var showAPIURL: String?
-    @Option(
-        name: .customLong("showapi-app-key-file"),
-        help: "A file holding the appKey (env SHOWAPI_APP_KEY_FILE; prefer it to SHOWAPI_APP_KEY)"
-    )
-    var showAPIAppKeyFile: String?
-    @Option(
-        name: .customLong("showapi-ca-file"),
-        help:
-            "CA certificates (PEM) to trust for an https 1429-1 endpoint instead of the system's (env SHOWAPI_CA_FILE)"
-    )
-    var showAPICAFile: String?
-    @Option(name: .customLong("rapidocr-url"), help: "A RapidOCR API server (env RAPIDOCR_URL)") var rapidOCRURL:
-        String?
-    @Option(help: "Jobs in flight in this process (env IDOCR_CONCURRENCY, default 16)") var concurrency: Int?
-    @Option(
-        name: .customLong("rate-limit"),
-        help: "Calls per second for the whole fleet, 0 = none (env IDOCR_RATE_LIMIT)"
-    ) var rateLimit: Double?
-    @Option(name: .customLong("max-attempts"), help: "Attempts per job (env IDOCR_MAX_ATTEMPTS, default 5)")
-    var maxAttempts: Int?
-    @Option(name: .customLong("result-ttl"), help: "Seconds a result lives (env IDOCR_RESULT_TTL, default 604800)")
-    var resultTTL: Int?
-    @Option(
-        name: .customLong("shutdown-grace"),
-        help: "Seconds for in-flight jobs after SIGTERM (env IDOCR_SHUTDOWN_GRACE, default 25)"
-    )
-    var shutdownGrace: Double?
-    @Option(
-        name: .customLong("metrics-port"),
-        help: "Port of /metrics, /healthz, /readyz; 0 = off (env IDOCR_METRICS_PORT, default 9464)"
-    )
-    var metricsPort: Int?
-    @Flag(
-        name: .customLong("allow-private-urls"),
-        help: "Let imgUrl reach private addresses (env IDOCR_ALLOW_PRIVATE_URLS; development only)"
-    )
-    var allowPrivateURLs = false
+    @OptionGroup var workerOptions: WorkerOptions
 
     func run() async throws {
         let logger = Telemetry.bootstrap(service: "worker")
         var configuration = try queueOptions.configuration()
-        if let provider { configuration.provider = provider }
-        if let showAPIURL { configuration.showAPIURL = showAPIURL }
-        if let showAPICAFile { configuration.showAPICAFile = showAPICAFile }
-        if let showAPIAppKeyFile {
-            configuration.showAPIAppKey = try WorkerConfiguration.secret(
-                fromFile: showAPIAppKeyFile,
-                for: "--showapi-app-key-file"
-            )
-        }
-        if let rapidOCRURL { configuration.rapidOCRURL = rapidOCRURL }
-        if let concurrency { configuration.concurrency = concurrency }
-        if let rateLimit { configuration.rateLimit = rateLimit }
-        if let maxAttempts { configuration.maxAttempts = maxAttempts }
-        if let resultTTL { configuration.resultTTL = resultTTL }
-        if let shutdownGrace { configuration.shutdownGrace = shutdownGrace }
-        if let metricsPort { configuration.metricsPort = metricsPort }
-        if allowPrivateURLs { configuration.allowPrivateURLs = true }
+        try workerOptions.apply(to: &configuration)
         let redis: RedisConfiguration
         do {
             try configuration.validate()
@@ -89,55 +35,21 @@ struct WorkerCommand: AsyncParsableCommand {
         }
 
         Self.returnLargeBuffersToTheSystem()
-        let httpClient = configuration.makeHTTPClient()
-        let recognizer: any Recognizer
-        do {
-            recognizer = try configuration.makeRecognizer(httpClient: httpClient)
-        } catch {
-            try? await httpClient.shutdown()
-            throw CLIError(error.description)
-        }
-        // One service per queue, sharing the process's slots and the fleet's rate budget.
-        let served = configuration.servedQueues
-        let queues = served.map {
-            JobQueue(redis: redis, keys: QueueKeys(prefix: configuration.keyPrefix, queue: $0.name))
-        }
-        let capacity = ProcessCapacity(
-            queues: served,
-            policy: configuration.queuePolicy,
-            concurrency: configuration.concurrency,
-            rateGate: configuration.rateGate.map {
-                RateGate(queue: queues[0], configuration: $0, keys: configuration.rateKeys)
-            }
-        )
-        let health = WorkerHealth()
-        let workers = zip(served, queues).map { served, queue in
-            WorkerService(
-                configuration: configuration.serving(served.name),
-                queue: queue,
-                recognizer: recognizer,
-                health: health,
-                capacity: capacity,
-                logger: logger
-            )
-        }
-
+        let worker = try await WorkerProcess(configuration: configuration, redis: redis, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if configuration.metricsPort != 0 {
             services.append(
-                .init(service: Telemetry.metricsServer(port: configuration.metricsPort, health: health, logger: logger))
-            )
-        }
-        // Listed last, shut down first: the metrics server keeps answering while jobs drain.
-        for worker in workers {
-            services.append(
                 .init(
-                    service: worker,
-                    successTerminationBehavior: .gracefullyShutdownGroup,
-                    failureTerminationBehavior: .gracefullyShutdownGroup
+                    service: Telemetry.metricsServer(
+                        port: configuration.metricsPort,
+                        health: worker.health,
+                        logger: logger
+                    )
                 )
             )
         }
+        // Listed last, shut down first: the metrics server keeps answering while jobs drain.
+        services += worker.services
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
@@ -148,9 +60,7 @@ struct WorkerCommand: AsyncParsableCommand {
             logger.error("worker failed", metadata: ["error": "\(error)"])
             failed = true
         }
-        await recognizer.shutdown()
-        try? await httpClient.shutdown()
-        for queue in queues { await queue.shutdown() }
+        await worker.shutdown()
         // An orchestrator tells a failure from a stop by the exit status.
         if failed { throw ExitCode.failure }
     }
@@ -159,7 +69,7 @@ struct WorkerCommand: AsyncParsableCommand {
     /// job's buffers come from the heap and their pages stay with the process. Fixed at glibc's
     /// initial 128 KiB, every buffer of an image or a job is returned once freed: a 20 MB job
     /// leaves no 20 MB behind (measured: four of them one after another, peak 209 → 135 MB).
-    private static func returnLargeBuffersToTheSystem() {
+    static func returnLargeBuffersToTheSystem() {
         #if os(Linux)
         _ = mallopt(M_MMAP_THRESHOLD, 128 * 1024)
         #endif

@@ -1,7 +1,7 @@
 import Foundation
 import IDCardTestSupport
 
-/// A real `idcard-ocr worker` child process, to kill -9 and SIGTERM like an orchestrator would.
+/// A real `idcard-ocr worker` (or `serve`) child process, to kill -9 and SIGTERM like an orchestrator would.
 final class WorkerProcess {
     let process = Process()
     let logURL: URL
@@ -15,7 +15,7 @@ final class WorkerProcess {
         return root.appendingPathComponent(".build/debug/idcard-ocr")
     }
 
-    init(environment: [String: String]) throws {
+    init(environment: [String: String], arguments: [String] = ["worker"]) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
             throw TestSupportError(
                 "\(Self.binary.path) is missing: run `swift build` before `swift test` (scripts/test does)"
@@ -25,7 +25,7 @@ final class WorkerProcess {
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         process.executableURL = Self.binary
-        process.arguments = ["worker"]
+        process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = log
         process.standardError = log

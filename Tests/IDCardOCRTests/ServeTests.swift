@@ -1,0 +1,174 @@
+import Foundation
+import IDCardContract
+import IDCardQueue
+import IDCardServe
+import IDCardTestSupport
+import Testing
+
+/// `idcard-ocr serve --worker` as a child process, asked by real clients: curl with the
+/// command line of the 1429-1 documentation, and Python's `requests`.
+@Suite(.serialized) struct ServeTests {
+    struct Served: Sendable {
+        let url: String
+        let key: String
+        let fake: ShowAPIFake
+    }
+
+    static func withServe(
+        fake configuration: ShowAPIFake.Configuration = .init(),
+        limits: String = "",
+        extra: [String: String] = [:],
+        name: String = #function,
+        _ body: @Sendable (Served) async throws -> Void
+    ) async throws {
+        try await Harness.withRedis { redis in
+            let fake = ShowAPIFake(configuration: configuration)
+            try await fake.serve { url in
+                let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "serve-\(UUID().uuidString)"
+                )
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(at: directory) }
+                let key = APIKeyring.newKey()
+                let keysFile = directory.appendingPathComponent("keys.txt")
+                try
+                    (APIKeyring.line(name: "shop", key: key, settings: limits.split(separator: " ").map(String.init))
+                    + "\n")
+                    .write(to: keysFile, atomically: true, encoding: .utf8)
+                let port = try FreePort.pick()
+                var environment = ProcessTests.environment(redis: redis, queue: Harness.uniqueQueue(name), fakeURL: url)
+                environment["IDOCR_SERVE_PORT"] = "\(port)"
+                environment["IDOCR_SERVE_HOST"] = "127.0.0.1"
+                environment["IDOCR_SERVE_KEYS_FILE"] = keysFile.path
+                environment.merge(extra) { $1 }
+                let process = try WorkerProcess(environment: environment, arguments: ["serve", "--worker"])
+                try await Harness.eventually("serve listening") { process.log.contains("serve listening") }
+                let served = Served(url: "http://127.0.0.1:\(port)", key: key, fake: fake)
+                let outcome = await Result { try await body(served) }
+                process.signal(SIGTERM)
+                let status = await process.waitForExit()
+                try outcome.get()
+                #expect(status == 0, "serve stops cleanly on SIGTERM")
+                #expect(!process.log.contains(key), "serve never logs a key")
+            }
+        }
+    }
+
+    /// Runs a command and returns its standard output.
+    static func run(_ arguments: [String]) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return data
+    }
+
+    /// The documentation's curl line, unchanged but for the host: `-d` without escaping.
+    static func curl(_ served: Served, appKey: String? = nil, imgData: String, type: String = "") throws -> JSONValue {
+        let answer = try run([
+            "curl", "-s", "\(served.url)/1429-1?appKey=\(appKey ?? served.key)",
+            "-H", "Content-Type: application/x-www-form-urlencoded",
+            "-d", "needQuality=1", "-d", "imgData=\(imgData)", "-d", "type=\(type)", "-d", "imgUrl=",
+        ])
+        return try #require(JSONValue.parse(answer), "not JSON: \(String(decoding: answer, as: UTF8.self))")
+    }
+
+    @Test("curl and Python requests get the 1429-1 envelope: fields, a business failure, gateway codes")
+    func realClients() async throws {
+        try await Self.withServe { served in
+            let card = SyntheticCard.portrait()
+            let image = FakeImage.make(card: card).base64EncodedString()
+            let answer = try Self.curl(served, imgData: image)
+            #expect(answer["showapi_res_code"] == .int(0))
+            #expect(answer["showapi_res_error"] == .string(""))
+            #expect(answer["showapi_res_id"]?.stringValue?.count == 32)
+            let body = try #require(answer["showapi_res_body"])
+            #expect(body["ret_code"] == .int(0))
+            #expect(body["flag"] == .bool(true))
+            #expect(body["msg"] == .string("识别成功!"))
+            #expect(body["name"]?.stringValue == card["name"])
+            #expect(body["idNo"]?.stringValue == card["idNo"])
+            #expect(body["quality"] != nil)
+            #expect(body["type"] == nil)
+
+            let python = """
+                import requests, sys
+                r = requests.post(sys.argv[1] + "/1429-1", params={"appKey": sys.argv[2]},
+                                  data={"imgData": sys.argv[3], "type": "1"}, timeout=30)
+                print(r.status_code, r.text)
+                """
+            let other = FakeImage.make(card: SyntheticCard.portrait()).base64EncodedString()
+            let printed = String(
+                decoding: try Self.run(["python3", "-c", python, served.url, served.key, other]),
+                as: UTF8.self
+            )
+            #expect(printed.hasPrefix("200 "))
+            let fromPython = try #require(JSONValue.parse(Data(printed.dropFirst(4).utf8)))
+            #expect(fromPython["showapi_res_code"] == .int(0))
+            #expect(fromPython["showapi_res_body"]?["flag"] == .bool(true))
+
+            let refused = try Self.curl(
+                served,
+                imgData: FakeImage.make(card: card, script: [.notRecognized]).base64EncodedString()
+            )
+            #expect(refused["showapi_res_code"] == .int(0))
+            #expect(refused["showapi_res_body"]?["flag"] == .bool(false))
+            #expect(refused["showapi_res_body"]?["ret_code"] == .int(-1))
+
+            #expect(try Self.curl(served, appKey: "unknown", imgData: image)["showapi_res_code"] == .int(-1010))
+            #expect(try Self.curl(served, appKey: "", imgData: image)["showapi_res_code"] == .int(-1002))
+            #expect(served.fake.stats.billed == 3)
+        }
+    }
+
+    @Test("a request that times out (-3) leaves its job running; asking again answers from it, paid once")
+    func timeoutThenRetryIsNotPaidTwice() async throws {
+        try await Self.withServe(
+            fake: {
+                var fake = ShowAPIFake.Configuration()
+                fake.latency = .milliseconds(1500)
+                return fake
+            }(),
+            extra: ["IDOCR_SERVE_ANSWER_TIMEOUT": "0.3"]
+        ) { served in
+            let image = FakeImage.make(card: SyntheticCard.portrait()).base64EncodedString()
+            #expect(try Self.curl(served, imgData: image)["showapi_res_code"] == .int(-3))
+            try await Task.sleep(for: .seconds(2))
+            let again = try Self.curl(served, imgData: image)
+            #expect(again["showapi_res_code"] == .int(0))
+            #expect(again["showapi_res_body"]?["flag"] == .bool(true))
+            #expect(served.fake.stats.billed == 1)
+        }
+    }
+
+    @Test("over the key's rate: -1009; the jobs API queues, long-polls and keeps clients apart")
+    func rateAndJobsAPI() async throws {
+        try await Self.withServe(limits: "rate=2 burst=2") { served in
+            var codes: [JSONValue?] = []
+            for _ in 0..<6 { codes.append(try Self.curl(served, imgData: "AAAA")["showapi_res_code"]) }
+            #expect(codes.contains(.int(-1009)))
+            try await Task.sleep(for: .seconds(2))
+            let image = FakeImage.make(card: SyntheticCard.portrait()).base64EncodedString()
+            let job = "{\"id\":\"order-1\",\"imgData\":\"\(image)\",\"type\":\"1\"}"
+            let posted = try Self.run([
+                "curl", "-s", "-X", "POST", "\(served.url)/v1/jobs", "-H", "Authorization: Bearer \(served.key)",
+                "-H", "Content-Type: application/json", "-d", job,
+            ])
+            #expect(JSONValue.parse(posted)?["ids"] == .array([.string("order-1")]))
+            try await Task.sleep(for: .seconds(1))
+            let result = try Self.run([
+                "curl", "-s", "\(served.url)/v1/jobs/order-1?wait=10s", "-H", "X-API-Key: \(served.key)",
+            ])
+            #expect(JSONValue.parse(result)?["status"] == .string("succeeded"))
+            #expect(JSONValue.parse(result)?["id"] == .string("order-1"))
+            let stranger = try Self.run(["curl", "-s", "\(served.url)/v1/jobs/order-1", "-H", "X-API-Key: other"])
+            #expect(JSONValue.parse(stranger)?["error"]?["code"] == .string("unauthorized"))
+            let spec = try Self.run(["curl", "-s", "\(served.url)/openapi.yaml"])
+            #expect(String(decoding: spec, as: UTF8.self).hasPrefix("openapi: 3.1.0"))
+        }
+    }
+}
