@@ -11,6 +11,8 @@ import Testing
     struct Served: Sendable {
         let url: String
         let key: String
+        /// A key the file marks `disabled`.
+        let disabledKey: String
         let fake: ShowAPIFake
     }
 
@@ -31,10 +33,12 @@ import Testing
                 defer { try? FileManager.default.removeItem(at: directory) }
                 let key = APIKeyring.newKey()
                 let keysFile = directory.appendingPathComponent("keys.txt")
-                try
-                    (APIKeyring.line(name: "shop", key: key, settings: limits.split(separator: " ").map(String.init))
-                    + "\n")
-                    .write(to: keysFile, atomically: true, encoding: .utf8)
+                let disabledKey = APIKeyring.newKey()
+                let lines = [
+                    APIKeyring.line(name: "shop", key: key, settings: limits.split(separator: " ").map(String.init)),
+                    APIKeyring.line(name: "old", key: disabledKey, settings: ["disabled"]),
+                ]
+                try (lines.joined(separator: "\n") + "\n").write(to: keysFile, atomically: true, encoding: .utf8)
                 let port = try FreePort.pick()
                 var environment = ProcessTests.environment(redis: redis, queue: Harness.uniqueQueue(name), fakeURL: url)
                 environment["IDOCR_SERVE_PORT"] = "\(port)"
@@ -43,7 +47,7 @@ import Testing
                 environment.merge(extra) { $1 }
                 let process = try WorkerProcess(environment: environment, arguments: ["serve", "--worker"])
                 try await Harness.eventually("serve listening") { process.log.contains("serve listening") }
-                let served = Served(url: "http://127.0.0.1:\(port)", key: key, fake: fake)
+                let served = Served(url: "http://127.0.0.1:\(port)", key: key, disabledKey: disabledKey, fake: fake)
                 let outcome = await Result { try await body(served) }
                 process.signal(SIGTERM)
                 let status = await process.waitForExit()
@@ -121,6 +125,9 @@ import Testing
 
             #expect(try Self.curl(served, appKey: "unknown", imgData: image)["showapi_res_code"] == .int(-1010))
             #expect(try Self.curl(served, appKey: "", imgData: image)["showapi_res_code"] == .int(-1002))
+            #expect(
+                try Self.curl(served, appKey: served.disabledKey, imgData: image)["showapi_res_code"] == .int(-1011)
+            )
             #expect(served.fake.stats.billed == 3)
         }
     }
@@ -169,6 +176,19 @@ import Testing
             #expect(JSONValue.parse(stranger)?["error"]?["code"] == .string("unauthorized"))
             let spec = try Self.run(["curl", "-s", "\(served.url)/openapi.yaml"])
             #expect(String(decoding: spec, as: UTF8.self).hasPrefix("openapi: 3.1.0"))
+        }
+    }
+
+    @Test("the key's quota: a new image past it is -2; the same image again is answered and not charged")
+    func quota() async throws {
+        try await Self.withServe(limits: "quota=1/day") { served in
+            let first = FakeImage.make(card: SyntheticCard.portrait()).base64EncodedString()
+            let answer = try Self.curl(served, imgData: first)
+            #expect(answer["showapi_res_code"] == .int(0))
+            let second = FakeImage.make(card: SyntheticCard.portrait()).base64EncodedString()
+            #expect(try Self.curl(served, imgData: second)["showapi_res_code"] == .int(-2))
+            #expect(try Self.curl(served, imgData: first)["showapi_res_code"] == .int(0))
+            #expect(served.fake.stats.billed == 1)
         }
     }
 }
