@@ -10,6 +10,15 @@ public struct ServeConfiguration: Sendable {
     public var port = 8080
     /// `IDOCR_SERVE_KEYS_FILE`: the API keys (``APIKeyring``); required.
     public var keysFile: String?
+    /// `IDOCR_SERVE_KEYS_RELOAD`: seconds between looks at the keys file for a change, which
+    /// then takes effect without a restart (``KeysFile``). Default 10; 0 reads it at start only.
+    public var keysReloadInterval: Duration = .seconds(10)
+    /// `IDOCR_SERVE_TLS_CERT_FILE`: serve HTTPS with this PEM certificate chain (the server's
+    /// certificate first), for where no ingress or sidecar terminates TLS. Default none: plain
+    /// HTTP. Read at start: roll the process when the certificate is renewed.
+    public var tlsCertificateFile: String?
+    /// `IDOCR_SERVE_TLS_KEY_FILE`: the PEM private key of ``tlsCertificateFile``.
+    public var tlsKeyFile: String?
     /// `IDOCR_SERVE_QUEUE`: the queue requests' jobs go to. Default the worker's `IDOCR_QUEUE`;
     /// give synchronous traffic a queue of its own (`realtime`) and the workers a higher weight for
     /// it (`IDOCR_QUEUES=realtime:6,idcard:1`), so a backlog does not make requests time out.
@@ -42,6 +51,9 @@ public struct ServeConfiguration: Sendable {
         port = try reader.int("IDOCR_SERVE_PORT") ?? port
         keysFile = reader.string("IDOCR_SERVE_KEYS_FILE")
         queue = reader.string("IDOCR_SERVE_QUEUE")
+        keysReloadInterval = try reader.double("IDOCR_SERVE_KEYS_RELOAD").map(Self.duration) ?? keysReloadInterval
+        tlsCertificateFile = reader.string("IDOCR_SERVE_TLS_CERT_FILE")
+        tlsKeyFile = reader.string("IDOCR_SERVE_TLS_KEY_FILE")
         answerTimeout = try reader.double("IDOCR_SERVE_ANSWER_TIMEOUT").map(Self.duration) ?? answerTimeout
         uploadTimeout = try reader.double("IDOCR_SERVE_UPLOAD_TIMEOUT").map(Self.duration) ?? uploadTimeout
         idleTimeout = try reader.double("IDOCR_SERVE_IDLE_TIMEOUT").map(Self.duration) ?? idleTimeout
@@ -59,16 +71,29 @@ public struct ServeConfiguration: Sendable {
                 "IDOCR_SERVE_KEYS_FILE (--keys-file) is required: serve answers only clients with a key"
             )
         }
+        guard (tlsCertificateFile == nil) == (tlsKeyFile == nil) else {
+            throw ConfigurationError("IDOCR_SERVE_TLS_CERT_FILE and IDOCR_SERVE_TLS_KEY_FILE go together: give both")
+        }
+        guard keysReloadInterval >= .zero, keysReloadInterval <= Self.duration(WorkerConfiguration.longestDuration)
+        else {
+            throw ConfigurationError("IDOCR_SERVE_KEYS_RELOAD must be 0 (never) or up to a week of seconds")
+        }
         for (name, value) in [
             ("IDOCR_SERVE_ANSWER_TIMEOUT", answerTimeout), ("IDOCR_SERVE_UPLOAD_TIMEOUT", uploadTimeout),
             ("IDOCR_SERVE_IDLE_TIMEOUT", idleTimeout), ("IDOCR_SERVE_MAX_WAIT", maxWait),
-        ] where value <= .zero {
-            throw ConfigurationError("\(name) must be more than 0 seconds")
+        ] where value <= .zero || value > Self.duration(WorkerConfiguration.longestDuration) {
+            throw ConfigurationError(
+                "\(name) must be more than 0 and at most \(Int(WorkerConfiguration.longestDuration)) seconds"
+            )
         }
         guard maxBodyBytes >= 1024 else { throw ConfigurationError("IDOCR_SERVE_MAX_BODY_BYTES must be at least 1024") }
         guard maxBatch >= 1 else { throw ConfigurationError("IDOCR_SERVE_MAX_BATCH must be at least 1") }
         guard maxInFlight >= 1 else { throw ConfigurationError("IDOCR_SERVE_MAX_IN_FLIGHT must be at least 1") }
     }
 
-    static func duration(_ seconds: Double) -> Duration { .milliseconds(Int64((seconds * 1000).rounded())) }
+    /// Seconds as a `Duration` of whole milliseconds, clamped to ±10⁹ s so that no input traps;
+    /// ``validate()`` then refuses what is over ``WorkerConfiguration/longestDuration``.
+    public static func duration(_ seconds: Double) -> Duration {
+        .milliseconds(Int64((min(max(seconds, -1e9), 1e9) * 1000).rounded()))
+    }
 }

@@ -105,7 +105,7 @@ extension ServeServer {
                 replyPrefix: queue.keys.replyPrefix
             ).job
             // Refused here, before the queue: what no worker could recognize costs nobody anything.
-            if case .base64 = job.image { _ = try PreparedImage(job.image, limits: intakeLimits) }
+            _ = try PreparedImage(job.image, limits: intakeLimits)
         } catch {
             // Still a request: a client sending what no job can be made of keeps to its rate too.
             if case .admitted? = try? await limiter.admit(client: client.name, limits: client.limits, jobIDs: []) {

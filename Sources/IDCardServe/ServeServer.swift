@@ -1,8 +1,11 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import IDCardContract
 import IDCardQueue
 import IDCardRecognition
+import IDCardWorker
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -13,11 +16,12 @@ import NIOCore
 ///
 /// What it holds is shared by every request: the keys, the client limiter, the queue and the
 /// reply inbox. ``application(onRunning:)`` is the HTTP server, a `Service`; run it in one
-/// group with ``inbox``, the inbox listed first so that it outlives the requests that drain.
+/// group with ``inbox`` and ``keys``, listed before it so that they outlive the requests that
+/// drain.
 public final class ServeServer: Sendable {
     public let configuration: ServeConfiguration
     public let inbox: ReplyInbox
-    let keyring: APIKeyring
+    let keys: KeysFile
     let queue: JobQueue
     let limiter: ClientLimiter
     let encryptionKeys: EncryptionKeys?
@@ -33,7 +37,7 @@ public final class ServeServer: Sendable {
     ///   - instance: this process's name, for its reply list (the worker id form).
     public init(
         configuration: ServeConfiguration,
-        keyring: APIKeyring,
+        keys: KeysFile,
         queue: JobQueue,
         prefix: String,
         resultTTL: Int,
@@ -43,7 +47,7 @@ public final class ServeServer: Sendable {
         logger: Logger
     ) {
         self.configuration = configuration
-        self.keyring = keyring
+        self.keys = keys
         self.queue = queue
         self.limiter = ClientLimiter(queue: queue, prefix: prefix, chargeSeconds: resultTTL)
         self.inbox = ReplyInbox(queue: queue, instance: instance, logger: logger)
@@ -52,15 +56,33 @@ public final class ServeServer: Sendable {
         self.logger = logger
     }
 
-    /// The HTTP server. `onRunning` is told the bound address once it listens (port 0 picks one).
+    /// The HTTP server, HTTPS when the configuration names a certificate. `onRunning` is told the
+    /// bound address once it listens (port 0 picks one).
+    /// - Throws: ``ConfigurationError`` when the certificate or its key cannot be read.
     public func application(
         onRunning: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) throws(ConfigurationError) -> some ApplicationProtocol {
         let router = Router()
+        router.add(
+            middleware: AllowedMethods(
+                routes: [
+                    .init("/1429-1", .post), .init("/v1/jobs", .post), .init("/v1/jobs/*", .get),
+                    .init("/openapi.yaml", .get), .init("/healthz", .get),
+                ],
+                refusal: { allowed in
+                    self.jsonError(
+                        .methodNotAllowed,
+                        "method_not_allowed",
+                        "this path takes " + allowed.map(\.rawValue).joined(separator: ", ")
+                    )
+                }
+            )
+        )
         router.post("/1429-1") { request, _ in await self.showAPI(request) }
         router.post("/v1/jobs") { request, _ in await self.submitJobs(request) }
         router.get("/v1/jobs/:id") { request, context in
-            await self.getJob(request, id: context.parameters.get("id") ?? "")
+            // The router hands the segment over as sent: `%3A` is a `:` of the id.
+            await self.getJob(request, id: context.parameters.get("id")?.removingPercentEncoding ?? "")
         }
         router.get("/openapi.yaml") { _, _ in
             Response(
@@ -74,11 +96,31 @@ public final class ServeServer: Sendable {
         serverLogger.logLevel = .warning
         return Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
+            server: try server(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in await onRunning(channel.localAddress) },
             logger: serverLogger
         )
+    }
+
+    /// HTTP/1.1 with keep-alive, inside TLS when a certificate is configured.
+    private func server() throws(ConfigurationError) -> HTTPServerBuilder {
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout)))
+        guard let certificateFile = configuration.tlsCertificateFile, let keyFile = configuration.tlsKeyFile else {
+            return http1
+        }
+        do {
+            let tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(certificateFile).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
+            )
+            return try .tls(http1, tlsConfiguration: tls)
+        } catch {
+            throw ConfigurationError(
+                "IDOCR_SERVE_TLS_CERT_FILE / IDOCR_SERVE_TLS_KEY_FILE: cannot use \(certificateFile) with "
+                    + "\(keyFile) (\(error)); give a PEM certificate chain and its PEM private key"
+            )
+        }
     }
 
     /// Runs `body` as one of the requests in flight, or answers `busy` past the limit.
@@ -108,7 +150,7 @@ public final class ServeServer: Sendable {
 
     func check(key: String?) -> KeyCheck {
         guard let key, !key.isEmpty else { return .missing }
-        guard let client = keyring.client(presenting: key) else { return .unknown }
+        guard let client = keys.keyring.client(presenting: key) else { return .unknown }
         return client.disabled ? .disabled : .client(client)
     }
 

@@ -207,6 +207,9 @@ public struct WorkerConfiguration: Sendable {
         return configuration
     }
 
+    /// The longest duration any setting may give, in seconds: a week.
+    public static let longestDuration: Double = 604_800
+
     /// Rejects values that cannot work, saying which setting to fix.
     public func validate() throws(ConfigurationError) {
         guard concurrency >= 1 && concurrency <= 10_000 else {
@@ -229,6 +232,18 @@ public struct WorkerConfiguration: Sendable {
         }
         guard heartbeatTimeout >= 3 else {
             throw ConfigurationError("IDOCR_HEARTBEAT_TIMEOUT must be at least 3 seconds")
+        }
+        // Durations become whole milliseconds or microseconds; past a week they would be mistakes,
+        // and past Int64 they would trap instead of being refused.
+        for (name, seconds) in [
+            ("IDOCR_SHUTDOWN_GRACE", shutdownGrace), ("IDOCR_RETRY_BASE", retryBase), ("IDOCR_RETRY_CAP", retryCap),
+            ("IDOCR_HEARTBEAT_TIMEOUT", heartbeatTimeout), ("IDOCR_RATE_COOLDOWN", rateCoolDown),
+            ("IDOCR_OCR_TIMEOUT", recognizerTimeout),
+        ] where !(seconds <= Self.longestDuration) {
+            throw ConfigurationError("\(name) must be at most \(Int(Self.longestDuration)) seconds (a week)")
+        }
+        guard rateLimit == 0 || (0.001...1_000_000).contains(rateLimit) else {
+            throw ConfigurationError("IDOCR_RATE_LIMIT must be 0 (none) or 0.001...1000000 calls per second")
         }
         guard Self.isValidKeyPart(keyPrefix), Self.isValidKeyPart(queue) else {
             throw ConfigurationError("IDOCR_KEY_PREFIX and IDOCR_QUEUE must be non-empty and free of {, } and spaces")

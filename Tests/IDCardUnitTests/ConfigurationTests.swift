@@ -1,5 +1,6 @@
 import IDCardContract
 import IDCardQueue
+import IDCardServe
 import IDCardWorker
 import Testing
 
@@ -46,6 +47,23 @@ struct ConfigurationTests {
         var bad = WorkerConfiguration()
         bad.queue = "has{brace}"
         #expect(throws: ConfigurationError.self) { try bad.validate() }
+        // Huge or tiny values are refused, naming the variable, instead of trapping later when they
+        // become milliseconds.
+        for (name, value) in [
+            ("IDOCR_HEARTBEAT_TIMEOUT", "1e300"), ("IDOCR_RETRY_CAP", "1e300"), ("IDOCR_SHUTDOWN_GRACE", "1e300"),
+            ("IDOCR_RATE_COOLDOWN", "1e300"), ("IDOCR_OCR_TIMEOUT", "1e300"), ("IDOCR_RATE_LIMIT", "1e-300"),
+        ] {
+            let error = #expect(throws: ConfigurationError.self) {
+                try WorkerConfiguration(environment: [name: value]).validate()
+            }
+            #expect(error?.description.contains(name) == true)
+        }
+        for name in ["IDOCR_SERVE_ANSWER_TIMEOUT", "IDOCR_SERVE_MAX_WAIT", "IDOCR_SERVE_KEYS_RELOAD"] {
+            var serve = try ServeConfiguration(environment: [name: "1e300"])
+            serve.keysFile = "keys.txt"
+            let error = #expect(throws: ConfigurationError.self) { try serve.validate() }
+            #expect(error?.description.contains(name) == true)
+        }
     }
 
     @Test("backoff doubles from the base up to the cap, with full jitter below it")

@@ -38,6 +38,14 @@ struct JobDecodingTests {
         #expect(job.replyTo == "idocr:{idcard}:reply:r")
         #expect(job.meta == .object(["order": .int(7781)]))
         #expect(job.enqueuedAtMilliseconds == 1_764_111_601_000)
+        // Any number is accepted and echoed; one that cannot be a time measures nothing (converting
+        // 4e33 or -1.8e308 to milliseconds trapped the worker: a hostile job took the process down).
+        for hostile in ["4.0225416213954e33", "-1.7976931348623157e308", "-9223372036854775808", "9223372036854775807"]
+        {
+            let hostileJob = try decode(#"{"id":"h","imgUrl":"https://x/y.jpg","enqueuedAt":\#(hostile)}"#)
+            #expect(hostileJob.enqueuedAt != nil)
+            #expect(hostileJob.enqueuedAtMilliseconds == nil)
+        }
     }
 
     @Test(

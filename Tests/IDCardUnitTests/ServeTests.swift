@@ -1,6 +1,7 @@
 import Foundation
 import IDCardContract
 import IDCardQueue
+import IDCardRecognition
 import IDCardServe
 import Testing
 
@@ -124,6 +125,9 @@ import Testing
         #expect(try WaitParameter.parse(nil).get() == .zero)
         #expect((try? WaitParameter.parse("soon").get()) == nil)
         #expect((try? WaitParameter.parse("-1").get()) == nil)
+        // schemathesis sent this; converting it to milliseconds trapped and took the process down.
+        #expect(try WaitParameter.parse("44278154756890936.33704182ms").get() >= .seconds(30))
+        #expect(try WaitParameter.parse("1e300").get() >= .seconds(30))
     }
 
     @Test func tenantIDsKeepClientsApart() throws {
@@ -131,5 +135,46 @@ import Testing
         #expect(mine.queued == "v1.a.order-1")
         #expect(TenantJobID(client: "a", clientID: String(repeating: "x", count: 126)) == nil)
         #expect(TenantJobID(client: "a", clientID: "bad id") == nil)
+    }
+
+    /// schemathesis found `{"imgUrl": "0000000"}` queued (its job then failed at the worker): a
+    /// batch is refused whole, naming each job no worker could read.
+    @Test func aBatchIsRefusedWholeForAJobNoWorkerCouldRead() throws {
+        let good = #"{"id":"a","imgUrl":"https://example.com/card.jpg"}"#
+        for bad in [
+            #"{"imgUrl":"0000000"}"#, #"{"imgData":"AAAA"}"#, #"{"imgData":""}"#,
+            #"{"id":"x","imgUrl":"https://h/i","replyTo":"r"}"#,
+        ] {
+            let body = Data("[\(good),\(bad)]".utf8)
+            #expect(throws: JobSubmission.Refusal.self) {
+                try JobSubmission(
+                    body: body,
+                    client: "c",
+                    replyPrefix: "p:",
+                    maxBatch: 10,
+                    intakeLimits: IntakeLimits()
+                )
+            }
+            do {
+                _ = try JobSubmission(
+                    body: body,
+                    client: "c",
+                    replyPrefix: "p:",
+                    maxBatch: 10,
+                    intakeLimits: IntakeLimits()
+                )
+            } catch {
+                guard case .invalid(let problems) = error else { throw error }
+                #expect(problems.map(\.index) == [1])
+            }
+        }
+        let submission = try JobSubmission(
+            body: Data("[\(good)]".utf8),
+            client: "c",
+            replyPrefix: "p:",
+            maxBatch: 10,
+            intakeLimits: IntakeLimits()
+        )
+        #expect(submission.ids == ["a"] && submission.jobs.map(\.id) == ["v1.c.a"])
     }
 }

@@ -1,3 +1,5 @@
+-- wrk -s serve-load.lua: keep-alive load on serve's POST /1429-1 (env IMG: an image file, KEY: an
+-- API key). ServeTests and scripts/benchmark run it.
 -- POST /1429-1 with a distinct image per request: a JPEG (padded to a multiple of 3 bytes)
 -- followed by a 9-digit counter, so each request is a new job, not a stored result.
 local chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
@@ -34,6 +36,15 @@ function response(status, headers, body)
   local code = body:match('"showapi_res_code":(%-?%d+)') or ('http' .. status)
   codes[code] = (codes[code] or 0) + 1
 end
+-- Each thread counts its answers by showapi_res_code; done() adds them up: "codes 0=N -3=M ...".
 function done(summary, latency, requests)
   io.write(string.format('p50 %.1f ms  p99 %.1f ms\n', latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+  local total = {}
+  for _, thread in ipairs(threads) do
+    for code, n in pairs(thread:get('codes') or {}) do total[code] = (total[code] or 0) + n end
+  end
+  local parts = {}
+  for code, n in pairs(total) do table.insert(parts, code .. '=' .. n) end
+  table.sort(parts)
+  io.write('codes ' .. table.concat(parts, ' ') .. '\n')
 end

@@ -81,14 +81,22 @@ public struct Job: Sendable, Equatable {
             }
     }
 
-    /// `enqueuedAt` as Unix milliseconds, when the producer gave a number.
+    /// `enqueuedAt` as Unix milliseconds, when the producer gave a number that can be one: from
+    /// 1970 to the year 9999. Any number is accepted and echoed, but one outside that range
+    /// (`-1.8e308`, `4e33`, a count of seconds is inside) measures nothing, and converting it
+    /// would trap.
     public var enqueuedAtMilliseconds: Int64? {
-        switch enqueuedAt {
-        case .int(let value): value
-        case .double(let value) where value.isFinite: Int64(value)
-        default: nil
-        }
+        let milliseconds: Int64? =
+            switch enqueuedAt {
+            case .int(let value): value
+            case .double(let value) where value.isFinite && abs(value) < 1e15: Int64(value)
+            default: nil
+            }
+        return milliseconds.flatMap { (0...Self.latestTimestamp).contains($0) ? $0 : nil }
     }
+
+    /// 9999-12-31T23:59:59.999Z in Unix milliseconds: the latest `enqueuedAt` that is a time.
+    public static let latestTimestamp: Int64 = 253_402_300_799_999
 
     /// The job as one list element, the way producers write it.
     public func encoded() -> Data {

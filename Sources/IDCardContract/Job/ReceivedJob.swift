@@ -134,7 +134,7 @@ public struct ReceivedJob: Sendable {
         if let value = fields["enqueuedAt"], value != .null {
             switch value {
             case .int, .double: enqueuedAt = value
-            case .string(let text) where Int64(text) != nil: enqueuedAt = .int(Int64(text)!)
+            case .string(let text) where Int64(text) != nil: enqueuedAt = Int64(text).map(JSONValue.int)
             default: throw JobError(.invalidJob, "enqueuedAt must be a number of Unix milliseconds")
             }
         }

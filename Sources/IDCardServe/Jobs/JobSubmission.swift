@@ -96,7 +96,8 @@ public struct JobSubmission: Sendable {
         }
         fields["id"] = .string(tenant.queued)
         var job = try ReceivedJob(element: JSONValue.object(fields).encoded()).job(replyPrefix: replyPrefix)
-        if case .base64 = job.image { _ = try PreparedImage(job.image, limits: intakeLimits) }
+        // What no worker could read (not an image, not an http(s) URL) is refused now, not queued.
+        _ = try PreparedImage(job.image, limits: intakeLimits)
         if job.enqueuedAt == nil { job.enqueuedAt = .int(Timestamp.nowMilliseconds()) }
         return (job, clientID)
     }

@@ -8,6 +8,7 @@ public enum WaitParameter {
             text.hasSuffix("ms")
             ? (text.dropLast(2), 0.001) : text.hasSuffix("s") ? (text.dropLast(), 1) : (Substring(text), 1)
         guard let value = Double(number), value.isFinite, value >= 0 else { return .failure(Invalid()) }
-        return .success(.milliseconds(Int64((value * scale * 1000).rounded())))
+        // Any wait past the server's limit is that limit: a huge number must not trap.
+        return .success(ServeConfiguration.duration(value * scale))
     }
 }

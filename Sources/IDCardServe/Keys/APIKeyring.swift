@@ -18,10 +18,13 @@ import IDCardWorker
 /// worth), `quota` jobs per `day`, `month` (UTC) or in all (`quota=N`). Several lines may share a
 /// name (a key being rotated): they share its counters, and should carry the same limits.
 /// Keys themselves are random (``newKey()``), so an unsalted digest is as strong as a salted one.
+/// ``KeysFile`` reads the file and reads it again when it changes.
 public struct APIKeyring: Sendable {
     private let clients: [String: APIClient]
 
     public var isEmpty: Bool { clients.isEmpty }
+    /// Keys listed, disabled ones included.
+    public var count: Int { clients.count }
 
     /// - Parameter source: names the file in errors; a key's digest never appears in them.
     public init(parsing text: String, source: String) throws(ConfigurationError) {
@@ -42,16 +45,6 @@ public struct APIKeyring: Sendable {
             clients[digest] = try Self.client(named: words[0], settings: words.dropFirst(2), at: place)
         }
         self.clients = clients
-    }
-
-    /// Reads the keys file; a file that cannot be read or parsed stops `serve` at its start.
-    public static func load(file path: String, setting: String) throws(ConfigurationError) -> APIKeyring {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigurationError("\(setting): cannot read \(path)")
-        }
-        let keyring = try APIKeyring(parsing: text, source: path)
-        guard !keyring.isEmpty else { throw ConfigurationError("\(setting): \(path) lists no key") }
-        return keyring
     }
 
     /// The client whose key this is; `nil` for a key the file does not list.

@@ -1,6 +1,7 @@
 /// The OpenAPI 3.1 document of `serve`'s HTTP API, served at `/openapi.yaml`. Kept in the binary
-/// (no resource bundle to ship beside it); CI validates it and runs schemathesis against a live
-/// `serve` with it, so the document and the routes cannot drift apart unseen.
+/// (no resource bundle to ship beside it); the tests validate it (openapi-spec-validator) and run
+/// schemathesis against a live `serve` with it (`ServeTests`), so the document and the routes
+/// cannot drift apart unseen.
 public enum OpenAPIDocument {
     public static let yaml = #"""
         openapi: 3.1.0
@@ -26,7 +27,8 @@ public enum OpenAPIDocument {
               security:
                 - appKeyQuery: []
               requestBody:
-                required: true
+                description: Like the 1429-1 API, an absent or wrong form is answered in the envelope.
+                required: false
                 content:
                   application/x-www-form-urlencoded:
                     schema:
@@ -81,7 +83,12 @@ public enum OpenAPIDocument {
                           ids:
                             type: array
                             items:
-                              type: string
+                              $ref: "#/components/schemas/JobID"
+                  links:
+                    FirstJob:
+                      operationId: getJob
+                      parameters:
+                        id: "$response.body#/ids/0"
                 "400":
                   $ref: "#/components/responses/Error"
                 "401":
@@ -111,15 +118,14 @@ public enum OpenAPIDocument {
                   in: path
                   required: true
                   schema:
-                    type: string
-                    pattern: "^[A-Za-z0-9._:-]{1,128}$"
+                    $ref: "#/components/schemas/JobID"
                 - name: wait
                   in: query
                   required: false
                   description: Wait up to this long for the result (10, 10s, 500ms; at most the server's limit).
                   schema:
                     type: string
-                    pattern: "^[0-9]+(\\.[0-9]+)?(s|ms)?$"
+                    pattern: "^([0-9]+(\\.[0-9]+)?(s|ms)?)?$"
               responses:
                 "200":
                   description: The result, as the worker stored it, with the id as the client gave it.
@@ -162,6 +168,12 @@ public enum OpenAPIDocument {
                   schema:
                     $ref: "#/components/schemas/Error"
           schemas:
+            JobID:
+              type: string
+              description: |
+                1-92 characters of A-Za-z0-9._:- (a key with a name shorter than 32 characters may
+                use up to 124 minus its length).
+              pattern: "^[A-Za-z0-9._:-]{1,92}$"
             ShowAPIForm:
               type: object
               properties:
@@ -225,18 +237,36 @@ public enum OpenAPIDocument {
                         type: string
             Job:
               type: object
-              description: The idcard-ocr job JSON (docs/contract.md); replyTo is not accepted here.
+              description: |
+                The idcard-ocr job JSON (docs/contract.md); replyTo is not accepted here. An imgData
+                image is checked as a worker would (size, format, pixels): one no worker could read
+                is refused with 422 at once.
+              anyOf:
+                - required: [imgData]
+                  properties:
+                    imgData:
+                      type: string
+                      minLength: 4
+                - required: [imgUrl]
+                  properties:
+                    imgUrl:
+                      type: string
+                      minLength: 8
               properties:
                 id:
                   description: Optional here; generated when absent.
                   oneOf:
-                    - type: string
-                      pattern: "^[A-Za-z0-9._:-]{1,128}$"
+                    - $ref: "#/components/schemas/JobID"
                     - type: integer
                 imgData:
-                  type: string
+                  type: [string, "null"]
+                  description: The image (JPEG, PNG, BMP, WebP), base64; null is absent.
+                  contentEncoding: base64
+                  contentMediaType: image/*
                 imgUrl:
-                  type: string
+                  type: [string, "null"]
+                  description: Where a worker fetches the image (http or https); null is absent.
+                  pattern: "^https?://"
                 type:
                   oneOf:
                     - type: string

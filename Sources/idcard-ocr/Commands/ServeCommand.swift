@@ -39,7 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
         var workerConfiguration = try queueOptions.configuration()
         try workerOptions.apply(to: &workerConfiguration)
         var configuration: ServeConfiguration
-        let keyring: APIKeyring
+        let keys: KeysFile
         let redis: RedisConfiguration
         do {
             configuration = try ServeConfiguration(environment: ProcessInfo.processInfo.environment)
@@ -47,10 +47,15 @@ struct ServeCommand: AsyncParsableCommand {
             if let port { configuration.port = port }
             if let keysFile { configuration.keysFile = keysFile }
             if let serveQueue { configuration.queue = serveQueue }
-            if let answerTimeout { configuration.answerTimeout = .milliseconds(Int64(answerTimeout * 1000)) }
+            if let answerTimeout { configuration.answerTimeout = ServeConfiguration.duration(answerTimeout) }
             try configuration.validate()
             try workerConfiguration.validate()
-            keyring = try APIKeyring.load(file: configuration.keysFile ?? "", setting: "IDOCR_SERVE_KEYS_FILE")
+            keys = try KeysFile(
+                path: configuration.keysFile ?? "",
+                setting: "IDOCR_SERVE_KEYS_FILE",
+                interval: configuration.keysReloadInterval,
+                logger: logger
+            )
             redis = try workerConfiguration.redisConfiguration()
         } catch {
             throw CLIError(error.description)
@@ -64,7 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
         )
         let server = ServeServer(
             configuration: configuration,
-            keyring: keyring,
+            keys: keys,
             queue: queue,
             prefix: workerConfiguration.keyPrefix,
             resultTTL: workerConfiguration.resultTTL,
@@ -78,7 +83,8 @@ struct ServeCommand: AsyncParsableCommand {
         if worker { WorkerCommand.returnLargeBuffersToTheSystem() }
 
         // Shut down in reverse: the HTTP server first (it stops taking requests and drains those in
-        // flight), then the inbox that answers them, then this process's workers, then metrics.
+        // flight), then the inbox that answers them and the keys, then this process's workers,
+        // then metrics.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if workerConfiguration.metricsPort != 0 {
             let health = workerProcess?.health ?? WorkerHealth()
@@ -93,9 +99,16 @@ struct ServeCommand: AsyncParsableCommand {
             )
         }
         services += workerProcess?.services ?? []
+        services.append(.init(service: keys))
         services.append(.init(service: server.inbox, failureTerminationBehavior: .gracefullyShutdownGroup))
-        let application = server.application { [port = configuration.port] address in
-            logger.notice("serve listening", metadata: ["port": "\(address?.port ?? port)"])
+        let scheme = configuration.tlsCertificateFile == nil ? "http" : "https"
+        let application: any Service
+        do {
+            application = try server.application { [port = configuration.port] address in
+                logger.notice("serve listening", metadata: ["port": "\(address?.port ?? port)", "scheme": "\(scheme)"])
+            }
+        } catch {
+            throw CLIError(error.description)
         }
         services.append(.init(service: application, failureTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(

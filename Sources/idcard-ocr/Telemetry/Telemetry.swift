@@ -43,7 +43,9 @@ enum Telemetry {
         out.reserveCapacity(text.utf8.count + 1024)
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("# TYPE "), let name = line.split(separator: " ").dropFirst(2).first,
-                let help = WorkerMetrics.help[String(name)] ?? ServeMetrics.help[String(name)]
+                let help =
+                    WorkerMetrics.help[String(name)] ?? ServeMetrics.help[String(name)]
+                    ?? KeysFile.help[String(name)]
             {
                 out += "# HELP \(name) \(help)\n"
             }
