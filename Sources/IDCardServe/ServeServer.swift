@@ -110,10 +110,7 @@ public final class ServeServer: Sendable {
             return http1
         }
         do {
-            let tls = TLSConfiguration.makeServerConfiguration(
-                certificateChain: try NIOSSLCertificate.fromPEMFile(certificateFile).map { .certificate($0) },
-                privateKey: .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
-            )
+            let tls = try TLSConfiguration.server(certificateChainFile: certificateFile, keyFile: keyFile)
             return try .tls(http1, tlsConfiguration: tls)
         } catch {
             throw ConfigurationError(

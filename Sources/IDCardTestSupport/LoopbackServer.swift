@@ -48,12 +48,4 @@ public enum LoopbackServer {
         let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: idleTimeout))
         return try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1
     }
-
-    /// A server's TLS from PEM files: the certificate chain and its private key.
-    public static func tls(certificateChainFile: String, keyFile: String) throws -> TLSConfiguration {
-        TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(certificateChainFile).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
-        )
-    }
 }

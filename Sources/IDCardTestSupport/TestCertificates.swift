@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdTLS
+import IDCardServe
 import NIOPosix
 
 /// A throwaway certificate authority and a server certificate it signs, made with `openssl` in a
@@ -46,7 +47,7 @@ public struct TestCertificates: Sendable {
 
     /// What a server presenting the signed certificate needs.
     public func serverTLS() throws -> TLSConfiguration {
-        try LoopbackServer.tls(certificateChainFile: serverCertificateFile, keyFile: serverKeyFile)
+        try TLSConfiguration.server(certificateChainFile: serverCertificateFile, keyFile: serverKeyFile)
     }
 
     public func remove() {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HummingbirdTLS
+import IDCardServe
 import IDCardTestSupport
 
 /// Runs the 1429-1 fake as a process, for manual runs, demos against fake data and benchmarks.
@@ -40,7 +41,7 @@ struct ShowAPIFakeCommand: AsyncParsableCommand {
         configuration.quotaExhausted = quotaExhausted
         var tls: TLSConfiguration?
         if let tlsCertificate, let tlsKey {
-            tls = try LoopbackServer.tls(certificateChainFile: tlsCertificate, keyFile: tlsKey)
+            tls = try TLSConfiguration.server(certificateChainFile: tlsCertificate, keyFile: tlsKey)
         } else if tlsCertificate != nil || tlsKey != nil {
             throw ValidationError("--tls-cert and --tls-key go together")
         }

@@ -284,6 +284,69 @@ import Testing
         }
     }
 
+    @Test("keep-alive: one connection carries many requests; wrk's keep-alive load is answered, every code 0")
+    func keepAliveLoad() async throws {
+        try await Self.withServe { served in
+            let image = FileManager.default.temporaryDirectory.appendingPathComponent("wrk-\(UUID().uuidString).jpg")
+            try FakeImage.make(card: SyntheticCard.portrait()).write(to: image)
+            defer { try? FileManager.default.removeItem(at: image) }
+            // curl counts the connections it opened per transfer: the second request reuses the first's.
+            let connects = try Self.run([
+                "curl", "-s", "-o", "/dev/null", "-o", "/dev/null", "-w", "%{num_connects} ",
+                "\(served.url)/healthz", "\(served.url)/openapi.yaml",
+            ])
+            #expect(String(decoding: connects, as: UTF8.self) == "1 0 ")
+            // scripts/lib/serve-load.lua: a new image per request, so each is a new job and a paid call.
+            let report = String(
+                decoding: try Self.run([
+                    "IMG=\(image.path)", "KEY=\(served.key)", "wrk", "-t2", "-c8", "-d3s", "--timeout", "10s",
+                    "-s", "scripts/lib/serve-load.lua", served.url,
+                ]),
+                as: UTF8.self
+            )
+            let codes = report.split(separator: "\n").first { $0.hasPrefix("codes ") }.map(String.init)
+            let answered = codes.flatMap { Int($0.dropFirst("codes 0=".count)) } ?? 0
+            #expect(codes?.hasPrefix("codes 0=") == true && answered > 0, "\(report)")
+            #expect(!report.contains("Socket errors") && !report.contains("Non-2xx"), "\(report)")
+            let stats = served.fake.stats
+            #expect(stats.billed >= answered && stats.duplicateBilled == 0, "a call per answer, none paid twice")
+        }
+    }
+
+    /// scripts/lib/slow-client.py against `url`: its one line of JSON.
+    static func slowClient(_ mode: String, _ url: String) throws -> JSONValue {
+        let out = try run(["python3", "scripts/lib/slow-client.py", mode, url])
+        return try #require(JSONValue.parse(out), "not JSON: \(String(decoding: out, as: UTF8.self))")
+    }
+
+    /// The seconds slow-client.py reports (a JSON number either way it is written).
+    static func seconds(_ report: JSONValue) -> Double {
+        switch report["seconds"] {
+        case .int(let value): Double(value)
+        case .double(let value): value
+        default: .infinity
+        }
+    }
+
+    @Test("slow uploads cut off: a trickled head closed, a trickled body 408, an oversized Content-Length 413 at once")
+    func slowClients() async throws {
+        let limits = ["IDOCR_SERVE_IDLE_TIMEOUT": "2", "IDOCR_SERVE_UPLOAD_TIMEOUT": "2"]
+        try await Self.withServe(extra: limits) { served in
+            let url = "\(served.url)/1429-1?appKey=\(served.key)"
+            // Without the limits each of these would hold a connection for the client's 60 s.
+            let head = try Self.slowClient("head", url)
+            #expect(head["status"] == .null, "closed without an answer: \(head)")
+            #expect(Self.seconds(head) < 10, "\(head)")
+            let body = try Self.slowClient("body", url)
+            #expect(body["status"] == .int(408), "\(body)")
+            #expect(Self.seconds(body) < 10, "\(body)")
+            let length = try Self.slowClient("length", url)
+            #expect(length["status"] == .int(413), "\(length)")
+            let health = try Self.run(["curl", "-s", "\(served.url)/healthz"])
+            #expect(String(decoding: health, as: UTF8.self) == "ok\n", "serve still answers")
+        }
+    }
+
     @Test("HTTPS in the process: curl trusting the CA gets the envelope; without it, or over plain HTTP, nothing")
     func tlsInTheProcess() async throws {
         let certificates = try await TestCertificates(names: ["DNS:localhost"])

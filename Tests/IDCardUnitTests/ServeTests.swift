@@ -3,6 +3,8 @@ import IDCardContract
 import IDCardQueue
 import IDCardRecognition
 import IDCardServe
+import Logging
+import ServiceLifecycle
 import Testing
 
 @Suite struct ServeTests {
@@ -176,5 +178,37 @@ import Testing
             intakeLimits: IntakeLimits()
         )
         #expect(submission.ids == ["a"] && submission.jobs.map(\.id) == ["v1.c.a"])
+    }
+
+    @Test("the keys file's reload loop ends at graceful shutdown, not at its next look an hour later")
+    func keysFileStopsAtShutdown() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString).txt")
+        let line = APIKeyring.line(name: "shop", key: APIKeyring.newKey(), settings: [])
+        try (line + "\n").write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let keys = try KeysFile(
+            path: file.path,
+            setting: "IDOCR_SERVE_KEYS_FILE",
+            interval: .seconds(3600),
+            logger: logger
+        )
+        let group = ServiceGroup(services: [keys], logger: logger)
+        let stoppedFirst = try await withThrowingTaskGroup(of: Bool.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return true
+            }
+            tasks.addTask {
+                try await Task.sleep(for: .seconds(30))
+                return false
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            await group.triggerGracefulShutdown()
+            let first = try await tasks.next() ?? false
+            tasks.cancelAll()
+            return first
+        }
+        #expect(stoppedFirst, "serve's SIGTERM waited for the keys file's next look")
     }
 }

@@ -31,7 +31,7 @@ function request()
   return wrk.format('POST', '/1429-1?appKey=' .. os.getenv('KEY'),
     { ['Content-Type'] = 'application/x-www-form-urlencoded' }, body)
 end
-local codes = {}
+codes = {}  -- a global: done() reads each thread's with thread:get
 function response(status, headers, body)
   local code = body:match('"showapi_res_code":(%-?%d+)') or ('http' .. status)
   codes[code] = (codes[code] or 0) + 1

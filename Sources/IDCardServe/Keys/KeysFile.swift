@@ -51,13 +51,12 @@ public final class KeysFile: Service, Sendable {
             try? await gracefulShutdown()
             return
         }
-        while !Task.isShuttingDownGracefully {
-            do {
-                try await Task.sleep(for: interval)
-            } catch {
-                return
+        // The wait for the next look ends at shutdown: a long interval must not hold the process.
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: self.interval)
+                self.reload()
             }
-            reload()
         }
     }
 
