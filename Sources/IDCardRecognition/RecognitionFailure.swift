@@ -17,6 +17,11 @@ public enum RecognitionFailure: Error, Sendable, Equatable, CustomStringConverti
     case unanswered(String)
     /// The recognizer refused for rate: slow the whole fleet down, then retry.
     case rateLimited(String)
+    /// The recognizer is full and said so before doing any work (HTTP 503 with `Retry-After`, as
+    /// idcard-ocr's recognition server answers past its queue): retry no sooner than `retryAfter`,
+    /// and this process takes no new job until then (the backlog waits in Redis, where the
+    /// autoscaler sees it). An attempt like ``unavailable(_:)``.
+    case busy(String, retryAfter: Duration)
     /// The account or configuration is wrong (quota used up, bad appKey): no job is at fault;
     /// pause the worker and give the job back.
     case accountProblem(String)
@@ -32,6 +37,7 @@ public enum RecognitionFailure: Error, Sendable, Equatable, CustomStringConverti
         case .unavailable(let message): "ocr_unavailable: \(message)"
         case .unanswered(let message): "ocr_unavailable: \(message) (sent, unanswered)"
         case .rateLimited(let message): "rate_limited: \(message)"
+        case .busy(let message, let retryAfter): "ocr_unavailable: \(message) (busy; retry after \(retryAfter))"
         case .accountProblem(let message): "account or configuration problem: \(message)"
         case .refused(let message): "refused: \(message)"
         }
@@ -41,7 +47,7 @@ public enum RecognitionFailure: Error, Sendable, Equatable, CustomStringConverti
     public var code: ErrorCode? {
         switch self {
         case .rejected(let error): error.code
-        case .unavailable, .unanswered: .ocrUnavailable
+        case .unavailable, .unanswered, .busy: .ocrUnavailable
         case .rateLimited: .rateLimited
         case .refused: .rejectedByAPI
         case .accountProblem: nil
@@ -52,7 +58,7 @@ public enum RecognitionFailure: Error, Sendable, Equatable, CustomStringConverti
         switch self {
         case .rejected(let error): error.message
         case .unavailable(let message), .unanswered(let message), .rateLimited(let message),
-            .accountProblem(let message),
+            .busy(let message, _), .accountProblem(let message),
             .refused(let message):
             message
         }

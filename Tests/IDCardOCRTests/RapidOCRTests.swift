@@ -6,12 +6,13 @@ import IDCardTestSupport
 import IDCardWorker
 import Testing
 
-/// The self-hosted provider with nothing faked: a real RapidOCR server, a real redis-server,
-/// the worker, and the committed synthetic sample cards (samples/).
+/// The self-hosted provider with nothing faked: a real recognition server (ours and the stock
+/// rapidocr_api), a real redis-server, the worker, and the committed synthetic sample cards
+/// (samples/).
 @Suite(
     "RapidOCR provider end to end",
     .serialized,
-    .enabled(if: RapidOCRServer.shouldTest, "needs the RapidOCR server: run scripts/setup (scripts/test does)")
+    .enabled(if: RapidOCRServer.shouldTest, "needs the recognition servers: run scripts/setup (scripts/test does)")
 )
 struct RapidOCRTests {
     static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -40,13 +41,15 @@ struct RapidOCRTests {
         }
     }
 
-    /// A redis-server, a RapidOCR server and a worker configured for them while `body` runs.
+    /// A redis-server, a recognition server and a worker configured for them while `body` runs.
     static func withLocalProvider<T: Sendable>(
+        _ kind: RapidOCRServer.Kind = .ours,
+        server environment: [String: String] = [:],
         name: String = #function,
         configure: (inout WorkerConfiguration) -> Void = { _ in },
-        _ body: @Sendable (WorkerConfiguration, JobQueue) async throws -> T
+        _ body: @Sendable (WorkerConfiguration, JobQueue, RapidOCRServer) async throws -> T
     ) async throws -> T {
-        let server = try await RapidOCRServer.start()
+        let server = try await RapidOCRServer.start(kind, environment: environment)
         let outcome = await Result {
             try await Harness.withRedis { redis in
                 var configuration = Harness.configuration(
@@ -62,7 +65,7 @@ struct RapidOCRTests {
                 let producer = try Harness.openQueue(configuration)
                 let frozen = configuration
                 let outcome = await Result {
-                    try await Harness.withWorker(frozen) { _ in try await body(frozen, producer) }
+                    try await Harness.withWorker(frozen) { _ in try await body(frozen, producer, server) }
                 }
                 await producer.shutdown()
                 return try outcome.get()
@@ -72,11 +75,14 @@ struct RapidOCRTests {
         return try outcome.get()
     }
 
-    @Test("every sample card is read right, its side detected, quality flagged only from evidence in the file")
-    func samplesAreRead() async throws {
+    @Test(
+        "every sample card is read right, its side detected, quality flagged only from evidence in the file",
+        arguments: RapidOCRServer.Kind.allCases
+    )
+    func samplesAreRead(server: RapidOCRServer.Kind) async throws {
         let samples = try Self.loadSamples()
         #expect(samples.count >= 8)
-        try await Self.withLocalProvider { _, producer in
+        try await Self.withLocalProvider(server) { _, producer, _ in
             for (index, sample) in samples.enumerated() {
                 let job = Job(
                     id: "sample-\(index)",
@@ -118,7 +124,7 @@ struct RapidOCRTests {
         try await FixedAnswerServer.serve(["/card.jpg": .init(headers: ["Content-Type": "image/jpeg"], body: image)]) {
             base,
             _ in
-            try await Self.withLocalProvider { _, producer in
+            try await Self.withLocalProvider { _, producer, _ in
                 try await producer.enqueue([
                     Job(id: "blank", image: .base64(encoding: ImageBytes.bmp(width: 400, height: 250, blank: true))),
                     Job(id: "cut", image: .base64(encoding: image.prefix(image.count - 2000))),
@@ -137,12 +143,47 @@ struct RapidOCRTests {
                 }
                 #expect(try await producer.stats().dead == 3)
             }
-            try await Self.withLocalProvider(configure: { $0.allowPrivateURLs = true }) { _, producer in
+            try await Self.withLocalProvider(configure: { $0.allowPrivateURLs = true }) { _, producer, _ in
                 try await producer.enqueue(Job(id: "allowed", image: .url(base + "/card.jpg"), side: .portrait))
                 let result = try await Harness.waitForResult(producer, id: "allowed", timeout: 60)
                 #expect(result.status == .succeeded)
                 #expect(result.body?["idNo"]?.stringValue == sample.body["idNo"])
             }
+        }
+    }
+
+    @Test("our server past its queue answers 503 busy; the worker waits its Retry-After and every job succeeds")
+    func busyIsRetried() async throws {
+        let sample = try #require(try Self.loadSamples().first { $0.file.contains("front-clean") })
+        let image = try sample.data
+        // No request may wait: of 4 asked at once, 3 are turned away. Every job is a call (the
+        // same image's reading is not reused), and a busy answer is an attempt: enough of them.
+        try await Self.withLocalProvider(
+            server: ["IDOCR_RECOGNIZER_QUEUE": "0"],
+            configure: {
+                $0.dedupeImages = false
+                $0.maxAttempts = 20
+            }
+        ) { _, producer, server in
+            let count = 8
+            try await producer.enqueue((0..<count).map { Job(id: "busy-\($0)", image: .base64(encoding: image)) })
+            var attempts: [Int] = []
+            for index in 0..<count {
+                let result = try await Harness.waitForResult(producer, id: "busy-\(index)", timeout: 120)
+                #expect(result.status == .succeeded, "busy-\(index): \(String(describing: result.error))")
+                #expect(result.body?["idNo"]?.stringValue == sample.body["idNo"])
+                attempts.append(result.attempts)
+            }
+            #expect(attempts.contains { $0 > 1 }, "some job was turned away first: \(attempts)")
+            let metrics = String(
+                decoding: try ServeTests.run(["curl", "-s", "http://127.0.0.1:\(server.port)/metrics"]),
+                as: UTF8.self
+            )
+            let busy = metrics.split(separator: "\n").first {
+                $0.hasPrefix("idocr_recognizer_requests_total{outcome=\"busy\"}")
+            }
+            #expect((busy?.split(separator: " ").last).flatMap { Double($0) } ?? 0 > 0, "\(metrics)")
+            #expect(try await producer.stats().dead == 0)
         }
     }
 }

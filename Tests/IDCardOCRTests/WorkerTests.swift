@@ -53,13 +53,14 @@ struct WorkerTests {
             #expect(fake.stats.billed == 30)
             #expect(fake.stats.duplicateBilled == 0)
 
-            // gate + finish per job: a busy worker's finish takes the next job; a few takes and
-            // empty polls, and housekeeping, aside.
-            let housekeeping: Set<String> = ["heartbeat", "reap", "promote", "stats", "deregister", "EVAL"]
+            // gate + finish per job: a busy worker's finish takes the next job. Aside: housekeeping,
+            // and takes: the first ones, then the idle polls once the queue is empty (one per 50 ms
+            // at most), whose number is the idle time's on a loaded machine, not the jobs'.
+            let housekeeping: Set<String> = ["heartbeat", "reap", "promote", "stats", "deregister", "EVAL", "take"]
             let jobSteps = commands.filter { !housekeeping.contains($0.key) }
             #expect(jobSteps["gate"] == 30 && jobSteps["finish"] == 30)
             let total = jobSteps.values.reduce(0, +)
-            #expect(total <= 2 * 30 + 10, "commands: \(jobSteps)")
+            #expect(total <= 2 * 30 + 5, "commands: \(jobSteps)")
             let stats = try await producer.stats()
             #expect(stats.pending == 0 && stats.processing == 0 && stats.dead == 0)
         }

@@ -1,7 +1,7 @@
 import IDCardContract
-import IDCardRecognition
 import Testing
 
+@testable import IDCardRecognition
 @testable import IDCardWorker
 
 /// What a job does after a call that produced no reading, decided without a server.
@@ -35,6 +35,32 @@ struct FailureDecisionTests {
             }
             #expect(error.code == .attemptsExhausted && error.message.contains("3 attempts"))
         }
+    }
+
+    @Test("a busy recognizer is asked again no sooner than its Retry-After; it is an attempt like any")
+    func busy() {
+        let busy = RecognitionFailure.busy("full", retryAfter: .seconds(3))
+        #expect(FailureDecision.after(busy, attempt: 1, rules: Self.rules, jitter: 1) == .retry(after: .seconds(3)))
+        #expect(FailureDecision.after(busy, attempt: 2, rules: Self.rules, jitter: 0) == .retry(after: .seconds(3)))
+        let long = RecognitionFailure.busy("full", retryAfter: .milliseconds(100))
+        #expect(FailureDecision.after(long, attempt: 2, rules: Self.rules, jitter: 1) == .retry(after: .seconds(2)))
+        guard case .failForGood(let error) = FailureDecision.after(busy, attempt: 3, rules: Self.rules) else {
+            Issue.record("the last attempt was not final")
+            return
+        }
+        #expect(error.code == .attemptsExhausted)
+        #expect(busy.code == .ocrUnavailable)
+    }
+
+    @Test("Retry-After: whole or decimal seconds kept within 0.1…60 s; a date or nonsense is 1 s")
+    func retryAfterHeader() {
+        #expect(RapidOCRRecognizer.retryAfter("2") == .seconds(2))
+        #expect(RapidOCRRecognizer.retryAfter(" 0.5 ") == .milliseconds(500))
+        #expect(RapidOCRRecognizer.retryAfter("0") == .milliseconds(100))
+        #expect(RapidOCRRecognizer.retryAfter("86400") == .seconds(60))
+        #expect(RapidOCRRecognizer.retryAfter("Wed, 21 Oct 2026 07:28:00 GMT") == .seconds(1))
+        #expect(RapidOCRRecognizer.retryAfter("nan") == .seconds(1))
+        #expect(RapidOCRRecognizer.retryAfter(nil) == .seconds(1))
     }
 
     @Test("a rate refusal waits at least the cool-down, and its backoff when that is longer")

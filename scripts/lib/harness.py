@@ -69,6 +69,25 @@ def start_rapidocr(log, workers=1):
     raise RuntimeError("the RapidOCR server did not start; see its log")
 
 
+def start_recognizer(log, env=None):
+    """idcard-ocr's recognition server (recognizer/, in .venv) on a free port, once /readyz says its
+    models are loaded; returns (process, url). `env`: IDOCR_RECOGNIZER_* settings."""
+    for _ in range(3):
+        port = free_port()
+        full = dict(os.environ, IDOCR_RECOGNIZER_HOST="127.0.0.1", IDOCR_RECOGNIZER_PORT=str(port), **(env or {}))
+        proc = subprocess.Popen([os.path.join(VENV_BIN, "idocr-recognizer")], env=full, stdout=log, stderr=subprocess.STDOUT)
+        ready = lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2).status == 200
+        if wait_for(lambda: proc.poll() is not None or ready(), 120) and proc.poll() is None:
+            return proc, f"http://127.0.0.1:{port}/ocr"
+        stop([proc])
+    raise RuntimeError("the recognition server did not start; see its log")
+
+
+def start_ocr_server(kind, log, workers=1):
+    """The recognizer behind RAPIDOCR_URL: "ours" (start_recognizer) or "stock" (start_rapidocr)."""
+    return start_recognizer(log) if kind == "ours" else start_rapidocr(log, workers=workers)
+
+
 def start_fake(latency_ms, qps=None, app_key=None, tls=None):
     """The 1429-1 fake (`showapi-fake`) on a free port; returns (process, url of its /1429-1).
     tls: (certificate file, key file) to serve https."""

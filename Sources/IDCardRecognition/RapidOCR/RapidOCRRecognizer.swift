@@ -110,11 +110,25 @@ public struct RapidOCRRecognizer: Recognizer {
                 JobError(.imageTooLarge, "the RapidOCR server refused the image as too large (HTTP 413)")
             )
         case 429: throw RecognitionFailure.rateLimited("RapidOCR answered HTTP 429")
+        case 503 where response.headers.first(name: "Retry-After") != nil:
+            throw RecognitionFailure.busy(
+                "the RapidOCR server is full (HTTP 503)",
+                retryAfter: Self.retryAfter(response.headers.first(name: "Retry-After"))
+            )
         default: throw RecognitionFailure.unavailable("RapidOCR answered HTTP \(status)")
         }
         guard let lines = OCRLine.lines(fromRapidOCR: Data(answer.readableBytesView)) else {
             throw RecognitionFailure.unavailable("the RapidOCR answer is not its JSON of lines")
         }
         return lines
+    }
+
+    /// A `Retry-After` of whole seconds (the form servers in front of a queue send), within
+    /// 0.1…60 s; a date or nonsense: 1 s.
+    static func retryAfter(_ value: String?) -> Duration {
+        guard let value, let seconds = Double(value.trimmingCharacters(in: .whitespaces)), seconds.isFinite else {
+            return .seconds(1)
+        }
+        return .milliseconds(Int64(min(max(seconds, 0.1), 60) * 1000))
     }
 }

@@ -39,7 +39,7 @@ enum FailureDecision: Sendable, Equatable {
         switch failure {
         case .rejected(let error):
             return .failForGood(error)
-        case .unavailable, .unanswered, .rateLimited:
+        case .unavailable, .unanswered, .rateLimited, .busy:
             guard attempt < rules.maxAttempts else {
                 return .failForGood(
                     JobError(.attemptsExhausted, "gave up after \(attempt) attempts; last cause: \(failure)")
@@ -47,6 +47,7 @@ enum FailureDecision: Sendable, Equatable {
             }
             var delay = rules.backoff.delay(afterAttempt: attempt, jitter: jitter)
             if case .rateLimited = failure { delay = max(delay, rules.rateCoolDown) }
+            if case .busy(_, let retryAfter) = failure { delay = max(delay, retryAfter) }
             return .retry(after: delay)
         case .accountProblem(let reason):
             return .pause(reason: reason)

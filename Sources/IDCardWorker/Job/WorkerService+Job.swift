@@ -240,6 +240,9 @@ extension WorkerService {
         case .rateLimited:
             await noteRecognizerAnswered(context, provesAccount: false)
             await coolDown(after: failure, slot: slot, context)
+        case .busy(_, let retryAfter):
+            // The recognizer is full: this process takes no new job until it may ask again.
+            capacity.holdTaking(for: retryAfter, refunding: capacityIndex)
         case .unavailable, .accountProblem, .refused:
             break
         }
