@@ -7,8 +7,9 @@ import IDCardContract
 /// `FailureDecision` switches over it exhaustively), so it should break their `switch`. A
 /// recognizer of your own throws these.
 public enum RecognitionFailure: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The job's own fault (no card found, bad image): fail it now, never retry.
-    case rejected(JobError)
+    /// The job's own fault (no card found, bad image): fail it now, never retry. `warnings`: what
+    /// the image said (``Recognition/warnings``), which often is why (a card too blurred to read).
+    case rejected(JobError, warnings: [String]? = nil)
     /// The recognizer could not answer this time (network, timeout, 5xx): retry with backoff.
     case unavailable(String)
     /// The request went out whole and no answer came (a timeout, a connection lost mid-answer):
@@ -33,7 +34,7 @@ public enum RecognitionFailure: Error, Sendable, Equatable, CustomStringConverti
 
     public var description: String {
         switch self {
-        case .rejected(let error): error.description
+        case .rejected(let error, _): error.description
         case .unavailable(let message): "ocr_unavailable: \(message)"
         case .unanswered(let message): "ocr_unavailable: \(message) (sent, unanswered)"
         case .rateLimited(let message): "rate_limited: \(message)"
@@ -43,10 +44,16 @@ public enum RecognitionFailure: Error, Sendable, Equatable, CustomStringConverti
         }
     }
 
+    /// The warnings a rejection carries; nil for the other failures.
+    public var warnings: [String]? {
+        if case .rejected(_, let warnings) = self { return warnings }
+        return nil
+    }
+
     /// The contract code a job gets when this failure is final for it.
     public var code: ErrorCode? {
         switch self {
-        case .rejected(let error): error.code
+        case .rejected(let error, _): error.code
         case .unavailable, .unanswered, .busy: .ocrUnavailable
         case .rateLimited: .rateLimited
         case .refused: .rejectedByAPI
@@ -56,7 +63,7 @@ public enum RecognitionFailure: Error, Sendable, Equatable, CustomStringConverti
 
     public var message: String {
         switch self {
-        case .rejected(let error): error.message
+        case .rejected(let error, _): error.message
         case .unavailable(let message), .unanswered(let message), .rateLimited(let message),
             .busy(let message, _), .accountProblem(let message),
             .refused(let message):

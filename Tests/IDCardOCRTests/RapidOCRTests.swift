@@ -24,6 +24,9 @@ struct RapidOCRTests {
         let side: String
         let body: [String: String]
         let quality: [String]
+        /// What the pixels should raise (the generator's labels); the stock server measures none,
+        /// and only a single-channel file's `copy` comes from the file itself.
+        let warnings: [String]
         var data: Data { get throws { try Data(contentsOf: RapidOCRTests.samples.appendingPathComponent(file)) } }
     }
 
@@ -36,7 +39,8 @@ struct RapidOCRTests {
                 file: try #require(object["file"]?.stringValue),
                 side: try #require(object["side"]?.stringValue),
                 body: body.compactMapValues(\.stringValue),
-                quality: body["quality"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                quality: body["quality"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                warnings: object["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? []
             )
         }
     }
@@ -105,6 +109,8 @@ struct RapidOCRTests {
                     "\(sample.file) quality"
                 )
                 #expect(body["flag"] == .bool(true) && body["ret_code"] == .int(0))
+                let warnings = server == .ours ? sample.warnings : sample.quality.filter { $0 == "copy" }
+                #expect((result.warnings ?? []) == warnings, "\(sample.file) warnings")
                 if sample.side == "1" {
                     #expect(
                         result.checks?.idNoChecksum == true && result.checks?.birthdayMatchesIdNo == true
@@ -184,6 +190,30 @@ struct RapidOCRTests {
             }
             #expect((busy?.split(separator: " ").last).flatMap { Double($0) } ?? 0 > 0, "\(metrics)")
             #expect(try await producer.stats().dead == 0)
+        }
+    }
+
+    @Test("a card too blurred to read fails as not_recognized, and says why: warnings [blurred]")
+    func blurredBeyondReading() async throws {
+        let sample = try #require(try Self.loadSamples().first { $0.file.contains("front-clean") })
+        let blurred = FileManager.default.temporaryDirectory.appendingPathComponent("blurred-\(UUID().uuidString).jpg")
+        defer { try? FileManager.default.removeItem(at: blurred) }
+        _ = try ServeTests.run([
+            ServeTests.venv + "python", "-c",
+            "import sys; from PIL import Image, ImageFilter; "
+                + "Image.open(sys.argv[1]).filter(ImageFilter.GaussianBlur(7)).save(sys.argv[2], quality=90)",
+            Self.samples.appendingPathComponent(sample.file).path, blurred.path,
+        ])
+        let image = try Data(contentsOf: blurred)
+        try await Self.withLocalProvider { _, producer, _ in
+            try await producer.enqueue(Job(id: "blurred", image: .base64(encoding: image), side: .portrait))
+            let result = try await Harness.waitForResult(producer, id: "blurred", timeout: 60)
+            #expect(
+                result.status == .failed && result.error?.code == .notRecognized,
+                "\(String(describing: result.error))"
+            )
+            #expect(result.warnings == ["blurred"])
+            #expect(result.error?.message.contains("blurred") == true)
         }
     }
 }

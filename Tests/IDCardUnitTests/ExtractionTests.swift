@@ -81,7 +81,8 @@ struct ExtractionTests {
     @Test(
         "ethnic names snap to the printed forms; unknown values are kept",
         arguments: [
-            ("民族漢", "汉"), ("民族维吾爾", "维吾尔"), ("民族蒙古族", "蒙古"), ("民族穿青人", "穿青人"),
+            ("民族漢", "汉"), ("民族维吾爾", "维吾尔"), ("民族蒙古族", "蒙古"), ("民族穿青人", "穿青人"), ("民族瑤", "瑶"),
+            ("民族壯", "壮"), ("民族朝鮮", "朝鲜"), ("民族鄂倫春", "鄂伦春"),
         ]
     )
     func ethnicNames(read: String, expected: String) {

@@ -106,3 +106,20 @@ extension FailureDecision {
         return false
     }
 }
+
+/// The warnings a RapidOCR reading carries, decided without a server.
+@Suite("Recognition warnings")
+struct RecognitionWarningsTests {
+    @Test("warnings: the server's known ones and a grey file's copy, in the contract's order; nothing measured, nil")
+    func warningsFromServerAndFile() {
+        #expect(
+            RapidOCRRecognizer.warnings(measured: ["copy", "glare", "blurred"], fileIsGrey: false)
+                == ["blurred", "glare", "copy"]
+        )
+        #expect(RapidOCRRecognizer.warnings(measured: ["moiré", "<script>"], fileIsGrey: false) == [])
+        #expect(RapidOCRRecognizer.warnings(measured: nil, fileIsGrey: true) == ["copy"])
+        #expect(RapidOCRRecognizer.warnings(measured: ["copy"], fileIsGrey: true) == ["copy"])
+        #expect(RapidOCRRecognizer.warnings(measured: nil, fileIsGrey: false) == nil)
+        #expect(RapidOCRRecognizer.warnings(measured: [], fileIsGrey: false) == [])
+    }
+}

@@ -84,7 +84,7 @@ struct ShowAPIResponseTests {
         let flagFalse = #"{"showapi_res_code":0,"showapi_res_body":{"ret_code":0,"flag":false,"msg":"no card"}}"#
         let retCode = #"{"showapi_res_code":0,"showapi_res_body":{"ret_code":-1,"msg":"no card"}}"#
         for text in [flagFalse, retCode] {
-            guard case .failure(.rejected(let error)) = interpret(text) else {
+            guard case .failure(.rejected(let error, _)) = interpret(text) else {
                 Issue.record("unexpected answer to \(text)")
                 continue
             }

@@ -5,6 +5,7 @@ import time
 
 import cv2
 
+from . import signals
 from .sizing import detection_size
 
 
@@ -67,13 +68,15 @@ class Recognizer:
         self.read(image)
 
     def read(self, image):
-        """The lines of `image` (an RGB array) as rapidocr_api answers them, and the seconds per stage."""
+        """`image` (an array as PIL gives it) read: the lines as rapidocr_api answers them, the
+        warnings its pixels support (`signals`), and the seconds the read took."""
         with self.lock:
             started = time.perf_counter()
             result = self.ocr(image)
+            answer = {}
+            if getattr(result, "boxes", None) is not None and getattr(result, "txts", None) is not None:
+                for index, (box, text, score) in enumerate(zip(result.boxes, result.txts, result.scores)):
+                    answer[index] = {"rec_txt": text, "dt_boxes": box.tolist(), "score": score}
+            found, _ = signals.warnings(image, [line["dt_boxes"] for line in answer.values()])
             took = time.perf_counter() - started
-        answer = {}
-        if getattr(result, "boxes", None) is not None and getattr(result, "txts", None) is not None:
-            for index, (box, text, score) in enumerate(zip(result.boxes, result.txts, result.scores)):
-                answer[index] = {"rec_txt": text, "dt_boxes": box.tolist(), "score": score}
-        return answer, took
+        return answer, found, took

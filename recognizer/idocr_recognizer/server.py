@@ -14,6 +14,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from .engine import Recognizer
 
 log = logging.getLogger("idocr_recognizer")
+#: The warnings of a read (`signals.warnings`), comma-separated; empty when there are none.
+WARNINGS_HEADER = "Idocr-Warnings"
 BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30)
 
 
@@ -26,6 +28,8 @@ class Metrics:
                                          buckets=BUCKETS, registry=self.registry)
         self.read_seconds = Histogram("idocr_recognizer_read_duration_seconds", "One image through detection, direction and recognition",
                                       buckets=BUCKETS, registry=self.registry)
+        self.warnings = Counter("idocr_recognizer_warnings_total", "Warnings raised by the pixels, by warning", ["warning"],
+                                registry=self.registry)
         self.queue = Gauge("idocr_recognizer_queue_depth", "Requests waiting or being read", registry=self.registry)
         self.ready = Gauge("idocr_recognizer_ready", "1 once the models are loaded and answer", registry=self.registry)
         self.info = Gauge("idocr_recognizer_info", "The engine and its settings", ["engine", "threads", "det_min_side", "det_max_side"],
@@ -121,7 +125,7 @@ def create_app(settings):
         metrics.queue.set(state["in_system"])
         try:
             with metrics.request_seconds.time():
-                answer, took = await asyncio.get_running_loop().run_in_executor(executor, recognizer.read, image)
+                answer, found, took = await asyncio.get_running_loop().run_in_executor(executor, recognizer.read, image)
         except Exception as failure:  # the engine failed on this image: a 500, which the worker retries
             log.error("reading failed: %s", type(failure).__name__)
             return error(500, "failed", "the recognizer failed on this image")
@@ -130,6 +134,10 @@ def create_app(settings):
             metrics.queue.set(state["in_system"])
         metrics.read_seconds.observe(took)
         metrics.requests.labels("ok").inc()
-        return JSONResponse(answer)
+        for warning in found:
+            metrics.warnings.labels(warning).inc()
+        # The body stays rapidocr_api's; what the pixels say travels beside it, in a header a
+        # client that does not know it ignores.
+        return JSONResponse(answer, headers={WARNINGS_HEADER: ", ".join(found)})
 
     return app

@@ -20,6 +20,10 @@ public struct JobResult: Sendable, Equatable, Codable {
     public var checks: ResultChecks?
     /// Fields that were not read but derived (from the ID number); an extension of the contract.
     public var derived: [String]?
+    /// *Extension*: what the image itself says against trusting it, in ``JobResult/warningOrder``
+    /// (docs/contract.md, "Warnings"), on a success or a `not_recognized` failure; absent when
+    /// nothing was measured.
+    public var warnings: [String]?
     public var error: JobError?
     public var meta: JSONValue?
     /// *Extension*, on a success: which image it is the reading of (`sha256:<hex>` of the image
@@ -38,6 +42,7 @@ public struct JobResult: Sendable, Equatable, Codable {
         body: JSONValue? = nil,
         checks: ResultChecks? = nil,
         derived: [String]? = nil,
+        warnings: [String]? = nil,
         error: JobError? = nil,
         meta: JSONValue? = nil,
         imageDigest: String? = nil
@@ -52,14 +57,15 @@ public struct JobResult: Sendable, Equatable, Codable {
         self.body = body
         self.checks = checks
         self.derived = derived
+        self.warnings = warnings
         self.error = error
         self.meta = meta
         self.imageDigest = imageDigest
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, status, provider, attempts, enqueuedAt, finishedAt, durationMs, body, checks, derived, error, meta,
-            imageDigest
+        case id, status, provider, attempts, enqueuedAt, finishedAt, durationMs, body, checks, derived, warnings, error,
+            meta, imageDigest
     }
 
     /// The result as the contract writes it: absent fields left out, `error` null on success.
@@ -74,6 +80,7 @@ public struct JobResult: Sendable, Equatable, Codable {
         fields["body"] = body
         fields["checks"] = checks.map(\.jsonValue)
         fields["derived"] = derived.map { .array($0.map(JSONValue.string)) }
+        fields["warnings"] = warnings.map { .array($0.map(JSONValue.string)) }
         fields["meta"] = meta
         fields["imageDigest"] = imageDigest.map(JSONValue.string)
         return .object(fields)
@@ -88,6 +95,11 @@ public struct JobResult: Sendable, Equatable, Codable {
     public static func decode(_ data: Data) throws -> JobResult {
         try JSONDecoder().decode(JobResult.self, from: data)
     }
+
+    /// The warnings a result may carry, in the order it lists them: `blurred` (the lines' strokes
+    /// are soft), `glare` (a saturated reflection over the text), `border_incomplete` (the card
+    /// runs out of the picture), `copy` (grey pixels, or a single-channel file).
+    public static let warningOrder = ["blurred", "glare", "border_incomplete", "copy"]
 }
 
 /// Consistency checks on what was read (docs/contract.md, "Checks"). A check that could not be made is absent.

@@ -9,7 +9,8 @@ enum EthnicGroups {
     /// Traditional forms and common misreads of printed characters.
     static let characterFixes: [Character: Character] = [
         "漢": "汉", "維": "维", "爾": "尔", "條": "条", "東": "东", "鄉": "乡", "錫": "锡", "達": "达", "納": "纳", "傈": "傈", "烏": "乌",
-        "門": "门", "顏": "颜", "滿": "满",
+        "門": "门", "顏": "颜", "滿": "满", "瑤": "瑶", "壯": "壮", "鮮": "鲜", "薩": "萨", "羅": "罗", "溫": "温", "獨": "独",
+        "倫": "伦", "諾": "诺", "頗": "颇", "別": "别", "龍": "龙", "畬": "畲",
     ]
 
     /// The printed name `text` most likely is: exact, after fixing traditional characters, or one

@@ -52,12 +52,17 @@ public struct RapidOCRRecognizer: Recognizer {
             )
         }
 
-        let lines = try await detectLines(bytes, format: inspection.format, sent: request.sent)
+        let (lines, measured) = try await detectLines(bytes, format: inspection.format, sent: request.sent)
         let extraction = CardFieldExtractor.extract(lines, side: request.side)
         let fieldNames = Set(extraction.body.keys).subtracting(["type"])
+        let warnings = Self.warnings(measured: measured, fileIsGrey: inspection.qualityFlags.contains("copy"))
         guard extraction.side != .detect, !fieldNames.isEmpty else {
             let found = lines.isEmpty ? "no text" : "\(lines.count) lines of text but no ID-card fields"
-            throw RecognitionFailure.rejected(JobError(.notRecognized, "RapidOCR found \(found) in the image"))
+            let why = warnings.map { $0.isEmpty ? "" : " (warnings: \($0.joined(separator: ", ")))" } ?? ""
+            throw RecognitionFailure.rejected(
+                JobError(.notRecognized, "RapidOCR found \(found) in the image\(why)"),
+                warnings: warnings
+            )
         }
 
         var body = extraction.body
@@ -68,16 +73,18 @@ public struct RapidOCRRecognizer: Recognizer {
         return Recognition(
             provider: provider,
             body: CardBody.normalized(body, side: extraction.side, needQuality: request.needQuality),
-            derived: extraction.derived.isEmpty ? nil : extraction.derived
+            derived: extraction.derived.isEmpty ? nil : extraction.derived,
+            warnings: warnings
         )
     }
 
-    /// One multipart POST; the lines of text the server found, in its answer's order.
+    /// One multipart POST; the lines of text the server found, in its answer's order, and the
+    /// warnings it measured (`Idocr-Warnings`, from idcard-ocr's server; nil from the stock one).
     private func detectLines(
         _ bytes: Data,
         format: ImageFormat,
         sent: (@Sendable () -> Void)?
-    ) async throws -> [OCRLine] {
+    ) async throws -> (lines: [OCRLine], warnings: [String]?) {
         var form = MultipartForm()
         form.appendFile(
             name: "image_file",
@@ -120,7 +127,19 @@ public struct RapidOCRRecognizer: Recognizer {
         guard let lines = OCRLine.lines(fromRapidOCR: Data(answer.readableBytesView)) else {
             throw RecognitionFailure.unavailable("the RapidOCR answer is not its JSON of lines")
         }
-        return lines
+        let warnings = response.headers.first(name: "Idocr-Warnings").map {
+            $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        return (lines, warnings)
+    }
+
+    /// The result's warnings: the server's that the contract knows (a server cannot put words of
+    /// its own into results), `copy` also when the file is single-channel, in the contract's order;
+    /// nil when neither the server nor the file measured anything.
+    static func warnings(measured: [String]?, fileIsGrey: Bool) -> [String]? {
+        guard measured != nil || fileIsGrey else { return nil }
+        let found = Set(measured ?? []).union(fileIsGrey ? ["copy"] : [])
+        return JobResult.warningOrder.filter(found.contains)
     }
 
     /// A `Retry-After` of whole seconds (the form servers in front of a queue send), within

@@ -314,6 +314,11 @@ public enum OpenAPIDocument {
                   type: array
                   items:
                     type: string
+                warnings:
+                  type: array
+                  items:
+                    type: string
+                    enum: [blurred, glare, border_incomplete, copy]
                 error:
                   oneOf:
                     - type: "null"

@@ -37,7 +37,7 @@ enum FailureDecision: Sendable, Equatable {
         jitter: Double = .random(in: 0...1)
     ) -> FailureDecision {
         switch failure {
-        case .rejected(let error):
+        case .rejected(let error, _):
             return .failForGood(error)
         case .unavailable, .unanswered, .rateLimited, .busy:
             guard attempt < rules.maxAttempts else {

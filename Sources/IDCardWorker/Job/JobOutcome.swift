@@ -10,7 +10,7 @@ enum JobOutcome: Sendable {
     /// The id already has a success of this image: the job ends as that success, nothing paid.
     case alreadySucceeded
     /// A failed result and a dead letter. `provider`: the recognizer that answered, if one did.
-    case failedForGood(JobError, provider: String?)
+    case failedForGood(JobError, provider: String?, warnings: [String]? = nil)
     /// The next attempt waits in `delayed` for `after`; `because` is logged.
     case retry(after: Duration, because: RecognitionFailure)
     /// Back to `pending` untouched, no attempt spent: the worker is stopping, Redis or the rate

@@ -254,7 +254,7 @@ extension WorkerService {
         )
         switch decision {
         case .failForGood(let error):
-            return .failedForGood(error, provider: recognizer.provider)
+            return .failedForGood(error, provider: recognizer.provider, warnings: failure.warnings)
         case .retry(let delay):
             return .retry(after: delay, because: failure)
         case .pause(let reason):
@@ -309,8 +309,8 @@ extension WorkerService {
             let ending = await end(completion, context)
             record(.deduplicated, context)
             return ending?.next
-        case .failedForGood(let error, let provider):
-            return await failForGood(context, error: error, provider: provider)
+        case .failedForGood(let error, let provider, let warnings):
+            return await failForGood(context, error: error, provider: provider, warnings: warnings)
         case .retry(let delay, let failure):
             await retry(context, after: delay, because: failure)
             return nil
@@ -377,6 +377,7 @@ extension WorkerService {
             body: .object(recognition.body),
             checks: CardChecks.evaluate(recognition.body),
             derived: recognition.derived,
+            warnings: recognition.warnings,
             meta: job.meta,
             imageDigest: context.imageDigest
         )
@@ -430,6 +431,7 @@ extension WorkerService {
         _ context: JobContext,
         error: JobError,
         provider: String?,
+        warnings: [String]? = nil,
         mayTakeNext: Bool = true
     ) async -> ReceivedJob? {
         let received = context.received
@@ -441,6 +443,7 @@ extension WorkerService {
                 attempts: context.attempt,
                 enqueuedAt: received.fields?["enqueuedAt"],
                 durationMs: context.elapsedMilliseconds,
+                warnings: warnings,
                 error: error,
                 meta: received.meta
             )

@@ -22,17 +22,18 @@ struct ResultTable {
             }
             func field(_ name: String) -> String { body[name]?.stringValue ?? "?" }
             let quality = body["quality"]?.arrayValue.map { $0.compactMap(\.stringValue).joined(separator: ",") } ?? ""
+            let warnings = result.warnings?.joined(separator: ",") ?? ""
             if field("type") == "2" {
                 emblem.append([
                     image, field("depInfo"), field("effBeginDate"), field("effEndDate"), Self.checks(result.checks),
-                    quality,
+                    quality, warnings,
                 ])
             } else {
                 portrait.append([
                     image, field("name"), field("sex"), field("nationality"), field("birthday"), field("idNo"),
                     field("addr"),
                     Self.checks(result.checks)
-                        + (result.derived.map { " derived: " + $0.joined(separator: ",") } ?? ""), quality,
+                        + (result.derived.map { " derived: " + $0.joined(separator: ",") } ?? ""), quality, warnings,
                 ])
             }
         }
@@ -41,14 +42,20 @@ struct ResultTable {
             out +=
                 "Portrait side (正面)\n"
                 + Self.layout(
-                    ["image", "name", "sex", "ethnicity", "born", "number", "address", "checks", "quality"],
+                    [
+                        "image", "name", "sex", "ethnicity", "born", "number", "address", "checks", "quality",
+                        "warnings",
+                    ],
                     portrait
                 )
         }
         if !emblem.isEmpty {
             out +=
                 "\nEmblem side (国徽面)\n"
-                + Self.layout(["image", "issuing authority", "valid from", "valid until", "checks", "quality"], emblem)
+                + Self.layout(
+                    ["image", "issuing authority", "valid from", "valid until", "checks", "quality", "warnings"],
+                    emblem
+                )
         }
         if !failed.isEmpty {
             out += "\nFailed\n" + Self.layout(["image", "code", "message"], failed)
