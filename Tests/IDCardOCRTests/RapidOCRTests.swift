@@ -193,9 +193,12 @@ struct RapidOCRTests {
         }
     }
 
-    @Test("a card too blurred to read fails as not_recognized, and says why: warnings [blurred]")
-    func blurredBeyondReading() async throws {
+    @Test(
+        "not_recognized says why: a card too blurred to read [blurred]; an emblem asked as a portrait [reversed_side]"
+    )
+    func notRecognizedSaysWhy() async throws {
         let sample = try #require(try Self.loadSamples().first { $0.file.contains("front-clean") })
+        let emblem = try #require(try Self.loadSamples().first { $0.file.contains("back-clean") })
         let blurred = FileManager.default.temporaryDirectory.appendingPathComponent("blurred-\(UUID().uuidString).jpg")
         defer { try? FileManager.default.removeItem(at: blurred) }
         _ = try ServeTests.run([
@@ -206,7 +209,10 @@ struct RapidOCRTests {
         ])
         let image = try Data(contentsOf: blurred)
         try await Self.withLocalProvider { _, producer, _ in
-            try await producer.enqueue(Job(id: "blurred", image: .base64(encoding: image), side: .portrait))
+            try await producer.enqueue([
+                Job(id: "blurred", image: .base64(encoding: image), side: .portrait),
+                Job(id: "reversed", image: .base64(encoding: try emblem.data), side: .portrait),
+            ])
             let result = try await Harness.waitForResult(producer, id: "blurred", timeout: 60)
             #expect(
                 result.status == .failed && result.error?.code == .notRecognized,
@@ -214,6 +220,10 @@ struct RapidOCRTests {
             )
             #expect(result.warnings == ["blurred"])
             #expect(result.error?.message.contains("blurred") == true)
+            let reversed = try await Harness.waitForResult(producer, id: "reversed", timeout: 60)
+            #expect(reversed.status == .failed && reversed.error?.code == .notRecognized)
+            #expect(reversed.warnings == ["reversed_side"])
+            #expect(reversed.error?.message.contains("shows the emblem side") == true)
         }
     }
 }

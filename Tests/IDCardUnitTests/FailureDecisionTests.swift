@@ -122,4 +122,25 @@ struct RecognitionWarningsTests {
         #expect(RapidOCRRecognizer.warnings(measured: nil, fileIsGrey: false) == nil)
         #expect(RapidOCRRecognizer.warnings(measured: [], fileIsGrey: false) == [])
     }
+
+    @Test("the other side: asked for the portrait, the lines are an emblem side's; asked for nothing, or rightly, nil")
+    func reversedSide() {
+        func line(_ text: String, row: Int) -> OCRLine {
+            let y = Double(row * 50)
+            return OCRLine(
+                text: text,
+                box: [SIMD2(0, y), SIMD2(400, y), SIMD2(400, y + 40), SIMD2(0, y + 40)],
+                score: 1
+            )
+        }
+        let emblem = [
+            line("中华人民共和国", row: 0), line("居民身份证", row: 1), line("签发机关杭州市公安局西湖区分局", row: 3),
+            line("有效期限2018.05.02-2028.05.02", row: 4),
+        ]
+        #expect(RapidOCRRecognizer.otherSide(emblem, asked: .portrait) == .emblem)
+        #expect(RapidOCRRecognizer.otherSide(emblem, asked: .emblem) == nil)
+        #expect(RapidOCRRecognizer.otherSide(emblem, asked: .detect) == nil)
+        #expect(RapidOCRRecognizer.otherSide([line("姓名王小明", row: 0)], asked: .emblem) == .portrait)
+        #expect(RapidOCRRecognizer.otherSide([line("hello", row: 0)], asked: .emblem) == nil)
+    }
 }

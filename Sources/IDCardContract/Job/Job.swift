@@ -19,6 +19,15 @@ public struct Job: Sendable, Equatable {
         case portrait = "1"
         case emblem = "2"
         case detect = ""
+
+        /// For messages: `portrait`, `emblem`, or `either`.
+        public var name: String {
+            switch self {
+            case .portrait: "portrait"
+            case .emblem: "emblem"
+            case .detect: "either"
+            }
+        }
     }
 
     public var id: String

@@ -98,8 +98,9 @@ public struct JobResult: Sendable, Equatable, Codable {
 
     /// The warnings a result may carry, in the order it lists them: `blurred` (the lines' strokes
     /// are soft), `glare` (a saturated reflection over the text), `border_incomplete` (the card
-    /// runs out of the picture), `copy` (grey pixels, or a single-channel file).
-    public static let warningOrder = ["blurred", "glare", "border_incomplete", "copy"]
+    /// runs out of the picture), `copy` (grey pixels, or a single-channel file), `reversed_side`
+    /// (the job asked for one side, the image shows the other).
+    public static let warningOrder = ["blurred", "glare", "border_incomplete", "copy", "reversed_side"]
 }
 
 /// Consistency checks on what was read (docs/contract.md, "Checks"). A check that could not be made is absent.

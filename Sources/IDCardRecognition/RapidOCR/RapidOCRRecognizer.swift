@@ -55,7 +55,18 @@ public struct RapidOCRRecognizer: Recognizer {
         let (lines, measured) = try await detectLines(bytes, format: inspection.format, sent: request.sent)
         let extraction = CardFieldExtractor.extract(lines, side: request.side)
         let fieldNames = Set(extraction.body.keys).subtracting(["type"])
-        let warnings = Self.warnings(measured: measured, fileIsGrey: inspection.qualityFlags.contains("copy"))
+        var warnings = Self.warnings(measured: measured, fileIsGrey: inspection.qualityFlags.contains("copy"))
+        if fieldNames.isEmpty, let shown = Self.otherSide(lines, asked: request.side) {
+            warnings = (warnings ?? []) + ["reversed_side"]
+            throw RecognitionFailure.rejected(
+                JobError(
+                    .notRecognized,
+                    "the image shows the \(shown.name) side, the job asked for the \(request.side.name) side "
+                        + "(reversed_side)"
+                ),
+                warnings: JobResult.warningOrder.filter(Set(warnings ?? []).contains)
+            )
+        }
         guard extraction.side != .detect, !fieldNames.isEmpty else {
             let found = lines.isEmpty ? "no text" : "\(lines.count) lines of text but no ID-card fields"
             let why = warnings.map { $0.isEmpty ? "" : " (warnings: \($0.joined(separator: ", ")))" } ?? ""
@@ -131,6 +142,16 @@ public struct RapidOCRRecognizer: Recognizer {
             $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         }
         return (lines, warnings)
+    }
+
+    /// The side the lines show when it is not the one `asked` for (and one was): a reading of the
+    /// other side finds its fields. Nil when no side was asked, or the other side is not there either.
+    static func otherSide(_ lines: [OCRLine], asked: Job.Side) -> Job.Side? {
+        guard asked != .detect else { return nil }
+        let other: Job.Side = asked == .portrait ? .emblem : .portrait
+        let reading = CardFieldExtractor.extract(lines, side: other)
+        let fields = Set(reading.body.keys).subtracting(["type"])
+        return !fields.isEmpty && CardFieldExtractor.extract(lines).side == other ? other : nil
     }
 
     /// The result's warnings: the server's that the contract knows (a server cannot put words of

@@ -318,7 +318,7 @@ public enum OpenAPIDocument {
                   type: array
                   items:
                     type: string
-                    enum: [blurred, glare, border_incomplete, copy]
+                    enum: [blurred, glare, border_incomplete, copy, reversed_side]
                 error:
                   oneOf:
                     - type: "null"
