@@ -182,7 +182,7 @@ struct RapidOCRTests {
             }
             #expect(attempts.contains { $0 > 1 }, "some job was turned away first: \(attempts)")
             let metrics = String(
-                decoding: try ServeTests.run(["curl", "-s", "http://127.0.0.1:\(server.port)/metrics"]),
+                decoding: try Harness.run(["curl", "-s", "http://127.0.0.1:\(server.port)/metrics"]),
                 as: UTF8.self
             )
             let busy = metrics.split(separator: "\n").first {
@@ -201,8 +201,8 @@ struct RapidOCRTests {
         let emblem = try #require(try Self.loadSamples().first { $0.file.contains("back-clean") })
         let blurred = FileManager.default.temporaryDirectory.appendingPathComponent("blurred-\(UUID().uuidString).jpg")
         defer { try? FileManager.default.removeItem(at: blurred) }
-        _ = try ServeTests.run([
-            ServeTests.venv + "python", "-c",
+        _ = try Harness.run([
+            Harness.venv + "python", "-c",
             "import sys; from PIL import Image, ImageFilter; "
                 + "Image.open(sys.argv[1]).filter(ImageFilter.GaussianBlur(7)).save(sys.argv[2], quality=90)",
             Self.samples.appendingPathComponent(sample.file).path, blurred.path,

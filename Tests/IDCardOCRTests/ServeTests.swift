@@ -76,26 +76,9 @@ import Testing
         }
     }
 
-    /// The tests' Python environment (scripts/setup): requests, schemathesis, openapi-spec-validator.
-    static let venv = FileManager.default.currentDirectoryPath + "/.venv/bin/"
-
-    /// Runs a command and returns its standard output (and its exit status through `status`).
-    static func run(_ arguments: [String], status: UnsafeMutablePointer<Int32>? = nil) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        status?.pointee = process.terminationStatus
-        return data
-    }
-
     /// The documentation's curl line, unchanged but for the host: `-d` without escaping.
     static func curl(_ served: Served, appKey: String? = nil, imgData: String, type: String = "") throws -> JSONValue {
-        let answer = try run([
+        let answer = try Harness.run([
             "curl", "-s", "\(served.url)/1429-1?appKey=\(appKey ?? served.key)",
             "-H", "Content-Type: application/x-www-form-urlencoded",
             "-d", "needQuality=1", "-d", "imgData=\(imgData)", "-d", "type=\(type)", "-d", "imgUrl=",
@@ -129,7 +112,7 @@ import Testing
                 """
             let other = FakeImage.make(card: SyntheticCard.portrait()).base64EncodedString()
             let printed = String(
-                decoding: try Self.run([Self.venv + "python", "-c", python, served.url, served.key, other]),
+                decoding: try Harness.run([Harness.venv + "python", "-c", python, served.url, served.key, other]),
                 as: UTF8.self
             )
             #expect(printed.hasPrefix("200 "))
@@ -189,26 +172,26 @@ import Testing
             try await Task.sleep(for: .seconds(2))
             let image = FakeImage.make(card: SyntheticCard.portrait()).base64EncodedString()
             let job = "{\"id\":\"order-1\",\"imgData\":\"\(image)\",\"type\":\"1\"}"
-            let posted = try Self.run([
+            let posted = try Harness.run([
                 "curl", "-s", "-X", "POST", "\(served.url)/v1/jobs", "-H", "Authorization: Bearer \(served.key)",
                 "-H", "Content-Type: application/json", "-d", job,
             ])
             #expect(JSONValue.parse(posted)?["ids"] == .array([.string("order-1")]))
             try await Task.sleep(for: .seconds(1))
-            let result = try Self.run([
+            let result = try Harness.run([
                 "curl", "-s", "\(served.url)/v1/jobs/order-1?wait=10s", "-H", "X-API-Key: \(served.key)",
             ])
             #expect(JSONValue.parse(result)?["status"] == .string("succeeded"))
             #expect(JSONValue.parse(result)?["id"] == .string("order-1"))
-            let stranger = try Self.run(["curl", "-s", "\(served.url)/v1/jobs/order-1", "-H", "X-API-Key: other"])
+            let stranger = try Harness.run(["curl", "-s", "\(served.url)/v1/jobs/order-1", "-H", "X-API-Key: other"])
             #expect(JSONValue.parse(stranger)?["error"]?["code"] == .string("unauthorized"))
             // Another client's valid key does not see this client's order-1: its ids are its own.
-            let neighbour = try Self.run([
+            let neighbour = try Harness.run([
                 "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "\(served.url)/v1/jobs/order-1",
                 "-H", "X-API-Key: \(served.otherKey)",
             ])
             #expect(String(decoding: neighbour, as: UTF8.self) == "404")
-            let spec = try Self.run(["curl", "-s", "\(served.url)/openapi.yaml"])
+            let spec = try Harness.run(["curl", "-s", "\(served.url)/openapi.yaml"])
             #expect(String(decoding: spec, as: UTF8.self).hasPrefix("openapi: 3.1.0"))
         }
     }
@@ -264,22 +247,22 @@ import Testing
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
             let document = directory.appendingPathComponent("openapi.yaml")
-            try Self.run(["curl", "-s", "\(served.url)/openapi.yaml"]).write(to: document)
+            try Harness.run(["curl", "-s", "\(served.url)/openapi.yaml"]).write(to: document)
             var status: Int32 = -1
-            let validated = try Self.run([Self.venv + "openapi-spec-validator", document.path], status: &status)
+            let validated = try Harness.run([Harness.venv + "openapi-spec-validator", document.path], status: &status)
             #expect(status == 0, "\(String(decoding: validated, as: UTF8.self))")
             // Every check schemathesis has, with the exceptions scripts/lib/schemathesis.toml gives
             // reasons for; it found a crash on a huge ?wait= and a worker crash on a huge enqueuedAt.
-            let report = try Self.run(
+            let report = try Harness.run(
                 [
-                    Self.venv + "schemathesis", "--no-color", "--config-file", "scripts/lib/schemathesis.toml",
+                    Harness.venv + "schemathesis", "--no-color", "--config-file", "scripts/lib/schemathesis.toml",
                     "run", "\(served.url)/openapi.yaml", "--header", "Authorization: Bearer \(served.key)",
                     "--max-time", "25",
                 ],
                 status: &status
             )
             #expect(status == 0, "\(String(decoding: report, as: UTF8.self).suffix(6000))")
-            let health = try Self.run(["curl", "-s", "\(served.url)/healthz"])
+            let health = try Harness.run(["curl", "-s", "\(served.url)/healthz"])
             #expect(String(decoding: health, as: UTF8.self) == "ok\n", "serve still answers after schemathesis")
         }
     }
@@ -291,14 +274,14 @@ import Testing
             try FakeImage.make(card: SyntheticCard.portrait()).write(to: image)
             defer { try? FileManager.default.removeItem(at: image) }
             // curl counts the connections it opened per transfer: the second request reuses the first's.
-            let connects = try Self.run([
+            let connects = try Harness.run([
                 "curl", "-s", "-o", "/dev/null", "-o", "/dev/null", "-w", "%{num_connects} ",
                 "\(served.url)/healthz", "\(served.url)/openapi.yaml",
             ])
             #expect(String(decoding: connects, as: UTF8.self) == "1 0 ")
             // scripts/lib/serve-load.lua: a new image per request, so each is a new job and a paid call.
             let report = String(
-                decoding: try Self.run([
+                decoding: try Harness.run([
                     "IMG=\(image.path)", "KEY=\(served.key)", "wrk", "-t2", "-c8", "-d3s", "--timeout", "10s",
                     "-s", "scripts/lib/serve-load.lua", served.url,
                 ]),
@@ -315,7 +298,7 @@ import Testing
 
     /// scripts/lib/slow-client.py against `url`: its one line of JSON.
     static func slowClient(_ mode: String, _ url: String) throws -> JSONValue {
-        let out = try run(["python3", "scripts/lib/slow-client.py", mode, url])
+        let out = try Harness.run(["python3", "scripts/lib/slow-client.py", mode, url])
         return try #require(JSONValue.parse(out), "not JSON: \(String(decoding: out, as: UTF8.self))")
     }
 
@@ -342,7 +325,7 @@ import Testing
             #expect(Self.seconds(body) < 10, "\(body)")
             let length = try Self.slowClient("length", url)
             #expect(length["status"] == .int(413), "\(length)")
-            let health = try Self.run(["curl", "-s", "\(served.url)/healthz"])
+            let health = try Harness.run(["curl", "-s", "\(served.url)/healthz"])
             #expect(String(decoding: health, as: UTF8.self) == "ok\n", "serve still answers")
         }
     }
@@ -359,15 +342,15 @@ import Testing
         ) { served in
             let https = served.url.replacingOccurrences(of: "http://127.0.0.1", with: "https://localhost")
             let image = FakeImage.make(card: SyntheticCard.portrait()).base64EncodedString()
-            let answer = try Self.run([
+            let answer = try Harness.run([
                 "curl", "-s", "--cacert", certificates.caFile, "\(https)/1429-1?appKey=\(served.key)",
                 "-d", "imgData=\(image)", "-d", "type=1",
             ])
             #expect(JSONValue.parse(answer)?["showapi_res_code"] == .int(0))
             var status: Int32 = 0
-            _ = try Self.run(["curl", "-s", "\(https)/healthz"], status: &status)
+            _ = try Harness.run(["curl", "-s", "\(https)/healthz"], status: &status)
             #expect(status == 60, "curl refuses a certificate it cannot verify (exit 60)")
-            let plain = try Self.run(["curl", "-s", "-m", "5", "\(served.url)/healthz"], status: &status)
+            let plain = try Harness.run(["curl", "-s", "-m", "5", "\(served.url)/healthz"], status: &status)
             #expect(status != 0 && plain.isEmpty, "no plain HTTP on the TLS port")
         }
     }

@@ -1,5 +1,6 @@
 """The HTTP server: rapidocr_api's POST /ocr, a bounded queue in front of one pipeline, probes, metrics."""
 import asyncio
+import base64
 import io
 import logging
 from concurrent.futures import ThreadPoolExecutor
@@ -102,28 +103,28 @@ def create_app(settings):
         if recognizer is None:
             return error(503, "busy", "the models are still loading", {"Retry-After": "1"})
         # The one being read and `queue` waiting; more are turned away at once rather than
-        # answered late: the worker retries them, maybe on another replica.
+        # answered late: the worker retries them, maybe on another replica. The place is taken
+        # before the first await, so requests arriving together cannot all pass the check.
         if state["in_system"] > settings.queue:
             return error(503, "busy", f"{state['in_system']} requests in hand", {"Retry-After": "1"})
-        if image_file is not None:
-            data = await image_file.read(settings.max_image_bytes + 1)
-        elif image_data:
-            import base64
-            try:
-                data = base64.b64decode(image_data, validate=False)
-            except ValueError:
-                return error(400, "unreadable", "image_data is not base64")
-        else:
-            return error(400, "unreadable", "send image_file (multipart) or image_data (base64)")
-        if len(data) > settings.max_image_bytes:
-            return error(413, "too_large", f"the image is larger than {settings.max_image_bytes} bytes")
-        try:
-            image = np.array(Image.open(io.BytesIO(data)))
-        except (UnidentifiedImageError, OSError, ValueError):
-            return error(400, "unreadable", "the image cannot be decoded")
         state["in_system"] += 1
         metrics.queue.set(state["in_system"])
         try:
+            if image_file is not None:
+                data = await image_file.read(settings.max_image_bytes + 1)
+            elif image_data:
+                try:
+                    data = base64.b64decode(image_data, validate=False)
+                except ValueError:
+                    return error(400, "unreadable", "image_data is not base64")
+            else:
+                return error(400, "unreadable", "send image_file (multipart) or image_data (base64)")
+            if len(data) > settings.max_image_bytes:
+                return error(413, "too_large", f"the image is larger than {settings.max_image_bytes} bytes")
+            try:
+                image = np.array(Image.open(io.BytesIO(data)))
+            except (UnidentifiedImageError, OSError, ValueError):
+                return error(400, "unreadable", "the image cannot be decoded")
             with metrics.request_seconds.time():
                 answer, found, took = await asyncio.get_running_loop().run_in_executor(executor, recognizer.read, image)
         except Exception as failure:  # the engine failed on this image: a 500, which the worker retries

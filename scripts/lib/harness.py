@@ -56,31 +56,38 @@ def start_redis(directory, extra=()):
 
 
 def start_rapidocr(log, workers=1):
-    """The RapidOCR API server from .venv on a free port, once it answers; returns (process, url).
-    A port taken between its pick and the server's bind (the server exits at once) is picked again."""
-    for _ in range(3):
-        port = free_port()
-        proc = subprocess.Popen([os.path.join(VENV_BIN, "rapidocr_api"), "-ip", "127.0.0.1", "-p", str(port), "-workers", str(workers)],
-                                stdout=log, stderr=subprocess.STDOUT)
-        ready = lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).status == 200
-        if wait_for(lambda: proc.poll() is not None or ready(), 120) and proc.poll() is None:
-            return proc, f"http://127.0.0.1:{port}/ocr"
-        stop([proc])
-    raise RuntimeError("the RapidOCR server did not start; see its log")
+    """The stock RapidOCR API server from .venv on a free port, once / answers; returns (process, url)."""
+    return start_ocr(lambda port: ([os.path.join(VENV_BIN, "rapidocr_api"), "-ip", "127.0.0.1", "-p", str(port), "-workers", str(workers)],
+                                   os.environ), "/", log, "the RapidOCR server")
 
 
 def start_recognizer(log, env=None):
     """idcard-ocr's recognition server (recognizer/, in .venv) on a free port, once /readyz says its
     models are loaded; returns (process, url). `env`: IDOCR_RECOGNIZER_* settings."""
+    return start_ocr(lambda port: ([os.path.join(VENV_BIN, "idocr-recognizer")],
+                                   dict(os.environ, IDOCR_RECOGNIZER_HOST="127.0.0.1", IDOCR_RECOGNIZER_PORT=str(port), **(env or {}))),
+                     "/readyz", log, "the recognition server")
+
+
+def start_ocr(command, ready_path, log, what):
+    """`command(port)` → (argv, environment) on a free port, until `ready_path` answers 200 (up to 120 s:
+    the models load first); returns (process, url of its /ocr). A port taken between its pick and the
+    server's bind (the server exits at once) is picked again."""
     for _ in range(3):
         port = free_port()
-        full = dict(os.environ, IDOCR_RECOGNIZER_HOST="127.0.0.1", IDOCR_RECOGNIZER_PORT=str(port), **(env or {}))
-        proc = subprocess.Popen([os.path.join(VENV_BIN, "idocr-recognizer")], env=full, stdout=log, stderr=subprocess.STDOUT)
-        ready = lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2).status == 200
+        argv, environment = command(port)
+        proc = subprocess.Popen(argv, env=environment, stdout=log, stderr=subprocess.STDOUT)
+        ready = lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=2).status == 200
         if wait_for(lambda: proc.poll() is not None or ready(), 120) and proc.poll() is None:
             return proc, f"http://127.0.0.1:{port}/ocr"
         stop([proc])
-    raise RuntimeError("the recognition server did not start; see its log")
+    raise RuntimeError(f"{what} did not start; see its log")
+
+
+def cpu_seconds(proc):
+    """User and system CPU seconds a running child has used (/proc)."""
+    fields = open(f"/proc/{proc.pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_ocr_server(kind, log, workers=1):

@@ -16,6 +16,23 @@ import Testing
 /// Shared helpers: a real redis-server per test, unique queue names, the 1429-1 fake, workers
 /// in this process or as real child processes.
 enum Harness {
+    /// The tests' Python environment (scripts/setup): requests, schemathesis, openapi-spec-validator, Pillow.
+    static let venv = FileManager.default.currentDirectoryPath + "/.venv/bin/"
+
+    /// Runs a command and returns its standard output (and its exit status through `status`).
+    static func run(_ arguments: [String], status: UnsafeMutablePointer<Int32>? = nil) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        status?.pointee = process.terminationStatus
+        return data
+    }
+
     static let appKey = "test-app-key"
 
     static func uniqueQueue(_ name: String = #function) -> String {
