@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "IDCardWorker", targets: ["IDCardWorker"]),
         /// `idcard-ocr serve`: the 1429-1 API and the HTTP jobs API in front of the queue.
         .library(name: "IDCardServe", targets: ["IDCardServe"]),
+        /// `idcard-ocr dashboard`: operators' web view and actions, personal data masked.
+        .library(name: "IDCardDashboard", targets: ["IDCardDashboard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -103,6 +105,26 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        /// The operators' web dashboard: queues, workers, dead letters, results (masked), actions.
+        .target(
+            name: "IDCardDashboard",
+            dependencies: [
+                "IDCardContract",
+                "IDCardQueue",
+                "IDCardWorker",
+                // Its form parser, shared with the 1429-1 API's.
+                "IDCardServe",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "idcard-ocr",
             dependencies: [
@@ -111,6 +133,7 @@ let package = Package(
                 "IDCardRecognition",
                 "IDCardWorker",
                 "IDCardServe",
+                "IDCardDashboard",
                 "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -155,6 +178,7 @@ let package = Package(
                 "IDCardRecognition",
                 "IDCardWorker",
                 "IDCardServe",
+                "IDCardDashboard",
                 "IDCardTestSupport",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -174,6 +198,7 @@ let package = Package(
                 "IDCardRecognition",
                 "IDCardWorker",
                 "IDCardServe",
+                "IDCardDashboard",
                 "IDCardTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -13,7 +13,16 @@ extension WorkerService {
             if let registration = currentRegistration {
                 do {
                     let sentAt = ContinuousClock.now
-                    let beat = try await queue.heartbeat(registration, pausedReason: health.pausedReason)
+                    let beat = try await queue.heartbeat(
+                        registration,
+                        pausedReason: health.pausedReason,
+                        info: WorkerInfo(
+                            version: ProductVersion.current,
+                            concurrency: configuration.concurrency,
+                            provider: configuration.provider,
+                            startedAt: Self.processStartedAt
+                        )
+                    )
                     noteRedisClock(beat.redisMilliseconds, sentAt: sentAt)
                     if !beat.isRegistered { noteFenced(registration) }
                 } catch let error as RedisError {
@@ -197,8 +206,13 @@ extension WorkerService {
             self.metrics.queueLength("processing", stats.processing)
             self.metrics.queueLength("delayed", stats.delayed)
             self.metrics.queueLength("dead", stats.dead)
+            // The dashboard's last hour: one sample per bucket, whichever process offers it first.
+            try await self.queue.recordHistory(stats)
         }
     }
+
+    /// When this process started, as its heartbeats report it.
+    static let processStartedAt = Timestamp.iso8601()
 
     /// Runs `body` every `interval` until cancelled; a failure is logged and tried again next time.
     private func every(_ interval: Duration, _ body: @Sendable () async throws -> Void) async {

@@ -1,9 +1,10 @@
-"""Process helpers shared by the acceptance run, the accuracy benchmark and the demo's checks.
+"""Process helpers shared by the acceptance run, the accuracy benchmark, the demo's checks and the
+dashboard's browser tests.
 
-Starts real processes (redis-server, the RapidOCR server, the 1429-1 fake, workers) on free
-loopback ports and stops them; waits with a deadline. Synthetic data only.
+Starts real processes (redis-server, the RapidOCR server, the 1429-1 fake, workers, the dashboard)
+on free loopback ports and stops them; waits with a deadline. Synthetic data only.
 """
-import json, os, signal, socket, subprocess, time, urllib.request
+import json, os, signal, socket, subprocess, threading, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.join(ROOT, ".build", "debug")
@@ -115,6 +116,60 @@ def start_worker(redis_url, queue, env, log=None, binary=None):
     full = dict(os.environ, IDOCR_REDIS_URL=redis_url, IDOCR_QUEUE=queue, IDOCR_METRICS_PORT="0")
     full.update(env)
     return subprocess.Popen([binary or os.path.join(BIN, "idcard-ocr"), "worker"], env=full, stdout=log, stderr=subprocess.STDOUT)
+
+
+def json_line(line):
+    """One JSON log line as a dict; {} for anything else (a plain line, a fragment)."""
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return {}
+    return entry if isinstance(entry, dict) else {}
+
+
+def start_dashboard(redis_url, queue, env, log, binary=None, timeout=30):
+    """`idcard-ocr dashboard` on a free port (IDOCR_DASHBOARD_PORT=0) with the contract's environment
+    over this process's; returns (process, url) once it logs "dashboard listening" with its url.
+    `log`: a list; a thread appends every line it prints (stdout and stderr), before and after,
+    until it exits, so that its audit lines can be asserted. Raises RuntimeError, with its last
+    lines, when it exits first or has not said so within `timeout` seconds."""
+    full = dict(os.environ, IDOCR_REDIS_URL=redis_url, IDOCR_QUEUE=queue, IDOCR_DASHBOARD_HOST="127.0.0.1", IDOCR_DASHBOARD_PORT="0")
+    full.update(env)
+    proc = subprocess.Popen([binary or os.path.join(BIN, "idcard-ocr"), "dashboard"], env=full, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, encoding="utf-8", errors="replace")
+    listening = {}
+    said = threading.Event()
+
+    def read():
+        for line in proc.stdout:
+            log.append(line.rstrip("\n"))
+            entry = json_line(line)
+            if not said.is_set() and entry.get("message") == "dashboard listening":
+                listening["url"] = entry.get("url")
+                said.set()
+        proc.stdout.close()
+        said.set()  # its end of output: it exited, or closed stdout
+
+    reader = threading.Thread(target=read, name="dashboard log", daemon=True)
+    reader.start()
+    said.wait(timeout)
+    if listening.get("url"):
+        return proc, listening["url"].rstrip("/")
+    if said.is_set() and not listening:  # its output ended: give its exit status a moment
+        try:
+            proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            pass
+    if listening:
+        problem = 'logged "dashboard listening" without a "url"'
+    elif proc.poll() is not None:
+        problem = f"exited with status {proc.returncode} before listening"
+    else:
+        problem = f'logged no "dashboard listening" within {timeout} s'
+    stop([proc], timeout=5)
+    reader.join(2)
+    tail = "\n    ".join(log[-15:]) or "(nothing)"
+    raise RuntimeError(f"`idcard-ocr dashboard` {problem}; its last lines:\n    {tail}")
 
 
 def stop(procs, timeout=30):

@@ -31,7 +31,7 @@ extension JobQueue {
             QueueScripts.take,
             keys: [
                 "pending": keys.pending, "processing": keys.processing(registration.worker), "epochs": keys.epochs,
-                "oversized": keys.oversized, "dead": keys.dead, "finished": keys.finished,
+                "oversized": keys.oversized, "dead": keys.dead, "finished": keys.finished, "pause": keys.pause,
             ],
             arguments: [
                 "mostJobs": .int(limit), "mostBytes": .int(Self.maxTakeBytes), "worker": .string(registration.worker),

@@ -9,13 +9,15 @@ extension JobQueue {
         return (reply.array ?? []).compactMap(\.data).map { ($0, DeadLetter(element: $0)) }
     }
 
-    /// Puts dead letters back on `pending` unchanged, all of them or those whose job id is in `ids`,
-    /// wherever they are in the list. A sealed job is opened with `encryption` first; one that
-    /// cannot be opened stays where it is, and so does one that is not a dead letter at all.
+    /// Puts dead letters back on `pending` unchanged, all of them or those whose job id is in `ids`
+    /// and that `matching` accepts (an error code, say), wherever they are in the list. A sealed
+    /// job is opened with `encryption` first; one that cannot be opened stays where it is, and so
+    /// does one that is not a dead letter at all.
     /// Returns how many went back, and how many sealed ones stayed.
     /// - Parameter batchSize: letters read per round trip.
     public func requeueDeadLetters(
         ids: Set<String>? = nil,
+        matching: (DeadLetter) -> Bool = { _ in true },
         opening encryption: EncryptionKeys? = nil,
         batchSize: Int = 1000
     ) async throws -> (requeued: Int, leftSealed: Int) {
@@ -41,7 +43,7 @@ extension JobQueue {
             var stayed = 0
             for element in batch.reversed() {
                 guard var letter = DeadLetter(element: element),
-                    ids.map({ letter.id.map($0.contains) ?? false }) ?? true
+                    ids.map({ letter.id.map($0.contains) ?? false }) ?? true, matching(letter)
                 else {
                     stayed += 1
                     continue

@@ -90,7 +90,7 @@ extension JobQueue {
                 "replyTo": replyTo, "finished": keys.finished, "pending": keys.pending, "epochs": keys.epochs,
                 "oversized": keys.oversized, "idClaim": id.map(keys.claim),
                 "imageClaim": completion.claim?.rememberedKey.map(keys.imageClaim),
-                "letterOf": id.map(keys.deadLetterOf),
+                "letterOf": id.map(keys.deadLetterOf), "pause": keys.pause,
             ],
             arguments: [
                 "element": .data(job.element), "result": id == nil ? "" : .data(completion.result ?? Data()),
@@ -142,7 +142,7 @@ extension JobQueue {
             keys: [
                 "processing": keys.processing(holder.worker), "delayed": keys.delayed, "attempts": keys.attempts,
                 "epochs": keys.epochs, "idClaim": keys.claim(id),
-                "imageClaim": claim?.rememberedKey.map(keys.imageClaim),
+                "imageClaim": claim?.rememberedKey.map(keys.imageClaim), "finished": keys.finished,
             ],
             arguments: [
                 "element": .data(job.element), "delayMs": .int(Int(delay / .milliseconds(1))),

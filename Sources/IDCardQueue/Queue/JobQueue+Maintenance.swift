@@ -60,15 +60,22 @@ extension JobQueue {
         public var redisMilliseconds: Int64
     }
 
-    /// Records that the worker is alive, unless its registration is over.
+    /// Records that the worker is alive, unless its registration is over; with `info`, what it
+    /// says of itself for the dashboard's list of workers (``WorkerInfo``).
     @discardableResult
-    public func heartbeat(_ registration: WorkerRegistration, pausedReason: String? = nil) async throws -> Heartbeat {
+    public func heartbeat(
+        _ registration: WorkerRegistration,
+        pausedReason: String? = nil,
+        info: WorkerInfo? = nil
+    ) async throws -> Heartbeat {
         let reply = try await runScript(
             QueueScripts.heartbeat,
-            keys: ["workers": keys.workers, "paused": keys.paused, "epochs": keys.epochs],
+            keys: [
+                "workers": keys.workers, "paused": keys.paused, "epochs": keys.epochs, "workerInfo": keys.workerInfo,
+            ],
             arguments: [
                 "worker": .string(registration.worker), "pausedBecause": .string(pausedReason ?? ""),
-                "epoch": .int(registration.epoch),
+                "epoch": .int(registration.epoch), "info": .data(info?.encoded() ?? Data()),
             ]
         )
         guard let parts = reply.array, parts.count == 3, let beating = parts[0].int,
@@ -123,6 +130,7 @@ extension JobQueue {
             keys: [
                 "workers": keys.workers, "pending": keys.pending, "processing": keys.processing(registration.worker),
                 "paused": keys.paused, "epochs": keys.epochs, "lost": keys.lost, "lostAt": keys.lostAt,
+                "workerInfo": keys.workerInfo,
             ],
             restKeys: workers.map(keys.processing),
             arguments: [
@@ -196,7 +204,7 @@ extension JobQueue {
             QueueScripts.deregister,
             keys: [
                 "workers": keys.workers, "processing": keys.processing(registration.worker), "pending": keys.pending,
-                "paused": keys.paused, "epochs": keys.epochs,
+                "paused": keys.paused, "epochs": keys.epochs, "workerInfo": keys.workerInfo,
             ],
             arguments: ["worker": .string(registration.worker), "epoch": .int(registration.epoch)]
         )

@@ -55,14 +55,16 @@ extension JobQueue {
             QueueScripts.stats,
             keys: [
                 "pending": keys.pending, "delayed": keys.delayed, "dead": keys.dead, "workers": keys.workers,
-                "paused": keys.paused, "finished": keys.finished,
+                "paused": keys.paused, "finished": keys.finished, "pause": keys.pause,
             ],
             restKeys: workers.compactMap(\.string).map(keys.processing),
             arguments: ["heartbeatTimeoutMs": .int(Int(heartbeatTimeout * 1000))]
         )
-        guard let values = reply.array?.compactMap(\.int), values.count == 8 else {
+        guard let parts = reply.array, parts.count == 11 else {
             throw RedisError.unexpectedReply("stats returned \(reply)")
         }
+        let values = parts.prefix(10).compactMap(\.int)
+        guard values.count == 10 else { throw RedisError.unexpectedReply("stats returned \(reply)") }
         var stats = QueueStats(
             queue: keys.queue,
             pending: values[0],
@@ -71,7 +73,11 @@ extension JobQueue {
             dead: values[3],
             workers: values[4]
         )
-        (stats.pausedWorkers, stats.succeeded, stats.failed) = (values[5], values[6], values[7])
+        (stats.pausedWorkers, stats.succeeded, stats.failed, stats.retried) = (
+            values[5], values[6], values[7], values[8]
+        )
+        stats.oldestWaitMilliseconds = values[9] >= 0 ? values[9] : nil
+        stats.pause = parts[10].data.flatMap { $0.isEmpty ? nil : QueuePause(encoded: $0) }
         return stats
     }
 }

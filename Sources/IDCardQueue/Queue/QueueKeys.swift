@@ -49,8 +49,18 @@ public struct QueueKeys: Sendable, Equatable {
     var epochCounter: String { base + "epoch" }
     /// HASH worker id → why it is paused (account or configuration refused); ready workers are absent.
     public var paused: String { base + "paused" }
-    /// HASH `succeeded` / `failed` → jobs finished so far, for rates in `stats --watch`.
+    /// HASH `succeeded` / `failed` → jobs finished so far, `retried` → attempts rescheduled, for
+    /// rates in `stats --watch` and the dashboard.
     public var finished: String { base + "finished" }
+    /// HASH worker id → what the worker says of itself (version, concurrency, host; JSON), written
+    /// by its heartbeat, removed with its registration (*extension*).
+    public var workerInfo: String { base + "workerinfo" }
+    /// STRING, present while the queue is paused (who, when, why; JSON): no worker takes a job
+    /// (*extension*; ``JobQueue/pause(by:reason:)``).
+    public var pause: String { base + "pause" }
+    /// LIST of the queue's recent samples, newest on the left, one per 10 s for an hour
+    /// (*extension*; ``JobQueue/recordHistory(_:rate:)``).
+    public var history: String { base + "history" }
     /// ZSET of retries waiting for their time (score: due, Redis clock ms).
     public var delayed: String { base + "delayed" }
     /// HASH job id → attempts made so far.

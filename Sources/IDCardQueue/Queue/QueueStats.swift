@@ -16,6 +16,13 @@ public struct QueueStats: Sendable, Equatable, Codable {
     /// Jobs finished since the queue's first job, by outcome (not in `--json`).
     public var succeeded = 0
     public var failed = 0
+    /// Attempts rescheduled since the queue's first job (not in `--json`).
+    public var retried = 0
+    /// How long the oldest pending job has waited since its `enqueuedAt` (Redis's clock); `nil`
+    /// with nothing pending or no `enqueuedAt` near either end of its element (not in `--json`).
+    public var oldestWaitMilliseconds: Int?
+    /// Set while an operator holds the queue (``JobQueue/pause(by:reason:)``; not in `--json`).
+    public var pause: QueuePause?
 
     public init(queue: String, pending: Int, processing: Int, delayed: Int, dead: Int, workers: Int) {
         self.queue = queue

@@ -56,6 +56,9 @@ extension RateGate {
               verdict, wait = 'later', wait - horizon
             else
               tat = tat + tonumber(A.spacingMargin) * 1000000 / rate
+              -- For the dashboard: the plan's rate, and slots handed out (their rate is the budget in use).
+              redis.call('HSET', K.rateState, 'configured', A.configured)
+              redis.call('HINCRBY', K.rateState, 'reserved', 1)
             end
             redis.call('SET', K.rate, string.format('%.0f', tat), 'EX', 86400)
             local function whole(value) return string.format('%.0f', value) end
@@ -77,7 +80,7 @@ extension RateGate {
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
             redis.call('HSET', K.rateState, 'limit', A.rate, 'ceiling', A.ceiling, 'since', string.format('%.0f', now),
-              'generation', generation + 1)
+              'generation', generation + 1, 'coolDownUntil', string.format('%.0f', now + tonumber(A.coolDown)))
             redis.call('EXPIRE', K.rateState, 7 * 86400)
             local tat = math.max(tonumber(redis.call('GET', K.rate) or '0'), now + tonumber(A.coolDown))
             redis.call('SET', K.rate, string.format('%.0f', tat), 'EX', 86400)

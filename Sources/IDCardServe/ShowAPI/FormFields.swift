@@ -1,8 +1,10 @@
 /// `application/x-www-form-urlencoded` fields, as 1429-1 clients send them: `name=value` pairs
 /// joined by `&`, `+` for a space and `%XX` for a byte. A malformed escape is kept as written (as
-/// browsers and most servers do); a repeated name keeps its last value.
+/// browsers and most servers do); a repeated name keeps its last value in ``values`` and every
+/// one in ``repeated`` (the dashboard's checkboxes).
 public struct FormFields: Sendable, Equatable {
     public private(set) var values: [String: [UInt8]] = [:]
+    public private(set) var repeated: [String: [[UInt8]]] = [:]
 
     public init(parsing body: some Collection<UInt8>) {
         var start = body.startIndex
@@ -14,6 +16,7 @@ public struct FormFields: Sendable, Equatable {
                 let name = String(decoding: Self.decoded(pair[pair.startIndex..<equals]), as: UTF8.self)
                 let value = equals < pair.endIndex ? Self.decoded(pair[pair.index(after: equals)...]) : []
                 values[name] = value
+                repeated[name, default: []].append(value)
             }
             start = end < body.endIndex ? body.index(after: end) : end
         }
@@ -22,11 +25,17 @@ public struct FormFields: Sendable, Equatable {
     /// Merges the query's fields under the body's: the body wins when both name a field.
     public mutating func addMissing(from other: FormFields) {
         values.merge(other.values) { mine, _ in mine }
+        repeated.merge(other.repeated) { mine, _ in mine }
     }
 
     public subscript(name: String) -> [UInt8]? { values[name] }
 
     public func text(_ name: String) -> String? { values[name].map { String(decoding: $0, as: UTF8.self) } }
+
+    /// Every value given for `name`, in order.
+    public func texts(_ name: String) -> [String] {
+        (repeated[name] ?? []).map { String(decoding: $0, as: UTF8.self) }
+    }
 
     static func decoded(_ bytes: some Collection<UInt8>) -> [UInt8] {
         var out: [UInt8] = []

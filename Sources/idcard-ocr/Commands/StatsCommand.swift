@@ -71,7 +71,11 @@ struct StatsCommand: AsyncParsableCommand {
                         ? "all ready" : "\(ready) ready, \(stats.pausedWorkers) paused (account or configuration)"
             ),
             ("succeeded", "\(stats.succeeded)", ""), ("failed", "\(stats.failed)", ""),
+            ("retried", "\(stats.retried)", ""),
         ]
+        if let pause = stats.pause {
+            rows[0].2 = "PAUSED by \(pause.by) at \(pause.at)" + (pause.reason.isEmpty ? "" : ": \(pause.reason)")
+        }
         if let (before, at) = previous {
             let seconds = max(Double((ContinuousClock.now - at) / .milliseconds(1)) / 1000, 0.001)
             let rate = { (now: Int, then: Int) in String(format: "%+.1f/s", Double(now - then) / seconds) }
@@ -79,6 +83,7 @@ struct StatsCommand: AsyncParsableCommand {
             rows[4].2 = rate(stats.dead, before.dead)
             rows[6].2 = rate(stats.succeeded, before.succeeded)
             rows[7].2 = rate(stats.failed, before.failed)
+            rows[8].2 = rate(stats.retried, before.retried)
         }
         return rows.map {
             $0.0.padding(toLength: 12, withPad: " ", startingAt: 0)

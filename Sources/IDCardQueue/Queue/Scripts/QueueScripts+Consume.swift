@@ -8,13 +8,13 @@ extension QueueScripts {
     /// registration is over. Returns `{'ok', elements oldest first, refused}` or `{'fenced'}`.
     static let take = RedisScript(
         name: "take",
-        keys: ["pending", "processing", "epochs", "oversized", "dead", "finished"],
+        keys: ["pending", "processing", "epochs", "oversized", "dead", "finished", "pause"],
         arguments: ["mostJobs", "mostBytes", "worker", "epoch", "mostElementBytes", "failedAt"],
         body: registeredLua + takeOneLua + """
             if not registered(K.epochs, A.worker, A.epoch) then return {'fenced'} end
             local taken, refused, bytes = {}, {}, 0
             for _ = 1, tonumber(A.mostJobs) do
-              local element = takeOne(K.pending, K.processing, K.oversized, K.dead, K.finished,
+              local element = takeOne(K.pending, K.processing, K.oversized, K.dead, K.finished, K.pause,
                 tonumber(A.mostElementBytes), A.failedAt, A.worker, refused)
               if not element then break end
               taken[#taken + 1] = element

@@ -30,7 +30,7 @@ extension QueueScripts {
         name: "finish",
         keys: [
             "processing", "result?", "attempts", "dead", "image?", "replyTo?", "finished", "pending", "epochs",
-            "oversized", "idClaim?", "imageClaim?", "letterOf?",
+            "oversized", "idClaim?", "imageClaim?", "letterOf?", "pause",
         ],
         arguments: [
             "element", "result", "ttl", "id", "letterHead", "recognition", "failure", "takeNext", "embedding",
@@ -131,20 +131,21 @@ extension QueueScripts {
             local refused = {}
             local next = false
             if A.takeNext == '1' then
-              next = takeOne(K.pending, K.processing, K.oversized, K.dead, K.finished,
+              next = takeOne(K.pending, K.processing, K.oversized, K.dead, K.finished, K.pause,
                 tonumber(A.mostElementBytes), A.failedAt, A.worker, refused) or false
             end
             return {removed, next, refused, copyOfSuccess and removed > 0 and 1 or 0}
             """
     )
 
-    /// Schedules another attempt: out of `processing`, into `delayed`, the attempt counted, the
-    /// call's claims dropped. Returns 1, 0 when the job was no longer in the list, -1 when the
-    /// worker's registration is over. `memberPrefix` keeps identical elements apart in `delayed`;
-    /// `call` is the claims' token ('' when the call made none).
+    /// Schedules another attempt: out of `processing`, into `delayed`, the attempt counted (also in
+    /// `finished`'s `retried`, for the dashboard's rates), the call's claims dropped. Returns 1, 0
+    /// when the job was no longer in the list, -1 when the worker's registration is over.
+    /// `memberPrefix` keeps identical elements apart in `delayed`; `call` is the claims' token (''
+    /// when the call made none).
     static let retry = RedisScript(
         name: "retry",
-        keys: ["processing", "delayed", "attempts", "epochs", "idClaim", "imageClaim?"],
+        keys: ["processing", "delayed", "attempts", "epochs", "idClaim", "imageClaim?", "finished"],
         arguments: ["element", "delayMs", "memberPrefix", "id", "attemptsMade", "worker", "epoch", "call"],
         body: registeredLua + claimLua + """
             dropClaim(K.idClaim, A.call)
@@ -158,6 +159,7 @@ extension QueueScripts {
             local due = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(A.delayMs)
             redis.call('ZADD', K.delayed, string.format('%.0f', due), A.memberPrefix .. A.element)
             redis.call('HSET', K.attempts, A.id, A.attemptsMade)
+            redis.call('HINCRBY', K.finished, 'retried', 1)
             return removed
             """
     )

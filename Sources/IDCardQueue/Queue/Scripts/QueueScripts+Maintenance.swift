@@ -34,12 +34,13 @@ extension QueueScripts {
             """
     )
 
-    /// Records a worker's heartbeat and whether it is paused, unless its registration is over.
-    /// Returns `{1 (beating) or 0 (fenced: reaped), seconds, µs}` with Redis's clock.
+    /// Records a worker's heartbeat, whether it is paused and what it says of itself (`info`, ''
+    /// for nothing), unless its registration is over. Returns `{1 (beating) or 0 (fenced: reaped),
+    /// seconds, µs}` with Redis's clock.
     static let heartbeat = RedisScript(
         name: "heartbeat",
-        keys: ["workers", "paused", "epochs"],
-        arguments: ["worker", "pausedBecause", "epoch"],
+        keys: ["workers", "paused", "epochs", "workerInfo"],
+        arguments: ["worker", "pausedBecause", "epoch", "info"],
         body: registeredLua + """
             local t = redis.call('TIME')
             if not registered(K.epochs, A.worker, A.epoch) then return {0, t[1], t[2]} end
@@ -48,6 +49,7 @@ extension QueueScripts {
             else
               redis.call('HSET', K.paused, A.worker, A.pausedBecause)
             end
+            if A.info ~= '' then redis.call('HSET', K.workerInfo, A.worker, A.info) end
             redis.call('ZADD', K.workers, tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), A.worker)
             return {1, t[1], t[2]}
             """
@@ -92,7 +94,7 @@ extension QueueScripts {
     /// between. Returns `{'ok', reaped, set-aside}`, `{'clock', now}` or `{'fenced'}`.
     static let reap = RedisScript(
         name: "reap",
-        keys: ["workers", "pending", "processing", "paused", "epochs", "lost", "lostAt"],
+        keys: ["workers", "pending", "processing", "paused", "epochs", "lost", "lostAt", "workerInfo"],
         restKeys: true,
         arguments: [
             "heartbeatTimeoutMs", "maxLosses", "lostTTL", "worker", "epoch", "expectedNowMs", "toleranceMs",
@@ -117,6 +119,7 @@ extension QueueScripts {
                 redis.call('ZREM', K.workers, worker)
                 redis.call('HDEL', K.epochs, worker)
                 redis.call('HDEL', K.paused, worker)
+                redis.call('HDEL', K.workerInfo, worker)
               end
             end
             return {'ok', reaped, setAside}
@@ -146,11 +149,12 @@ extension QueueScripts {
     )
 
     /// Depths in one call: `{pending, processing, delayed, dead, live workers, paused, succeeded,
-    /// failed}`; `processing` over the processing lists given (`K.rest`: those of the registered
+    /// failed, retried, the oldest pending job's wait (ms, -1: unknown), the queue's pause ('' when
+    /// running)}`; `processing` over the processing lists given (`K.rest`: those of the registered
     /// workers, read just before).
     static let stats = RedisScript(
         name: "stats",
-        keys: ["pending", "delayed", "dead", "workers", "paused", "finished"],
+        keys: ["pending", "delayed", "dead", "workers", "paused", "finished", "pause"],
         restKeys: true,
         arguments: ["heartbeatTimeoutMs"],
         body: """
@@ -158,11 +162,22 @@ extension QueueScripts {
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
             local processing = 0
             for _, list in ipairs(K.rest) do processing = processing + redis.call('LLEN', list) end
-            local finished = redis.call('HMGET', K.finished, 'succeeded', 'failed')
+            local finished = redis.call('HMGET', K.finished, 'succeeded', 'failed', 'retried')
             local live = redis.call('ZCOUNT', K.workers, now - tonumber(A.heartbeatTimeoutMs), '+inf')
+            -- The oldest job's wait: its enqueuedAt, looked for in its first and last 4 KiB only (an
+            -- image between them is never scanned); -1 when there is none or it carries none.
+            local waited = -1
+            local oldest = redis.call('LINDEX', K.pending, -1)
+            if oldest then
+              local pattern = '"enqueuedAt"%s*:%s*(%d+)'
+              local at = string.match(string.sub(oldest, 1, 4096), pattern)
+                or string.match(string.sub(oldest, -4096), pattern)
+              if at then waited = math.max(0, now - tonumber(at)) end
+            end
             return {redis.call('LLEN', K.pending), processing, redis.call('ZCARD', K.delayed),
                     redis.call('LLEN', K.dead), live, redis.call('HLEN', K.paused),
-                    tonumber(finished[1]) or 0, tonumber(finished[2]) or 0}
+                    tonumber(finished[1]) or 0, tonumber(finished[2]) or 0, tonumber(finished[3]) or 0,
+                    waited, redis.call('GET', K.pause) or ''}
             """
     )
 
@@ -209,7 +224,7 @@ extension QueueScripts {
     /// registration ends. Nothing, when that registration was already over.
     static let deregister = RedisScript(
         name: "deregister",
-        keys: ["workers", "processing", "pending", "paused", "epochs"],
+        keys: ["workers", "processing", "pending", "paused", "epochs", "workerInfo"],
         arguments: ["worker", "epoch"],
         body: registeredLua + """
             if not registered(K.epochs, A.worker, A.epoch) then return -1 end
@@ -218,6 +233,7 @@ extension QueueScripts {
             redis.call('ZREM', K.workers, A.worker)
             redis.call('HDEL', K.paused, A.worker)
             redis.call('HDEL', K.epochs, A.worker)
+            redis.call('HDEL', K.workerInfo, A.worker)
             return moved
             """
     )

@@ -105,14 +105,17 @@ enum QueueScripts {
 
             """
 
-    /// `takeOne(pending, processing, oversized, dead, finished, ...)`: moves the oldest job of
-    /// `pending` into `processing` and returns it. An element
+    /// `takeOne(pending, processing, oversized, dead, finished, pause, ...)`: moves the oldest job of
+    /// `pending` into `processing` and returns it; `nil` while the queue is paused (`pause` exists:
+    /// ``JobQueue/pause(by:reason:)``), as if `pending` were empty. An element
     /// larger than `maxElement` cannot hold a job that may succeed: it never reaches a worker. It
     /// goes whole into the `oversized` hash, a small dead letter naming its field goes onto `dead`,
     /// its field, size and first 4 KiB (for the id) join `refused`, and the next job is tried; at
     /// most 8 refusals per script, then `nil` as if `pending` were empty.
     static let takeOneLua = """
-        local function takeOne(pending, processing, oversized, dead, finished, maxElement, failedAt, worker, refused)
+        local function takeOne(pending, processing, oversized, dead, finished, pause, maxElement, failedAt, worker,
+                               refused)
+          if redis.call('EXISTS', pause) == 1 then return nil end
           while #refused < 8 do
             local element = redis.call('LMOVE', pending, processing, 'RIGHT', 'LEFT')
             if not element or #element <= maxElement then return element end

@@ -1,0 +1,48 @@
+import Hummingbird
+import IDCardContract
+import IDCardQueue
+
+/// What the page's script polls: the numbers, and the history for the chart.
+extension DashboardServer {
+    func overviewJSON() async -> Response {
+        do {
+            var list: [JSONValue] = []
+            for entry in queues { list.append(try await snapshot(entry).jsonValue) }
+            return json(.object(["queues": .array(list)]))
+        } catch {
+            return json(.object(["error": .string("Redis did not answer")]), status: .serviceUnavailable)
+        }
+    }
+
+    func statsJSON(_ context: Context) async -> Response {
+        guard let entry = routeQueue(context) else {
+            return json(.object(["error": "no such queue"]), status: .notFound)
+        }
+        do {
+            return json(try await snapshot(entry).jsonValue)
+        } catch {
+            return json(.object(["error": .string("Redis did not answer")]), status: .serviceUnavailable)
+        }
+    }
+
+    /// `{"bucketMs": 10000, "samples": [{"t": ms, "pending": …}, …]}`, oldest first.
+    func historyJSON(_ context: Context) async -> Response {
+        guard let entry = routeQueue(context) else {
+            return json(.object(["error": "no such queue"]), status: .notFound)
+        }
+        do {
+            let samples = try await entry.queue.history().map { sample -> JSONValue in
+                var object: [String: JSONValue] = ["t": .int(sample.at)]
+                for (name, count) in sample.counts { object[name] = .int(Int64(count)) }
+                return .object(object)
+            }
+            return json(
+                .object([
+                    "bucketMs": .int(Int64(JobQueue.historyBucket / .milliseconds(1))), "samples": .array(samples),
+                ])
+            )
+        } catch {
+            return json(.object(["error": .string("Redis did not answer")]), status: .serviceUnavailable)
+        }
+    }
+}
