@@ -455,7 +455,10 @@ class DeadLetterTests(DashboardCase):
         self.click_and_wait(self.wait_css("a#dead-link"), "the dead list's link")
         row = self.wait_css('table#dead-letters tr[data-job="dead-requeue"]')
         self.assertEqual(row.find_element(By.CSS_SELECTOR, "td.code").text.strip(), "not_recognized", "the dead letter's code")
-        BROWSER.find_element(By.CSS_SELECTOR, 'input[type=checkbox][name=id][value="dead-requeue"]').click()
+        # The checkbox carries a reference to the job, not its id (an id may hold an ID number).
+        box = row.find_element(By.CSS_SELECTOR, "input[type=checkbox][name=id]")
+        self.assertNotIn("dead-requeue", box.get_attribute("value"), "the checkbox carries the job's id")
+        box.click()
         self.click_and_wait(self.wait_css("#requeue-selected-button"), "requeue selected")
         self.assert_flash("requeued 1")
         self.assert_audited(event="requeue", user="operator", queue=self.queue)

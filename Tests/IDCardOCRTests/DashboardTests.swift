@@ -289,6 +289,76 @@ struct DashboardTests {
         }
     }
 
+    @Test("an id carrying an ID number: masked in text, links and checkboxes; the page's link still opens the job")
+    func numberInAnID() async throws {
+        try await Self.withDashboard { dashboard in
+            let queue = dashboard.queue
+            let name = queue.keys.queue
+            let id = "order-11010519491231002X"
+            try await Self.storeSuccess(queue, id: id)
+            _ = try await queue.redis.send("LPUSH", .string(queue.keys.dead), .data(Self.deadLetter(id: id)))
+            try dashboard.login("operator")
+            let list = try dashboard.get("operator", "/queues/\(name)/dead").body
+            #expect(!list.contains("11010519491231002X") && list.contains("order-1101**********002X"))
+            let href = try #require(list.range(of: "class=\"job-link\" href=\"").map { list[$0.upperBound...] })
+            let path = String(href.prefix { $0 != "\"" })
+            #expect(path.contains("/jobs/~"), "a reference, not the id: \(path)")
+            let job = try dashboard.get("operator", path).body
+            #expect(job.contains("status-succeeded") && !job.contains("11010519491231002X"))
+            // The checkbox's reference requeues the letter.
+            let value = try #require(list.range(of: "name=\"id\" value=\"").map { list[$0.upperBound...] })
+            let reference = String(value.prefix { $0 != "\"" })
+            let token = try dashboard.csrf("operator")
+            #expect(
+                try dashboard.post("operator", "/queues/\(name)/dead/requeue", ["id=\(reference)", "csrf=\(token)"])
+                    .status == 303
+            )
+            #expect(try await queue.stats().dead == 0)
+            #expect(try dashboard.get("operator", "/queues/\(name)/jobs/~bm90LWEtcmVmZXJlbmNl").status == 404)
+        }
+    }
+
+    @Test("large letters are listed from a summary, the image left in Redis; a filtered list pages to its end")
+    func largeLettersAndPaging() async throws {
+        try await Self.withDashboard { dashboard in
+            let queue = dashboard.queue
+            let name = queue.keys.queue
+            // 120 letters of one code, one of them 200 KiB (its image), and 30 of another.
+            for index in 0..<150 {
+                // As a worker writes it: the job first, then the error and the rest.
+                let letter =
+                    index == 7
+                    ? Data(
+                        (#"{"job":{"id":"big-7","imgData":""# + String(repeating: "A", count: 200 * 1024)
+                            + #""},"error":{"code":"ocr_unavailable","message":"gave up","retryable":false},"#
+                            + #""attempts":5,"failedAt":"\#(Timestamp.iso8601())","worker":"w"}"#).utf8
+                    )
+                    : Self.deadLetter(id: "l-\(index)", code: index % 5 == 4 ? .notRecognized : .ocrUnavailable)
+                _ = try await queue.redis.send("LPUSH", .string(queue.keys.dead), .data(letter))
+            }
+            try dashboard.login("viewer")
+            var seen = 0
+            var sawBig = false
+            var path = "/queues/\(name)/dead?code=ocr_unavailable"
+            for _ in 0..<5 {
+                let page = try dashboard.get("viewer", path).body
+                seen += page.components(separatedBy: "<td class=\"code\">ocr_unavailable</td>").count - 1
+                #expect(!page.contains("not_recognized</td>"))
+                if page.contains("big-7") {
+                    sawBig = true
+                    #expect(page.contains("200 KiB (not read here)") && !page.contains("AAAAAAAA"))
+                }
+                guard let next = page.range(of: "id=\"next-page\" href=\"").map({ page[$0.upperBound...] }) else {
+                    break
+                }
+                path = String(next.prefix { $0 != "\"" }).replacingOccurrences(of: "&amp;", with: "&")
+            }
+            #expect(seen == 120, "every letter of the code, page after page")
+            #expect(sawBig)
+            #expect(try dashboard.get("viewer", "/queues/\(name)/dead?from=9223372036854775807").status == 200)
+        }
+    }
+
     @Test("a hostile dead letter (markup, a number in its message) is shown escaped and masked")
     func hostileLetter() async throws {
         try await Self.withDashboard { dashboard in

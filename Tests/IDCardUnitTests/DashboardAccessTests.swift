@@ -30,7 +30,7 @@ struct PersonalDataMaskTests {
         #expect(PersonalDataMask.address("浙江省杭州市西湖县某某村") == "浙江省杭州市西湖县…")
         // A street name that carries 市 is not a city: the cut comes at the district before it.
         #expect(PersonalDataMask.address("北京市朝阳区新市街3号") == "北京市朝阳区…")
-        #expect(PersonalDataMask.address("某某某某某某某某") == "某某某…")
+        #expect(PersonalDataMask.address("中关村大街27号") == "…", "no division named: none of it")
         #expect(PersonalDataMask.address("北京市１２号") == "北京市…")
     }
 
@@ -52,6 +52,10 @@ struct PersonalDataMaskTests {
         #expect(PersonalDataMask.scrub("id 110105491231002 seen") == "id 1101*******1002 seen")
         #expect(PersonalDataMask.scrub("order-7781-front") == "order-7781-front")
         #expect(PersonalDataMask.scrub("the job is 5242880 bytes") == "the job is 5242880 bytes")
+        #expect(PersonalDataMask.scrub("no 110105 19491231 002X here") == "no 1101**********002X here")
+        #expect(PersonalDataMask.scrub("号码１１０１０５１９４９１２３１００２Ｘ") != "号码１１０１０５１９４９１２３１００２Ｘ")
+        #expect(PersonalDataMask.scrub("号码１１０１０５１９４９１２３１００２X") == "号码1101**********002X")
+        #expect(PersonalDataMask.scrub("call 010-1234-5678 now") == "call 010-1234-5678 now")
     }
 
     @Test("every personal field of a result is masked by field name; others pass")
@@ -165,19 +169,27 @@ struct DashboardAccessTests {
         #expect(store.takeFlash(for: id) == nil)
     }
 
-    @Test("failed logins past the free ones wait, doubling; a success clears them")
+    @Test(
+        "attempts past the free ones wait, doubling; at once, they count before any is checked; a success clears them"
+    )
     func throttle() {
         let throttle = LoginThrottle(freeFailures: 3, longestWait: .seconds(8))
         let start = ContinuousClock.now
-        for _ in 0..<3 { throttle.failed("alice", now: start) }
-        #expect(throttle.waitBeforeAttempt("alice", now: start) != nil)
-        #expect(throttle.waitBeforeAttempt("alice", now: start + .seconds(2)) == nil)
-        for _ in 0..<10 { throttle.failed("alice", now: start) }
-        #expect(throttle.waitBeforeAttempt("alice", now: start + .seconds(7)) != nil)
-        #expect(throttle.waitBeforeAttempt("alice", now: start + .seconds(9)) == nil)
-        #expect(throttle.waitBeforeAttempt("bob", now: start) == nil)
+        // Three let through at once, none checked yet: the fourth already waits.
+        for _ in 0..<3 { #expect(throttle.begin("alice", now: start) == nil) }
+        #expect(throttle.begin("alice", now: start) != nil)
+        #expect(throttle.begin("alice", now: start + .seconds(2)) == nil, "1 s after the last")
+        #expect(throttle.begin("alice", now: start + .seconds(3)) != nil, "then 2 s")
+        #expect(throttle.begin("alice", now: start + .seconds(5)) == nil)
+        #expect(throttle.begin("bob", now: start) == nil, "per name")
         throttle.succeeded("alice")
-        #expect(throttle.waitBeforeAttempt("alice", now: start) == nil)
+        #expect(throttle.begin("alice", now: start + .seconds(5)) == nil)
+        let small = LoginThrottle(freeFailures: 1, capacity: 2)
+        for name in ["a", "b", "c", "d"] { _ = small.begin(name, now: start) }
+        #expect(
+            [small.begin("a", now: start), small.begin("d", now: start)].contains { $0 != nil },
+            "bounded, the newest kept"
+        )
     }
 
     @Test("trusted proxies: CIDRs of both families; IPv4-mapped IPv6 counts as IPv4; anything else is not trusted")

@@ -1,41 +1,41 @@
 import NIOConcurrencyHelpers
 
-/// Slows password guessing per user name: after ``freeFailures`` failed logins in a row, each
-/// further attempt must wait twice as long as the last (1 s, 2 s, … up to ``longestWait``),
-/// success or not; a success clears the count. Names that exist and names that do not are
-/// throttled alike, so the answer does not tell which is which.
+/// Slows password guessing per user name: after ``freeFailures`` failed sign-ins in a row, each
+/// further attempt must wait twice as long as the last (1 s, 2 s, … up to ``longestWait``)
+/// before it is even checked; a success clears the count. An attempt counts as failed from the
+/// moment it is let through (``begin(_:now:)``), so attempts sent at once cannot all pass before
+/// the first is recorded. Names that exist and names that do not are throttled alike.
 public final class LoginThrottle: Sendable {
     public let freeFailures: Int
     public let longestWait: Duration
+    /// Names tracked at most (each at most 64 characters: ``UsersFile/isValidName(_:)``); beyond,
+    /// an arbitrary one is forgotten.
+    public let capacity: Int
     private struct Record {
         var failures = 0
         var lastFailure: ContinuousClock.Instant
     }
     private let records = NIOLockedValueBox<[String: Record]>([:])
 
-    public init(freeFailures: Int = 5, longestWait: Duration = .seconds(900)) {
+    public init(freeFailures: Int = 5, longestWait: Duration = .seconds(900), capacity: Int = 100_000) {
         self.freeFailures = freeFailures
         self.longestWait = longestWait
+        self.capacity = capacity
     }
 
-    /// How long `user` must still wait before an attempt is even checked; `nil` when it may try now.
-    public func waitBeforeAttempt(_ user: String, now: ContinuousClock.Instant = .now) -> Duration? {
+    /// Lets an attempt for `user` through, counting it as a failure until ``succeeded(_:)``; or
+    /// returns how long `user` must still wait.
+    public func begin(_ user: String, now: ContinuousClock.Instant = .now) -> Duration? {
         records.withLockedValue { records in
-            guard let record = records[user], record.failures >= freeFailures else { return nil }
-            let wait = Self.wait(afterFailures: record.failures, freeFailures: freeFailures, longest: longestWait)
-            let remaining = record.lastFailure + wait - now
-            return remaining > .zero ? remaining : nil
-        }
-    }
-
-    public func failed(_ user: String, now: ContinuousClock.Instant = .now) {
-        records.withLockedValue { records in
-            // Bounded: a flood of made-up names forgets the oldest first.
-            if records.count > 100_000, let oldest = records.min(by: { $0.value.lastFailure < $1.value.lastFailure }) {
-                records[oldest.key] = nil
+            if let record = records[user], record.failures >= freeFailures {
+                let wait = Self.wait(afterFailures: record.failures, freeFailures: freeFailures, longest: longestWait)
+                let remaining = record.lastFailure + wait - now
+                if remaining > .zero { return remaining }
             }
+            if records[user] == nil, records.count >= capacity { records.remove(at: records.startIndex) }
             records[user, default: Record(lastFailure: now)].failures += 1
             records[user]?.lastFailure = now
+            return nil
         }
     }
 
@@ -45,7 +45,7 @@ public final class LoginThrottle: Sendable {
 
     /// 1 s after the first failure past the free ones, doubling, at most `longest`.
     static func wait(afterFailures failures: Int, freeFailures: Int, longest: Duration) -> Duration {
-        let doublings = min(failures - freeFailures, 20)
+        let doublings = min(max(0, failures - freeFailures), 20)
         return min(.seconds(1 << doublings), longest)
     }
 }

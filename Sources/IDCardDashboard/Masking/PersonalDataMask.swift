@@ -50,7 +50,7 @@ public enum PersonalDataMask {
     static let streetMarks: Set<Character> = ["路", "街", "道", "巷", "弄", "村", "镇", "乡", "号", "组", "栋", "室", "楼"]
 
     /// Up to the first district suffix, or else the last division suffix before any street
-    /// detail or digit, within the first 20 characters; without one, the first three characters.
+    /// detail or digit, within the first 20 characters; without one, nothing (`…`).
     /// Followed by `…` when cut. (An autonomous region's `自治区` counts as a district: coarser, never finer.)
     public static func address(_ value: String) -> String {
         let characters = Array(value.trimmingWhitespace)
@@ -64,7 +64,8 @@ public enum PersonalDataMask {
             }
             if divisionEnds.contains(character) { keep = index + 1 }
         }
-        if keep == 0 { keep = min(3, characters.count) }
+        // No division named before the street: show none of it.
+        if keep == 0 { return characters.isEmpty ? "" : "…" }
         return keep >= characters.count ? String(characters) : String(characters.prefix(keep)) + "…"
     }
 
@@ -76,25 +77,52 @@ public enum PersonalDataMask {
         return String(characters.prefix(4)) + "-**-**"
     }
 
-    /// Masks, wherever they are in `text`, runs of 15 to 18 digits (an 18th character `X` too):
-    /// ID numbers of both generations.
+    /// Masks, wherever they are in `text`, ID numbers of both generations: runs of 15 to 18
+    /// digits (ASCII or full-width, an `X` last), also when single spaces or hyphens split them
+    /// (`110105 19491231 002X`). Shorter runs of digits stay.
     public static func scrub(_ text: String) -> String {
+        let characters = Array(text)
         var out = ""
-        var run: [Character] = []
-        func flush() {
-            if run.count >= 15 { out += number(String(run)) } else { out += String(run) }
-            run.removeAll()
-        }
-        for character in text {
-            if character.isASCII, character.isNumber || (run.count == 17 && (character == "X" || character == "x")) {
-                run.append(character)
-            } else {
-                flush()
-                out.append(character)
+        var index = 0
+        while index < characters.count {
+            guard digit(characters[index]) != nil else {
+                out.append(characters[index])
+                index += 1
+                continue
             }
+            // The run: digits, a separator only between two digits, an X only after 14 digits.
+            var end = index
+            var digits: [Character] = []
+            while end < characters.count {
+                if let value = digit(characters[end]) {
+                    digits.append(value)
+                } else if "Xx".contains(characters[end]), digits.count >= 14 {
+                    digits.append("X")
+                    end += 1
+                    break
+                } else if " -".contains(characters[end]), end + 1 < characters.count, digit(characters[end + 1]) != nil
+                {
+                    // A separator within the run.
+                } else {
+                    break
+                }
+                end += 1
+            }
+            out += digits.count >= 15 ? number(String(digits)) : String(characters[index..<end])
+            index = end
         }
-        flush()
         return out
+    }
+
+    /// `character` as an ASCII digit when it is one, ASCII or full-width.
+    static func digit(_ character: Character) -> Character? {
+        if character.isASCII, character.isNumber { return character }
+        if let scalar = character.unicodeScalars.first, character.unicodeScalars.count == 1,
+            (0xFF10...0xFF19).contains(scalar.value), let ascii = UnicodeScalar(scalar.value - 0xFF10 + 0x30)
+        {
+            return Character(ascii)
+        }
+        return nil
     }
 }
 

@@ -11,15 +11,20 @@ struct DeadLetterRow: Sendable {
     var worker: String
     /// What the element was: `imgData (12 KB)`, `imgUrl`, `not JSON (300 bytes)`, `sealed`…
     var form: String
+    /// What the page's link and checkbox carry instead of the id (``JobLinks``).
+    var reference: String?
 
-    init(letter: DeadLetter, elementBytes: Int) {
+    init(letter: DeadLetter, elementBytes: Int, summarized: Bool = false, reference: String? = nil) {
+        self.reference = reference
         id = letter.id
         code = letter.error.code
         message = letter.error.message
         attempts = letter.attempts
         failedAt = letter.failedAt
         worker = letter.worker
-        if letter.isSealed {
+        if summarized {
+            form = "\(elementBytes / 1024) KiB (not read here)"
+        } else if letter.isSealed {
             form = "sealed"
         } else if let oversized = letter.oversized {
             form = "oversized (\(oversized.bytes) bytes, kept)"
@@ -103,23 +108,25 @@ struct DeadLettersPage: DashboardPage {
     func row(_ letter: DeadLetterRow) -> HTML {
         let id = letter.id.map(PersonalDataMask.scrub) ?? "(no valid id)"
         let link: HTML =
-            letter.id.map { rawID in
-                "<a class=\"job-link\" href=\"/queues/\(url: queue)/jobs/\(url: rawID)\">\(id)</a>"
+            letter.reference.map { reference in
+                "<a class=\"job-link\" href=\"/queues/\(url: queue)/jobs/\(url: reference)\">\(id)</a>"
             } ?? "\(id)"
         let pick: HTML =
             mayAct
-            ? letter.id.map { rawID in
+            ? letter.reference.map { reference in
                 """
-                <td><input type="checkbox" name="id" value="\(rawID)" form="requeue-selected" \
+                <td><input type="checkbox" name="id" value="\(reference)" form="requeue-selected" \
                 aria-label="pick \(id)"></td>
                 """
             } ?? "<td></td>"
             : ""
         return """
-            <tr data-job="\(letter.id ?? "")">\(pick)<td>\(link)</td><td class="code">\(letter.code.rawValue)</td>\
+            <tr data-job="\(letter.id.map(PersonalDataMask.scrub) ?? "")">\(pick)<td>\(link)</td>\
+            <td class="code">\(letter.code.rawValue)</td>\
             <td class="message">\(PersonalDataMask.scrub(letter.message))</td>\
             <td class="attempts">\(letter.attempts)</td>\
-            <td class="failed-at">\(letter.failedAt)</td><td>\(letter.worker)</td><td>\(letter.form)</td></tr>
+            <td class="failed-at">\(letter.failedAt)</td>\
+            <td>\(PersonalDataMask.scrub(letter.worker))</td><td>\(letter.form)</td></tr>
             """
     }
 

@@ -7,6 +7,8 @@ struct JobPage: DashboardPage {
     var flash: String?
     var queue: String
     var id: String
+    /// What the reveal forms' URL carries instead of the id (``JobLinks``).
+    var reference: String
     var result: JobResult?
     /// The stored result's body is sealed and the dashboard has no key that opens it.
     var sealed: Bool
@@ -94,7 +96,7 @@ struct JobPage: DashboardPage {
             let revealForm: HTML =
                 masked && mayReveal && revealed != field
                 ? """
-                <form class="reveal" method="post" action="/queues/\(url: queue)/jobs/\(url: id)/reveal">\
+                <form class="reveal" method="post" action="/queues/\(url: queue)/jobs/\(url: reference)/reveal">\
                 \(Layout.csrfField(session))<input type="hidden" name="field" value="\(field)">\
                 <button type="submit">reveal</button></form>
                 """

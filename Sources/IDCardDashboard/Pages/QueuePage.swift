@@ -22,8 +22,9 @@ struct QueuePage: DashboardPage {
         }
         let pauseNote: HTML =
             stats.pause.map { pause in
-                let why = pause.reason.isEmpty ? "" : ": " + pause.reason
-                return " <span id=\"pause-note\">by \(pause.by) at \(pause.at)\(why)</span>"
+                // Scrubbed here: a pause written by `queue pause` or by hand passed no other check.
+                let why = pause.reason.isEmpty ? "" : ": " + PersonalDataMask.scrub(pause.reason)
+                return " <span id=\"pause-note\">by \(PersonalDataMask.scrub(pause.by)) at \(pause.at)\(why)</span>"
             } ?? ""
         let pauseForm: HTML =
             !mayAct
@@ -90,7 +91,7 @@ struct QueuePage: DashboardPage {
         let state =
             !worker.isAlive
             ? "missed heartbeats (its jobs go back when reaped)"
-            : worker.pausedReason.map { "paused: " + $0 } ?? "ready"
+            : worker.pausedReason.map { "paused: " + PersonalDataMask.scrub($0) } ?? "ready"
         return """
             <tr data-worker="\(worker.worker)"><td>\(worker.worker)</td><td>\(state)</td><td>\(worker.inFlight)</td>\
             <td>\(Format.duration(milliseconds: worker.heartbeatAgeMilliseconds)) ago</td>\

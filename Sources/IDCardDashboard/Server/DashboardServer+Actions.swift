@@ -66,19 +66,22 @@ extension DashboardServer {
     /// `Sec-Fetch-Site` when it is sent (every current browser: `same-origin`, or `none` for a
     /// request the user made directly), else an `Origin` that names this host. An `Origin` of
     /// `null` (what a browser sends from a page under `Referrer-Policy: no-referrer`) and no
-    /// header at all (curl, older clients) leave the decision to the CSRF token.
-    static func sameOrigin(_ request: Request) -> Bool {
+    /// header at all (curl, older clients) leave the decision to the CSRF token; with
+    /// `allowingNullOrigin` false (the sign-in form, which has no token yet), `null` is refused,
+    /// as another site's redirected form may send it.
+    static func sameOrigin(_ request: Request, allowingNullOrigin: Bool = true) -> Bool {
         if let site = HTTPField.Name("Sec-Fetch-Site").flatMap({ request.headers[$0] }) {
             return site == "same-origin" || site == "none"
         }
-        guard let origin = request.headers[.origin], origin != "null" else { return true }
+        guard let origin = request.headers[.origin] else { return true }
+        if origin == "null" { return allowingNullOrigin }
         guard let host = request.head.authority else { return false }
         return origin == "http://\(host)" || origin == "https://\(host)"
     }
 
     func login(_ request: Request, _ context: Context) async -> Response {
         guard configuration.authentication == .users else { return .redirect(to: "/") }
-        guard Self.sameOrigin(request) else {
+        guard Self.sameOrigin(request, allowingNullOrigin: false) else {
             return page(
                 .forbidden,
                 MessagePage(title: "Refused", id: "refused", message: "sign in from this dashboard's page")
@@ -87,16 +90,26 @@ extension DashboardServer {
         let fields = await form(request, context)
         let user = fields.text("user") ?? ""
         let password = fields.text("password") ?? ""
-        if let wait = throttle.waitBeforeAttempt(user) {
+        // A name that cannot be a user's is refused before anything is checked or kept.
+        guard UsersFile.isValidName(user) else {
+            audit.record(.loginFailed, user: "-", remote: context.remoteIP, ["reason": "malformed name"])
+            return page(.unauthorized, LoginPage(error: "Wrong user or password."))
+        }
+        if let wait = throttle.begin(user) {
             audit.record(.loginFailed, user: user, remote: context.remoteIP, ["reason": "throttled"])
             return page(
                 .tooManyRequests,
                 LoginPage(error: "Too many failed attempts: try again in \(wait.components.seconds + 1) s.")
             )
         }
-        guard UsersFile.isValidName(user), let known = await verify(user: user, password: password) else {
-            throttle.failed(user)
-            audit.record(.loginFailed, user: UsersFile.isValidName(user) ? user : "-", remote: context.remoteIP)
+        let known: UsersFile.User
+        switch await verify(user: user, password: password) {
+        case .user(let user): known = user
+        case .busy:
+            audit.record(.loginFailed, user: user, remote: context.remoteIP, ["reason": "busy"])
+            return page(.tooManyRequests, LoginPage(error: "Too many sign-ins at once: try again in a moment."))
+        case .wrong:
+            audit.record(.loginFailed, user: user, remote: context.remoteIP)
             return page(.unauthorized, LoginPage(error: "Wrong user or password."))
         }
         throttle.succeeded(user)
@@ -113,7 +126,9 @@ extension DashboardServer {
     }
 
     func logout(_ request: Request, _ context: Context) async -> Response {
-        guard case .admitted(let session, _) = await admit(request, context, needs: .view, action: "logout") else {
+        let admission = await admit(request, context, needs: .view, action: "logout")
+        guard case .admitted(let session, _) = admission else {
+            if case .refused(let response) = admission { return response }
             return .redirect(to: "/login")
         }
         sessions.close(context.sessionID)
@@ -130,7 +145,8 @@ extension DashboardServer {
             if case .refused(let response) = admission { return response }
             return .redirect(to: "/")
         }
-        let ids = Set(fields.texts("id").filter { !$0.isEmpty })
+        // The page's checkboxes carry references (``JobLinks``); a plain id works as well.
+        let ids = Set(fields.texts("id").filter { !$0.isEmpty }.compactMap(links.id(from:)))
         let code = fields.text("code").flatMap { name in ErrorCode.allCases.first { $0.rawValue == name } }
         let back = "/queues/\(HTML.urlComponent(entry.name))/dead"
         guard !ids.isEmpty || code != nil else {
@@ -141,7 +157,9 @@ extension DashboardServer {
             let (moved, sealed) = try await entry.queue.requeueDeadLetters(
                 ids: ids.isEmpty ? nil : ids,
                 matching: { letter in code.map { letter.error.code == $0 } ?? true },
-                opening: encryptionKeys
+                opening: encryptionKeys,
+                // Letters hold whole jobs (images up to megabytes): a few at a time.
+                batchSize: 10
             )
             var details = ["requeued": "\(moved)"]
             if !ids.isEmpty { details["ids"] = "\(ids.count)" }
@@ -234,16 +252,7 @@ extension DashboardServer {
                 )
             )
         }
-        audit.record(
-            .reveal,
-            user: session.user,
-            remote: context.remoteIP,
-            queue: context.parameters.get("queue"),
-            [
-                "job": context.parameters.get("id")?.removingPercentEncoding.map(PersonalDataMask.scrub) ?? "",
-                "field": field,
-            ]
-        )
-        return await jobPage(context, revealing: field)
+        // Audited by the page, once it has the value to show.
+        return await jobPage(context, revealing: (field, session))
     }
 }

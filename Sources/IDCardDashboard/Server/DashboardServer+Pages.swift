@@ -10,7 +10,7 @@ extension DashboardServer {
     static let pageSize = 50
 
     func snapshot(_ entry: (name: String, queue: JobQueue, rateKeys: RateKeys)) async throws -> QueueSnapshot {
-        let stats = try await entry.queue.stats(heartbeatTimeout: heartbeatTimeout)
+        let stats = try await entry.queue.stats(heartbeatTimeout: heartbeatTimeout, oldestWait: true)
         let history = try await entry.queue.history()
         let rate = try await entry.queue.rateStatus(keys: entry.rateKeys)
         return QueueSnapshot(stats: stats, rates: QueueRates.lastMinute(history: history), rate: rate)
@@ -60,7 +60,7 @@ extension DashboardServer {
             since: query.get("since"),
             until: query.get("until")
         )
-        let from = max(0, query.get("from").flatMap { Int($0) } ?? 0)
+        let from = min(max(0, query.get("from").flatMap { Int($0) } ?? 0), 100_000_000)
         do {
             let scan = try await scanDeadLetters(entry.queue, filter: filter, from: from)
             let total = try await entry.queue.stats(heartbeatTimeout: heartbeatTimeout).dead
@@ -95,15 +95,28 @@ extension DashboardServer {
         var position = from
         let batch = filter.isEmpty ? Self.pageSize : 200
         while rows.count < Self.pageSize, position - from < Self.scanLimit {
-            let letters = try await queue.deadLetters(limit: batch, offset: position)
-            for (element, letter) in letters {
+            // Summaries: a letter's job (an image, up to megabytes) stays in Redis.
+            let letters = try await queue.deadLetterSummaries(offset: position, count: batch)
+            var read = 0
+            for entry in letters {
                 position += 1
-                guard let letter else { continue }
+                read += 1
+                guard let letter = entry.letter else { continue }
                 if filter.isPast(letter) { return (rows, nil, position - from) }
-                if filter.matches(letter) { rows.append(DeadLetterRow(letter: letter, elementBytes: element.count)) }
+                if filter.matches(letter) {
+                    rows.append(
+                        DeadLetterRow(
+                            letter: letter,
+                            elementBytes: entry.bytes,
+                            summarized: entry.summarized,
+                            reference: letter.id.map(links.reference(for:))
+                        )
+                    )
+                }
                 if rows.count == Self.pageSize { break }
             }
-            if letters.count < batch { return (rows, nil, position - from) }
+            // The end of the list, unless the page filled before this batch's last letter.
+            if letters.count < batch, read == letters.count { return (rows, nil, position - from) }
         }
         return (rows, position, position - from)
     }
@@ -120,10 +133,17 @@ extension DashboardServer {
         }
     }
 
-    func jobPage(_ context: Context, revealing field: String?) async -> Response {
+    /// - Parameter revealing: the field a reveal asked for and whose session: shown in full, and
+    ///   audited, when the result has it to show.
+    func jobPage(_ context: Context, revealing: (field: String, session: Session)?) async -> Response {
         guard let session = context.session else { return .redirect(to: "/login") }
-        guard let entry = routeQueue(context), let id = context.parameters.get("id")?.removingPercentEncoding else {
-            return notFound(context, "This dashboard shows no such queue.")
+        guard let entry = routeQueue(context) else { return notFound(context, "This dashboard shows no such queue.") }
+        guard let segment = context.parameters.get("id")?.removingPercentEncoding, let id = links.id(from: segment)
+        else {
+            return notFound(
+                context,
+                "This link is from before the dashboard restarted: open the job from its list again."
+            )
         }
         do {
             var result = try await entry.queue.result(id: id)
@@ -135,6 +155,15 @@ extension DashboardServer {
                     sealed = true
                 }
             }
+            if let revealing, !sealed, result?.body?[revealing.field]?.stringValue != nil {
+                audit.record(
+                    .reveal,
+                    user: revealing.session.user,
+                    remote: context.remoteIP,
+                    queue: entry.name,
+                    ["job": PersonalDataMask.scrub(id), "field": revealing.field]
+                )
+            }
             return page(
                 .ok,
                 JobPage(
@@ -142,9 +171,10 @@ extension DashboardServer {
                     flash: sessions.takeFlash(for: context.sessionID),
                     queue: entry.name,
                     id: id,
+                    reference: links.reference(for: id),
                     result: result,
                     sealed: sealed,
-                    revealed: field,
+                    revealed: revealing?.field,
                     mayReveal: session.may(.reveal)
                 )
             )

@@ -6,6 +6,7 @@ import IDCardQueue
 import IDCardServe
 import IDCardWorker
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
@@ -23,6 +24,12 @@ public final class DashboardServer: Sendable {
     let proxies: TrustedProxies
     let sessions: SessionStore
     let throttle = LoginThrottle()
+    /// Sign-ins being checked now: scrypt costs 32 MiB and ~0.1 s a check, so a flood of made-up
+    /// names must not queue without end in front of the real ones.
+    let verifying = NIOLockedValueBox(0)
+    static let mostVerifying = 8
+    /// The references the pages use for job ids.
+    let links = JobLinks()
     let encryptionKeys: EncryptionKeys?
     let heartbeatTimeout: Double
     let audit: AuditLog
@@ -88,11 +95,28 @@ public final class DashboardServer: Sendable {
     /// Whether `session` may act on the queues now: its role, and the dashboard not read-only.
     func mayAct(_ session: Session) -> Bool { session.may(.act) && !configuration.readOnly }
 
-    /// Checks `password` for `user` off the async pool (scrypt blocks for its cost).
-    func verify(user: String, password: String) async -> UsersFile.User? {
+    /// What checking a password found.
+    enum Verification {
+        case user(UsersFile.User)
+        case wrong
+        /// ``mostVerifying`` checks are running already.
+        case busy
+    }
+
+    /// Checks `password` for `user` off the async pool (scrypt blocks for its cost), at most
+    /// ``mostVerifying`` at once.
+    func verify(user: String, password: String) async -> Verification {
+        let admitted = verifying.withLockedValue { count in
+            guard count < Self.mostVerifying else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else { return .busy }
+        defer { verifying.withLockedValue { $0 -= 1 } }
         let known = users?.users[user]
-        guard let hash = known?.password ?? decoy else { return nil }
+        guard let hash = known?.password ?? decoy else { return .wrong }
         let matches = (try? await NIOThreadPool.singleton.runIfActive { hash.verify(password) }) ?? false
-        return matches ? known : nil
+        guard matches, let known else { return .wrong }
+        return .user(known)
     }
 }

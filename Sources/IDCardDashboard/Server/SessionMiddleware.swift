@@ -20,7 +20,7 @@ struct SessionMiddleware: RouterMiddleware {
     ) async throws -> Response {
         if Self.open.contains(request.uri.path) { return try await next(request, context) }
         var context = context
-        let cookie = request.cookies[Self.cookieName]?.value
+        let cookie = request.cookies[server.cookieName]?.value
         switch server.configuration.authentication {
         case .users:
             let polling = request.uri.path.hasPrefix("/api/")
@@ -90,11 +90,17 @@ extension DashboardServer {
         return .opened(id: id, session)
     }
 
+    /// `__Host-` when the cookie is `Secure`: a browser then takes it only from this host over
+    /// HTTPS, for path `/`, so a sibling subdomain cannot plant one (a session fixation).
+    var cookieName: String {
+        configuration.secureCookie ? "__Host-" + SessionMiddleware.cookieName : SessionMiddleware.cookieName
+    }
+
     /// The session cookie: HttpOnly (no script reads it), SameSite=Strict (no other site's
     /// request carries it), Secure unless turned off for plain HTTP on loopback.
     func sessionCookie(_ id: String, maxAge: Int? = nil) -> Cookie {
         Cookie(
-            name: SessionMiddleware.cookieName,
+            name: cookieName,
             value: id,
             maxAge: maxAge ?? Int(configuration.sessionLifetime.components.seconds),
             path: "/",

@@ -9,6 +9,28 @@ extension JobQueue {
         return (reply.array ?? []).compactMap(\.data).map { ($0, DeadLetter(element: $0)) }
     }
 
+    /// Dead letters for a page of the dashboard, newest first from `offset`: each with its size in
+    /// bytes and the letter, or, above `largest` bytes, a summary of it without the job
+    /// (``QueueScripts/deadLetterSummaries``): the error, attempts, time, worker and id, never an
+    /// image. `letter` is `nil` for an element that is not a dead letter.
+    public func deadLetterSummaries(
+        offset: Int,
+        count: Int,
+        largest: Int = 16 * 1024
+    ) async throws -> [(bytes: Int, letter: DeadLetter?, summarized: Bool)] {
+        let reply = try await runScript(
+            QueueScripts.deadLetterSummaries,
+            keys: ["dead": keys.dead],
+            arguments: ["offset": .int(max(0, offset)), "count": .int(max(1, count)), "most": .int(largest)]
+        )
+        return (reply.array ?? []).compactMap { entry in
+            guard let parts = entry.array, parts.count == 2, let bytes = parts[0].int, let data = parts[1].data else {
+                return nil
+            }
+            return (bytes, DeadLetter(element: data), bytes > largest)
+        }
+    }
+
     /// Puts dead letters back on `pending` unchanged, all of them or those whose job id is in `ids`
     /// and that `matching` accepts (an error code, say), wherever they are in the list. A sealed
     /// job is opened with `encryption` first; one that cannot be opened stays where it is, and so

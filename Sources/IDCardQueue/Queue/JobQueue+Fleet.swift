@@ -24,12 +24,12 @@ extension JobQueue {
         }
         return (parts[1].array ?? []).compactMap { entry in
             guard let fields = entry.array, fields.count == 5, let worker = fields[0].string,
-                let beat = fields[1].string.flatMap(Double.init)
+                let beat = fields[1].string.flatMap(Double.init).flatMap({ Int64(exactly: $0.rounded()) })
             else { return nil }
-            let age = max(0, Int64(now) - Int64(beat))
+            let age = max(0, Int64(now) - beat)
             return WorkerStatus(
                 worker: worker,
-                lastHeartbeatMilliseconds: Int64(beat),
+                lastHeartbeatMilliseconds: beat,
                 heartbeatAgeMilliseconds: age,
                 inFlight: fields[2].int ?? 0,
                 pausedReason: fields[3].string.flatMap { $0.isEmpty ? nil : $0 },

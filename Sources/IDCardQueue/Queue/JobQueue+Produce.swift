@@ -48,7 +48,13 @@ extension JobQueue {
 
     /// Depths of every state, read together by one script (after the list of registered workers,
     /// whose processing lists it counts).
-    public func stats(heartbeatTimeout: Double = JobQueue.defaultHeartbeatTimeout) async throws -> QueueStats {
+    /// - Parameter oldestWait: also how long the oldest pending job has waited
+    ///   (``QueueStats/oldestWaitMilliseconds``): Redis reads that element whole, so only the
+    ///   dashboard asks.
+    public func stats(
+        heartbeatTimeout: Double = JobQueue.defaultHeartbeatTimeout,
+        oldestWait: Bool = false
+    ) async throws -> QueueStats {
         // The registered workers first: the script declares their processing lists.
         let workers = try await redis.send("ZRANGE", .string(keys.workers), "0", "-1").array ?? []
         let reply = try await runScript(
@@ -58,7 +64,7 @@ extension JobQueue {
                 "paused": keys.paused, "finished": keys.finished, "pause": keys.pause,
             ],
             restKeys: workers.compactMap(\.string).map(keys.processing),
-            arguments: ["heartbeatTimeoutMs": .int(Int(heartbeatTimeout * 1000))]
+            arguments: ["heartbeatTimeoutMs": .int(Int(heartbeatTimeout * 1000)), "oldestWait": .flag(oldestWait)]
         )
         guard let parts = reply.array, parts.count == 11 else {
             throw RedisError.unexpectedReply("stats returned \(reply)")

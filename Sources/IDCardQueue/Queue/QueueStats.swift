@@ -19,7 +19,8 @@ public struct QueueStats: Sendable, Equatable, Codable {
     /// Attempts rescheduled since the queue's first job (not in `--json`).
     public var retried = 0
     /// How long the oldest pending job has waited since its `enqueuedAt` (Redis's clock); `nil`
-    /// with nothing pending or no `enqueuedAt` near either end of its element (not in `--json`).
+    /// with nothing pending, no `enqueuedAt` near either end of its element, or when not asked
+    /// for (``JobQueue/stats(heartbeatTimeout:oldestWait:)``; not in `--json`).
     public var oldestWaitMilliseconds: Int?
     /// Set while an operator holds the queue (``JobQueue/pause(by:reason:)``; not in `--json`).
     public var pause: QueuePause?

@@ -27,6 +27,40 @@ extension QueueScripts {
             """
     )
 
+    /// Letters `offset` to `offset + count - 1`, newest first, each as `{bytes, letter}`: the letter
+    /// itself up to `most` bytes; above, a summary without the job (an image, up to megabytes,
+    /// never leaves Redis for a page of the dashboard): `{"job":null,"summarized":true` with the
+    /// `"id"` found in its first 4 KiB and everything from the last `,"error":` in its last
+    /// `most` bytes (the error, attempts, time and worker the worker wrote after the job).
+    static let deadLetterSummaries = RedisScript(
+        name: "deadLetterSummaries",
+        keys: ["dead"],
+        arguments: ["offset", "count", "most"],
+        body: """
+            local most = tonumber(A.most)
+            local out = {}
+            local letters = redis.call('LRANGE', K.dead, tonumber(A.offset), tonumber(A.offset) + tonumber(A.count) - 1)
+            for _, letter in ipairs(letters) do
+              if #letter <= most then
+                out[#out + 1] = {#letter, letter}
+              else
+                local tail = string.sub(letter, -most)
+                local at, last = nil, 1
+                while true do
+                  local found = string.find(tail, ',"error":', last, true)
+                  if not found then break end
+                  at, last = found, found + 1
+                end
+                local summary = '{"job":null,"summarized":true'
+                local id = string.match(string.sub(letter, 1, 4096), '"id"%s*:%s*"([A-Za-z0-9._:-]+)"')
+                if id then summary = summary .. ',"id":"' .. id .. '"' end
+                out[#out + 1] = {#letter, at and (summary .. string.sub(tail, at)) or (summary .. '}')}
+              end
+            end
+            return out
+            """
+    )
+
     /// Drops the dead list and the oversized elements its letters kept, returning how many letters there were.
     static let purge = RedisScript(
         name: "purge",

@@ -149,14 +149,14 @@ extension QueueScripts {
     )
 
     /// Depths in one call: `{pending, processing, delayed, dead, live workers, paused, succeeded,
-    /// failed, retried, the oldest pending job's wait (ms, -1: unknown), the queue's pause ('' when
+    /// failed, retried, the oldest pending job's wait (ms, -1: not asked or unknown), the queue's pause ('' when
     /// running)}`; `processing` over the processing lists given (`K.rest`: those of the registered
     /// workers, read just before).
     static let stats = RedisScript(
         name: "stats",
         keys: ["pending", "delayed", "dead", "workers", "paused", "finished", "pause"],
         restKeys: true,
-        arguments: ["heartbeatTimeoutMs"],
+        arguments: ["heartbeatTimeoutMs", "oldestWait"],
         body: """
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -164,10 +164,11 @@ extension QueueScripts {
             for _, list in ipairs(K.rest) do processing = processing + redis.call('LLEN', list) end
             local finished = redis.call('HMGET', K.finished, 'succeeded', 'failed', 'retried')
             local live = redis.call('ZCOUNT', K.workers, now - tonumber(A.heartbeatTimeoutMs), '+inf')
-            -- The oldest job's wait: its enqueuedAt, looked for in its first and last 4 KiB only (an
-            -- image between them is never scanned); -1 when there is none or it carries none.
+            -- The oldest job's wait, when asked (`oldestWait` '1': the dashboard; reading the element
+            -- copies it, image and all): its enqueuedAt, looked for in its first and last 4 KiB
+            -- only; -1 when not asked, nothing is pending or it carries none.
             local waited = -1
-            local oldest = redis.call('LINDEX', K.pending, -1)
+            local oldest = A.oldestWait == '1' and redis.call('LINDEX', K.pending, -1)
             if oldest then
               local pattern = '"enqueuedAt"%s*:%s*(%d+)'
               local at = string.match(string.sub(oldest, 1, 4096), pattern)
