@@ -39,6 +39,9 @@ public final class LoginThrottle: Sendable {
         }
     }
 
+    /// Names tracked now.
+    var count: Int { records.withLockedValue { $0.count } }
+
     public func succeeded(_ user: String) {
         _ = records.withLockedValue { $0.removeValue(forKey: user) }
     }
