@@ -131,14 +131,14 @@ struct DashboardAccessTests {
     }
 
     @Test("a session accepts its own CSRF token only")
-    func csrf() {
+    func csrf() throws {
         let store = SessionStore(idle: .seconds(60), lifetime: .seconds(600))
         let id = store.open(user: "alice", roles: [.operator])
-        let session = try? #require(store.session(for: id))
-        #expect(session?.acceptsCSRF(session?.csrfToken) == true)
-        #expect(session?.acceptsCSRF(nil) == false)
-        #expect(session?.acceptsCSRF("") == false)
-        #expect(session?.acceptsCSRF(String(repeating: "0", count: 64)) == false)
+        let session = try #require(store.session(for: id, touching: true))
+        #expect(session.acceptsCSRF(session.csrfToken))
+        #expect(!session.acceptsCSRF(nil))
+        #expect(!session.acceptsCSRF(""))
+        #expect(!session.acceptsCSRF(String(repeating: "0", count: 64)))
     }
 
     @Test("sessions end after the idle time and after their lifetime, whatever the activity")

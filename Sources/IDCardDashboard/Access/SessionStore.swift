@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import IDCardContract
 import NIOConcurrencyHelpers
 
 /// The sessions of one dashboard process, in memory: a restart signs everyone out, and several
@@ -88,12 +89,10 @@ public final class SessionStore: Sendable {
 
     /// 32 random bytes in hex: a session id or a CSRF token.
     static func randomToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }
-            .joined()
+        (0..<32).map { _ in UInt8.random(in: .min ... .max) }.lowercaseHex
     }
 
     static func digest(_ id: String) -> String {
-        SHA256.hash(data: Data(id.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(id.utf8)).lowercaseHex
     }
 }

@@ -153,7 +153,7 @@ struct PurgePage: DashboardPage {
             session: session,
             """
             <h1>Purge the dead letters of \(queue)</h1>
-            \(error.map { message -> HTML in "<p class=\"error\" role=\"alert\">\(message)</p>" } ?? "")
+            \(Layout.error(error))
             <p>This drops all \(dead) dead letters and the oversized elements they kept. It cannot be undone.</p>
             <form id="purge" method="post" action="/queues/\(url: queue)/dead/purge">\(Layout.csrfField(session))
             <label>Type the queue's name to confirm <input name="confirm" autocomplete="off" required></label>

@@ -37,6 +37,11 @@ enum Layout {
         """
     }
 
+    /// A form's complaint (a wrong password, a wrong confirmation), when there is one.
+    static func error(_ message: String?) -> HTML {
+        message.map { message -> HTML in "<p class=\"error\" role=\"alert\">\(message)</p>" } ?? ""
+    }
+
     /// The hidden field every form posts back (``Session/csrfToken``).
     static func csrfField(_ session: Session) -> HTML {
         "<input type=\"hidden\" name=\"csrf\" value=\"\(session.csrfToken)\">"

@@ -8,7 +8,7 @@ struct LoginPage: DashboardPage {
             session: nil,
             """
             <h1>Sign in</h1>
-            \(error.map { message -> HTML in "<p class=\"error\" role=\"alert\">\(message)</p>" } ?? "")
+            \(Layout.error(error))
             <form id="login" method="post" action="/login">
             <label>User <input name="user" autocomplete="username" required autofocus></label>
             <label>Password <input name="password" type="password" autocomplete="current-password" required></label>

@@ -42,13 +42,9 @@ struct QueueSnapshot: Sendable {
             text["rate-configured"] = rate.configured.map { Format.perSecond($0) } ?? "no limit seen"
             text["rate-effective"] = Format.perSecond(rate.effective)
             text["rate-cooldown"] =
-                rate.coolDownRemaining.map { Format.duration(milliseconds: $0.milliseconds) } ?? "none"
-            text["rate-ahead"] = Format.duration(milliseconds: rate.scheduledAhead.milliseconds)
+                rate.coolDownRemaining.map { Format.duration(milliseconds: Int64($0 / .milliseconds(1))) } ?? "none"
+            text["rate-ahead"] = Format.duration(milliseconds: Int64(rate.scheduledAhead / .milliseconds(1)))
         }
         return text
     }
-}
-
-extension Duration {
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }

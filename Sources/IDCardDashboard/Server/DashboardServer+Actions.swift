@@ -9,15 +9,20 @@ import IDCardServe
 /// Each POST must carry the session's CSRF token (``Session/acceptsCSRF(_:)``) and, when the
 /// browser sends one, an `Origin` of this host; each needs its permission; each is audited.
 extension DashboardServer {
-    /// The session and form of a POST that may go ahead, or the refusal to answer.
-    enum Admission {
-        case admitted(Session, FormFields)
-        case refused(Response)
+    /// A POST that may not go ahead, with the answer to give instead.
+    struct Refusal: Error {
+        let response: Response
     }
 
-    func admit(_ request: Request, _ context: Context, needs permission: Permission, action: String) async -> Admission
-    {
-        guard let session = context.session else { return .refused(.redirect(to: "/login")) }
+    /// The session and form of a POST that may go ahead.
+    /// - Throws: ``Refusal`` (audited) without a session, CSRF token or permission.
+    func admit(
+        _ request: Request,
+        _ context: Context,
+        needs permission: Permission,
+        action: String
+    ) async throws(Refusal) -> (Session, FormFields) {
+        guard let session = context.session else { throw Refusal(response: .redirect(to: "/login")) }
         let fields = await form(request, context)
         let queue = context.parameters.get("queue")
         guard session.acceptsCSRF(fields.text("csrf")), Self.sameOrigin(request) else {
@@ -28,8 +33,8 @@ extension DashboardServer {
                 queue: queue,
                 ["action": action, "reason": "csrf"]
             )
-            return .refused(
-                page(
+            throw Refusal(
+                response: page(
                     .forbidden,
                     MessagePage(
                         title: "Refused",
@@ -42,10 +47,12 @@ extension DashboardServer {
             )
         }
         if permission == .act, configuration.readOnly {
-            return .refused(refusal(context, action: action, queue: queue, reason: "this dashboard is read-only"))
+            throw Refusal(
+                response: refusal(context, action: action, queue: queue, reason: "this dashboard is read-only")
+            )
         }
-        guard session.may(permission) else { return .refused(refusal(context, action: action, queue: queue)) }
-        return .admitted(session, fields)
+        guard session.may(permission) else { throw Refusal(response: refusal(context, action: action, queue: queue)) }
+        return (session, fields)
     }
 
     /// 403 for a role without the permission, audited.
@@ -126,10 +133,11 @@ extension DashboardServer {
     }
 
     func logout(_ request: Request, _ context: Context) async -> Response {
-        let admission = await admit(request, context, needs: .view, action: "logout")
-        guard case .admitted(let session, _) = admission else {
-            if case .refused(let response) = admission { return response }
-            return .redirect(to: "/login")
+        let session: Session
+        do {
+            (session, _) = try await admit(request, context, needs: .view, action: "logout")
+        } catch {
+            return error.response
         }
         sessions.close(context.sessionID)
         audit.record(.logout, user: session.user, remote: context.remoteIP)
@@ -140,10 +148,11 @@ extension DashboardServer {
 
     func requeue(_ request: Request, _ context: Context) async -> Response {
         guard let entry = routeQueue(context) else { return notFound(context, "This dashboard shows no such queue.") }
-        let admission = await admit(request, context, needs: .act, action: "requeue")
-        guard case .admitted(let session, let fields) = admission else {
-            if case .refused(let response) = admission { return response }
-            return .redirect(to: "/")
+        let (session, fields): (Session, FormFields)
+        do {
+            (session, fields) = try await admit(request, context, needs: .act, action: "requeue")
+        } catch {
+            return error.response
         }
         // The page's checkboxes carry references (``JobLinks``); a plain id works as well.
         let ids = Set(fields.texts("id").filter { !$0.isEmpty }.compactMap(links.id(from:)))
@@ -179,10 +188,11 @@ extension DashboardServer {
 
     func purge(_ request: Request, _ context: Context) async -> Response {
         guard let entry = routeQueue(context) else { return notFound(context, "This dashboard shows no such queue.") }
-        let admission = await admit(request, context, needs: .act, action: "purge")
-        guard case .admitted(let session, let fields) = admission else {
-            if case .refused(let response) = admission { return response }
-            return .redirect(to: "/")
+        let (session, fields): (Session, FormFields)
+        do {
+            (session, fields) = try await admit(request, context, needs: .act, action: "purge")
+        } catch {
+            return error.response
         }
         do {
             guard fields.text("confirm") == entry.name else {
@@ -214,10 +224,11 @@ extension DashboardServer {
 
     func pause(_ request: Request, _ context: Context, pausing: Bool) async -> Response {
         guard let entry = routeQueue(context) else { return notFound(context, "This dashboard shows no such queue.") }
-        let admission = await admit(request, context, needs: .act, action: pausing ? "pause" : "resume")
-        guard case .admitted(let session, let fields) = admission else {
-            if case .refused(let response) = admission { return response }
-            return .redirect(to: "/")
+        let (session, fields): (Session, FormFields)
+        do {
+            (session, fields) = try await admit(request, context, needs: .act, action: pausing ? "pause" : "resume")
+        } catch {
+            return error.response
         }
         do {
             if pausing {
@@ -236,10 +247,11 @@ extension DashboardServer {
     }
 
     func reveal(_ request: Request, _ context: Context) async -> Response {
-        let admission = await admit(request, context, needs: .reveal, action: "reveal")
-        guard case .admitted(let session, let fields) = admission else {
-            if case .refused(let response) = admission { return response }
-            return .redirect(to: "/")
+        let (session, fields): (Session, FormFields)
+        do {
+            (session, fields) = try await admit(request, context, needs: .reveal, action: "reveal")
+        } catch {
+            return error.response
         }
         guard let field = fields.text("field"), PersonalDataMask.maskedFields.contains(field) else {
             return page(
