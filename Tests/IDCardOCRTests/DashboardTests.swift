@@ -9,7 +9,9 @@ import Testing
 /// `idcard-ocr dashboard` as a process against a real Redis, driven with curl: sessions, the
 /// CSRF token, roles, read-only mode, proxy headers, masks, the audit log. The browser's view of
 /// the same is Tests/Browser (scripts/browser-tests).
-@Suite("The dashboard, as a process")
+// One at a time: each starts a redis-server and a dashboard, and ten at once on two cores
+// stall the suites that time things.
+@Suite("The dashboard, as a process", .serialized)
 struct DashboardTests {
     /// A synthetic card (the standard example number; made-up name and address).
     static let card = [

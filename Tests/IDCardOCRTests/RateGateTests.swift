@@ -97,10 +97,13 @@ struct RateGateTests {
     func refusal() async throws {
         try await Self.withGate(limit: 2, coolDown: .seconds(1), horizon: .seconds(5)) { queue, gate in
             let first = try await Self.slot(gate)
-            // The next free slot is 3 s away (as after a busy spell): a call waits for it.
+            // The next free slot is 4 s away (as after a busy spell): a call waits for it. A stall
+            // of the test before the refusal below longer than that lets the call confirm its slot
+            // first (3 s once, in a CI run of the whole suite); much further, and the lowered rate
+            // has recovered past the ceiling by the time the call reserves again (4.4 s).
             _ = try await queue.redis.send(
                 "EVAL",
-                "local t = redis.call('TIME') redis.call('SET', KEYS[1], t[1] * 1000000 + t[2] + 3000000) return 1",
+                "local t = redis.call('TIME') redis.call('SET', KEYS[1], t[1] * 1000000 + t[2] + 4000000) return 1",
                 "1",
                 .string(queue.keys.rate)
             )
