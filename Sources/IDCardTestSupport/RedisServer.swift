@@ -41,9 +41,13 @@ public final class RedisServer: Sendable {
     public var configuration: RedisConfiguration { RedisConfiguration(host: "127.0.0.1", port: port) }
 
     /// Starts a server and waits until it answers PING (on NIO's thread pool: tests run many at
-    /// once, and a wait on the cooperative pool would stall every other test meanwhile).
+    /// once, and a wait on the cooperative pool would stall every other test meanwhile). The server
+    /// answering must be this one (its `process_id`): a port picked and released may be taken by
+    /// another process before this server binds it, and a test would then talk to a stranger that
+    /// goes away when its own test ends. On a port it picked, the server tries another such port.
     /// - Parameters:
     ///   - arguments: extra `redis-server` arguments, e.g. `["--appendonly", "yes"]`.
+    ///   - port: a port to listen on (``restart()``); none picks a free one.
     ///   - environment: added to the server's, e.g. ``ClockShift/environment`` to step its clock.
     public init(
         arguments: [String] = [],
@@ -52,27 +56,44 @@ public final class RedisServer: Sendable {
         environment: [String: String] = [:],
         tls: TLS? = nil
     ) async throws {
-        self.port = try port ?? FreePort.pick()
-        self.directory =
+        let directory =
             directory
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("idocr-test-redis-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        self.directory = directory
         extraArguments = arguments
         self.environment = environment
         self.tls = tls
-        let chosen = self.port
-        let listening =
-            tls.map { ["--port", "0", "--tls-port", "\(chosen)"] + $0.arguments } ?? ["--port", "\(chosen)"]
-        process = try Self.launch(
-            directory: self.directory,
-            arguments: listening + arguments,
-            environment: environment
-        )
-        let port = self.port
-        let log = self.directory.appendingPathComponent("redis.log")
-        try await NIOThreadPool.singleton.runIfActive {
-            // No PING of ours speaks TLS: a TLS server is ready when its log says so.
-            if tls == nil { try Self.waitUntilReady(port: port) } else { try Self.waitUntilReady(log: log) }
+        var attempt = 0
+        while true {
+            attempt += 1
+            let chosen = try port ?? FreePort.pick()
+            let log = directory.appendingPathComponent("redis.log")
+            // A restart appends to the log of the server before it: only what follows counts.
+            let logStart = (try? Data(contentsOf: log).count) ?? 0
+            let listening =
+                tls.map { ["--port", "0", "--tls-port", "\(chosen)"] + $0.arguments } ?? ["--port", "\(chosen)"]
+            let process = try Self.launch(
+                directory: directory,
+                arguments: listening + arguments,
+                environment: environment
+            )
+            let pid = process.processIdentifier
+            let ready = try await NIOThreadPool.singleton.runIfActive {
+                // No PING of ours speaks TLS: a TLS server is ready when its log says so.
+                tls == nil
+                    ? try Self.waitUntilReady(port: chosen, pid: pid)
+                    : try Self.waitUntilReady(log: log, after: logStart, pid: pid)
+            }
+            if ready {
+                self.port = chosen
+                self.process = process
+                return
+            }
+            await Self.end(process, signal: SIGKILL)
+            guard port == nil, attempt < 5 else {
+                throw TestSupportError("redis-server could not listen on port \(chosen): another process holds it")
+            }
         }
     }
 
@@ -96,10 +117,13 @@ public final class RedisServer: Sendable {
         return process
     }
 
-    private static func waitUntilReady(port: Int) throws {
+    /// True once this server (`pid`) answers on the port; false if it exited (the port was taken)
+    /// or another server answers there.
+    private static func waitUntilReady(port: Int, pid: Int32) throws -> Bool {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            if ping(port: port) { return }
+            if ping(port: port) { return serverProcess(port: port) == pid && hasNotExited(pid) }
+            guard hasNotExited(pid) else { return false }
             Thread.sleep(forTimeInterval: 0.02)
         }
         throw TestSupportError(
@@ -107,15 +131,27 @@ public final class RedisServer: Sendable {
         )
     }
 
-    private static func waitUntilReady(log: URL) throws {
+    /// True once the log past `after` bytes says the server is ready; false if it exited first (the
+    /// port was taken).
+    private static func waitUntilReady(log: URL, after logStart: Int, pid: Int32) throws -> Bool {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            if let text = try? String(contentsOf: log, encoding: .utf8), text.contains("Ready to accept connections") {
-                return
+            if let data = try? Data(contentsOf: log), data.count > logStart,
+                String(decoding: data.dropFirst(logStart), as: UTF8.self).contains("Ready to accept connections")
+            {
+                return true
             }
+            guard hasNotExited(pid) else { return false }
             Thread.sleep(forTimeInterval: 0.02)
         }
         throw TestSupportError("the TLS redis-server did not start; see \(log.path)")
+    }
+
+    /// The `process_id` of the server answering on the port (`INFO server`), if it says one.
+    static func serverProcess(port: Int) -> Int32? {
+        let answer = FreePort.converse(port: port, send: "INFO server\r\nQUIT\r\n", readToEnd: true)
+        let line = answer?.split(whereSeparator: \.isNewline).first { $0.hasPrefix("process_id:") }
+        return line.flatMap { Int32($0.dropFirst("process_id:".count).trimmingCharacters(in: .whitespaces)) }
     }
 
     /// A raw PING over a socket: no client of ours involved.
