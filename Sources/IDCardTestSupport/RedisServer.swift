@@ -40,9 +40,9 @@ public final class RedisServer: Sendable {
     public var url: String { tls == nil ? "redis://127.0.0.1:\(port)/0" : "rediss://localhost:\(port)/0" }
     public var configuration: RedisConfiguration { RedisConfiguration(host: "127.0.0.1", port: port) }
 
-    /// Starts a server and waits until it answers PING (on NIO's thread pool: tests run many at
-    /// once, and a wait on the cooperative pool would stall every other test meanwhile). The server
-    /// answering must be this one (its `process_id`): a port picked and released may be taken by
+    /// Starts a server and waits until its log says it accepts connections (on NIO's thread pool:
+    /// tests run many at once, and a wait on the cooperative pool would stall every other test
+    /// meanwhile). Not until something answers PING: a port picked and released may be taken by
     /// another process before this server binds it, and a test would then talk to a stranger that
     /// goes away when its own test ends. On a port it picked, the server tries another such port.
     /// - Parameters:
@@ -80,10 +80,7 @@ public final class RedisServer: Sendable {
             )
             let pid = process.processIdentifier
             let ready = try await NIOThreadPool.singleton.runIfActive {
-                // No PING of ours speaks TLS: a TLS server is ready when its log says so.
-                tls == nil
-                    ? try Self.waitUntilReady(port: chosen, pid: pid)
-                    : try Self.waitUntilReady(log: log, after: logStart, pid: pid)
+                try Self.waitUntilReady(log: log, after: logStart, pid: pid)
             }
             if ready {
                 self.port = chosen
@@ -117,47 +114,22 @@ public final class RedisServer: Sendable {
         return process
     }
 
-    /// True once this server (`pid`) answers on the port; false if it exited (the port was taken)
-    /// or another server answers there.
-    private static func waitUntilReady(port: Int, pid: Int32) throws -> Bool {
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if ping(port: port) { return serverProcess(port: port) == pid && hasNotExited(pid) }
-            guard hasNotExited(pid) else { return false }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        throw TestSupportError(
-            "redis-server on port \(port) did not start; is it installed (apt-get install redis-server)?"
-        )
-    }
-
-    /// True once the log past `after` bytes says the server is ready; false if it exited first (the
-    /// port was taken).
+    /// True once the server's log past `after` bytes says it accepts connections: it has bound
+    /// the port, so the server answering there is this one (a PING may be answered by a stranger
+    /// holding the port, and a server may refuse an anonymous PING or INFO). False if it exited
+    /// first: the port was taken.
     private static func waitUntilReady(log: URL, after logStart: Int, pid: Int32) throws -> Bool {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             if let data = try? Data(contentsOf: log), data.count > logStart,
                 String(decoding: data.dropFirst(logStart), as: UTF8.self).contains("Ready to accept connections")
             {
-                return true
+                return hasNotExited(pid)
             }
             guard hasNotExited(pid) else { return false }
             Thread.sleep(forTimeInterval: 0.02)
         }
-        throw TestSupportError("the TLS redis-server did not start; see \(log.path)")
-    }
-
-    /// The `process_id` of the server answering on the port (`INFO server`), if it says one.
-    static func serverProcess(port: Int) -> Int32? {
-        let answer = FreePort.converse(port: port, send: "INFO server\r\nQUIT\r\n", readToEnd: true)
-        let line = answer?.split(whereSeparator: \.isNewline).first { $0.hasPrefix("process_id:") }
-        return line.flatMap { Int32($0.dropFirst("process_id:".count).trimmingCharacters(in: .whitespaces)) }
-    }
-
-    /// A raw PING over a socket: no client of ours involved.
-    static func ping(port: Int) -> Bool {
-        let answer = try? FreePort.exchange(port: port, send: "PING\r\n", expectPrefix: "+PONG")
-        return answer == true
+        throw TestSupportError("redis-server did not start within 10 s; see \(log.path)")
     }
 
     /// Asks the server to exit (`SHUTDOWN NOSAVE`), then waits for it. Not SIGTERM: `Process` starts
