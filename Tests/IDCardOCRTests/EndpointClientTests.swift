@@ -142,12 +142,15 @@ struct EndpointClientTests {
     func serverClosedIdle() async throws {
         // A second: shorter, and a loaded machine's stall between connecting and writing would
         // see a new connection closed too (half a second did, once, in a CI run of the whole suite).
+        // The client (idle timeout 30 s) drops the connection only once its event loop has read
+        // the close: two seconds for that (0.6 s was too little once, in a CI run; a request then
+        // written whole on the closed connection is rightly never sent again).
         try await withServer(idleTimeout: .seconds(1)) { port, peers in
             try await withClient("http://127.0.0.1:\(port)/") { client in
                 for n in 0..<3 {
                     let answer = try await Self.post(client, "/echo", ["n=\(n)"])
                     #expect(String(buffer: answer.body) == "n=\(n)")
-                    try await Task.sleep(for: .milliseconds(1600))
+                    try await Task.sleep(for: .seconds(3))
                 }
                 #expect(peers.distinct == 3)
             }
