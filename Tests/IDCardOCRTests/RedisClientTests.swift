@@ -88,6 +88,33 @@ struct RedisClientTests {
         }
     }
 
+    /// Sentinel's `+switch-master` (or a `READONLY`) has the client leave its connection while a
+    /// command waits behind one on the wire: the waiting one was never written, so it must go to
+    /// the new connection, not fail (a CI run's producer push failed so, mid-failover).
+    @Test("a command queued when the connection is left for a new master is sent on the next one, once")
+    func queuedCommandFollowsTheMove() async throws {
+        try await Harness.withRedis { redis in
+            let configuration = try RedisConfiguration(url: redis.url)
+            let client = RedisClient(configuration: configuration, readTimeoutSeconds: 10)
+            let other = RedisClient(configuration: configuration)
+            let id = try #require(try await client.send("CLIENT", "ID").int)
+            let key = "moved-\(UInt32.random(in: .min ... .max))"
+            async let blocked = client.send("BLPOP", "nothing-comes", "1")
+            try await Harness.eventually("the pop waits") {
+                try await other.send("CLIENT", "LIST", "ID", .int(id)).string?.contains("cmd=blpop") == true
+            }
+            // Behind the pop on the wire: in the outbox, not written.
+            async let queued = client.send("INCR", .string(key))
+            try await Task.sleep(for: .milliseconds(100))
+            client.reconnectSoon()
+            #expect(try await blocked == .null)
+            #expect(try await queued.int == 1)
+            #expect(try await other.send("GET", .string(key)).string == "1")
+            await client.shutdown()
+            await other.shutdown()
+        }
+    }
+
     @Test(
         "with the declared-key check, a script touching a key it did not declare fails, naming it; declared keys pass"
     )

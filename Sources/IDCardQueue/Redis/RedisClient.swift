@@ -146,7 +146,15 @@ public final class RedisClient: Sendable {
         } else {
             channel = try await connection.channel().get()
         }
-        return try await asking ? channel.sendAsking(arguments) : channel.send(arguments)
+        do {
+            return try await asking ? channel.sendAsking(arguments) : channel.send(arguments)
+        } catch let error as RedisError where error == .leftUnsent {
+            // The master moved as the command waited its turn: nothing of it was written, so it
+            // goes once more, on the connection to the new master (a producer's push mid-failover
+            // would otherwise fail for nothing).
+            let next = try await connection.channel().get()
+            return try await asking ? next.sendAsking(arguments) : next.send(arguments)
+        }
     }
 
     /// Most redirects one command follows: a slot in migration answers `ASK` once, then the

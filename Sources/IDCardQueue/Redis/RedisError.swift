@@ -34,6 +34,9 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func server(_ message: String) -> RedisError { RedisError(.server, message) }
     public static func unexpectedReply(_ message: String) -> RedisError { RedisError(.unexpectedReply, message) }
     public static let closed = RedisError(.closed, "")
+    /// A command queued on a connection left for a new master (``RedisConnection/dropSoon()``)
+    /// before it went out: it never reached the old master, so it goes on the new one.
+    static let leftUnsent = RedisError(.connection, "the connection was left for a new master")
 
     public var description: String {
         switch code {

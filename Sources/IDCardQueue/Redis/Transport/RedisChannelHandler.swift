@@ -103,7 +103,8 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     /// and what was written to the old one still deserves its answer.
     func closeWhenAnswered() {
         guard let context, ended == nil else { return }
-        ended = .connection("the connection was left for a new master")
+        // What is queued from now on fails unsent, and the client sends it again (RedisClient).
+        ended = .leftUnsent
         closing = true
         if waiting.isEmpty { context.close(promise: nil) }
     }
